@@ -1,0 +1,87 @@
+package migrations
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// BundleEntry is one migration in the JSON bundle that `larder migrate
+// bundle` writes and the JS API (open({migrations: url})) and the edge
+// Worker read.
+type BundleEntry struct {
+	Version  int64   `json:"version"`
+	Name     string  `json:"name"`
+	Up       string  `json:"up"`
+	Down     *string `json:"down"` // null: no down part
+	Checksum string  `json:"checksum"`
+	Breaking bool    `json:"breaking"`
+	UpLine   int     `json:"up_line,omitempty"`
+	DownLine int     `json:"down_line,omitempty"`
+}
+
+// Bundle encodes SQL migrations as a JSON array in version order. Code
+// migrations cannot be bundled.
+func Bundle(migs []*Migration) ([]byte, error) {
+	sorted, err := Sort(migs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]BundleEntry, 0, len(sorted))
+	for _, m := range sorted {
+		if m.IsCode() {
+			return nil, fmt.Errorf("migrate: bundle: %s is a Go migration and cannot be bundled", m.Label())
+		}
+		e := BundleEntry{Version: m.Version, Name: m.Name, Up: m.Up, Checksum: m.Checksum,
+			Breaking: m.Breaking, UpLine: m.UpLine, DownLine: m.DownLine}
+		if m.HasDown {
+			down := m.Down
+			e.Down = &down
+		}
+		out = append(out, e)
+	}
+	return json.MarshalIndent(out, "", "  ")
+}
+
+// ParseBundle decodes a bundle. A checksum that does not match the up part
+// means the bundle was edited by hand or corrupted, and is an error; a
+// missing checksum is computed.
+func ParseBundle(data []byte) ([]*Migration, error) {
+	var entries []BundleEntry
+	if err := json.Unmarshal(data, &entries); err != nil {
+		return nil, fmt.Errorf("migrate: bundle: %w: not a JSON array of migrations: %v", ErrBadFile, err)
+	}
+	migs := make([]*Migration, 0, len(entries))
+	for i, e := range entries {
+		m, err := e.Migration()
+		if err != nil {
+			return nil, fmt.Errorf("migrate: bundle entry %d: %w", i, err)
+		}
+		migs = append(migs, m)
+	}
+	if len(migs) == 0 {
+		return nil, fmt.Errorf("migrate: bundle: %w", ErrNoMigrations)
+	}
+	return Sort(migs)
+}
+
+// Migration converts a bundle entry, checking its checksum and breaking
+// flag against its up part.
+func (e BundleEntry) Migration() (*Migration, error) {
+	if e.Version <= 0 || e.Name == "" {
+		return nil, fmt.Errorf("%w: version %d name %q: want a positive version and a name", ErrBadFile, e.Version, e.Name)
+	}
+	m := &Migration{Version: e.Version, Name: e.Name, Up: e.Up, Breaking: e.Breaking,
+		Checksum: Checksum(e.Up), UpLine: max(e.UpLine, 1), DownLine: e.DownLine}
+	if e.Down != nil {
+		m.Down, m.HasDown = *e.Down, true
+	}
+	if e.Checksum != "" && e.Checksum != m.Checksum {
+		return nil, fmt.Errorf("%w: %s: checksum %s does not match its up part (%s)", ErrBadFile, m.Label(), e.Checksum, m.Checksum)
+	}
+	for _, l := range splitLines(e.Up) {
+		if marker(l) == "breaking" {
+			m.Breaking = true
+		}
+	}
+	return m, nil
+}

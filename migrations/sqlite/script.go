@@ -1,0 +1,214 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ncruces/go-sqlite3"
+)
+
+// A StatementError is a statement of a script that failed.
+type StatementError struct {
+	Statement string // the statement's text, trimmed
+	Line      int    // line of its first token, counted from the script's first line
+	Err       error  // SQLite's error
+}
+
+func (e *StatementError) Error() string {
+	return fmt.Sprintf("line %d: %v", e.Line, e.Err)
+}
+
+func (e *StatementError) Unwrap() error { return e.Err }
+
+// ErrTransactionControl is returned for BEGIN, COMMIT, END and ROLLBACK
+// statements inside a migration: the engine owns the transaction, and a
+// COMMIT in the middle would make the migration non-atomic.
+var ErrTransactionControl = errors.New("transaction control statement inside a migration (the engine runs each migration in its own transaction; remove it)")
+
+// window bounds how much of a long script is copied into SQLite per
+// statement. Without it, preparing 10,000 statements one at a time from the
+// remaining text copies the whole rest of the script each time.
+const window = 4 << 10
+
+// prepareNext prepares the first statement of rest, returning it and the
+// number of bytes of rest it covers (statement, leading comments and
+// whitespace). stmt is nil when rest holds only whitespace and comments.
+//
+// It hands SQLite a window of rest that ends after a ";" and accepts the
+// result only when SQLite stopped before the window's end (a non-empty
+// tail): then the statement ended at a real ";" token, not one inside a
+// literal, comment or trigger body cut by the window. Otherwise it doubles
+// the window, up to all of rest.
+func prepareNext(conn *sqlite3.Conn, rest string) (stmt *sqlite3.Stmt, n int, err error) {
+	for size := window; ; size *= 2 {
+		text := rest
+		if size < len(rest) {
+			if i := strings.IndexByte(rest[size:], ';'); i >= 0 {
+				text = rest[:size+i+1]
+			}
+		}
+		stmt, tail, err := conn.Prepare(text)
+		if len(text) == len(rest) || (err == nil && tail != "") {
+			return stmt, len(text) - len(tail), err
+		}
+		if stmt != nil {
+			stmt.Close()
+		}
+	}
+}
+
+// Exec runs every statement of script on conn. firstLine is the line number
+// of the script's first line in its file, so errors name the file's line.
+// args, if any, are bound to the first statement. A failing statement
+// returns a *StatementError; statements before it have run (wrap Exec in a
+// transaction for atomicity).
+func Exec(ctx context.Context, conn *sqlite3.Conn, script string, firstLine int, args ...any) error {
+	old := conn.SetInterrupt(ctx)
+	defer conn.SetInterrupt(old)
+	inTx := !conn.GetAutocommit()
+	offset, line := 0, firstLine
+	first := true
+	for offset < len(script) {
+		rest := script[offset:]
+		stmt, n, err := prepareNext(conn, rest)
+		lead := leadingTrivia(rest[:n])
+		stmtLine := line + strings.Count(rest[:lead], "\n")
+		text := strings.TrimSpace(rest[lead:n])
+		line += strings.Count(rest[:n], "\n")
+		offset += n
+		if err != nil {
+			if text == "" {
+				text = strings.TrimSpace(rest[lead:])
+			}
+			return &StatementError{Statement: firstStatement(text), Line: stmtLine, Err: err}
+		}
+		if stmt == nil {
+			if n == 0 {
+				break
+			}
+			continue
+		}
+		err = func() error {
+			defer stmt.Close()
+			if inTx && isTransactionControl(text) {
+				return ErrTransactionControl
+			}
+			if first && len(args) > 0 {
+				if err := Bind(stmt, args...); err != nil {
+					return err
+				}
+			}
+			for stmt.Step() {
+			}
+			return stmt.Err()
+		}()
+		if err != nil {
+			return &StatementError{Statement: text, Line: stmtLine, Err: err}
+		}
+		first = false
+	}
+	return nil
+}
+
+// firstStatement shortens the text of an unparsable rest of a script to
+// its first line or so, for error messages.
+func firstStatement(s string) string {
+	if i := strings.IndexByte(s, ';'); i >= 0 {
+		s = s[:i+1]
+	}
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+// leadingTrivia is the length of the whitespace and comments at the start
+// of s.
+func leadingTrivia(s string) int {
+	i := 0
+	for i < len(s) {
+		switch {
+		case s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\f' || s[i] == ';':
+			i++
+		case strings.HasPrefix(s[i:], "--"):
+			j := strings.IndexByte(s[i:], '\n')
+			if j < 0 {
+				return len(s)
+			}
+			i += j + 1
+		case strings.HasPrefix(s[i:], "/*"):
+			j := strings.Index(s[i+2:], "*/")
+			if j < 0 {
+				return len(s)
+			}
+			i += j + 4
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+func isTransactionControl(stmt string) bool {
+	word := strings.ToUpper(strings.Fields(stmt + " ")[0])
+	word = strings.TrimRight(word, ";")
+	switch word {
+	case "BEGIN", "COMMIT", "END", "ROLLBACK":
+		// ROLLBACK TO a savepoint is fine.
+		return !(word == "ROLLBACK" && strings.Contains(strings.ToUpper(stmt), " TO "))
+	}
+	return false
+}
+
+// Bind binds args positionally (1-based) to stmt. Supported: nil, bool,
+// int, int64, float64, string, []byte.
+func Bind(stmt *sqlite3.Stmt, args ...any) error {
+	for i, a := range args {
+		p := i + 1
+		var err error
+		switch v := a.(type) {
+		case nil:
+			err = stmt.BindNull(p)
+		case bool:
+			err = stmt.BindBool(p, v)
+		case int:
+			err = stmt.BindInt64(p, int64(v))
+		case int64:
+			err = stmt.BindInt64(p, v)
+		case float64:
+			err = stmt.BindFloat(p, v)
+		case string:
+			err = stmt.BindText(p, v)
+		case []byte:
+			err = stmt.BindBlob(p, v)
+		default:
+			return fmt.Errorf("bind parameter %d: unsupported type %T", p, a)
+		}
+		if err != nil {
+			return fmt.Errorf("bind parameter %d: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// CodeName returns SQLite's extended result code name for err
+// ("SQLITE_CONSTRAINT_UNIQUE"), or "" if err carries no SQLite code.
+func CodeName(err error) string {
+	var xc sqlite3.ExtendedErrorCode
+	if !errors.As(err, &xc) {
+		var c sqlite3.ErrorCode
+		if !errors.As(err, &c) {
+			return ""
+		}
+		xc = sqlite3.ExtendedErrorCode(c)
+	}
+	if n, ok := codeNames[xc]; ok {
+		return n
+	}
+	if n, ok := codeNames[sqlite3.ExtendedErrorCode(sqlite3.ErrorCode(xc&0xff))]; ok {
+		return n
+	}
+	return fmt.Sprintf("SQLITE_%d", int(xc))
+}

@@ -1,0 +1,266 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/larderdb/larder/migrations"
+)
+
+// Store is a migrations.Store on one SQLite connection. It is not safe for
+// concurrent use; several Stores (processes, connections) on one database
+// file are, through SQLite's locking.
+type Store struct {
+	conn *sqlite3.Conn
+	now  func() time.Time
+}
+
+var _ migrations.Store = (*Store)(nil)
+
+// NewStore returns a Store on conn. The caller keeps ownership of conn.
+func NewStore(conn *sqlite3.Conn) *Store {
+	return &Store{conn: conn, now: time.Now}
+}
+
+// Conn returns the connection the store runs on.
+func (s *Store) Conn() *sqlite3.Conn { return s.conn }
+
+// Init creates _migrations if needed.
+func (s *Store) Init(ctx context.Context) error {
+	return Exec(ctx, s.conn, migrations.TrackingTableSQL, 1)
+}
+
+// Applied reads _migrations in version order.
+func (s *Store) Applied(ctx context.Context) ([]migrations.Record, error) {
+	return readApplied(ctx, s.conn)
+}
+
+func readApplied(ctx context.Context, conn *sqlite3.Conn) ([]migrations.Record, error) {
+	old := conn.SetInterrupt(ctx)
+	defer conn.SetInterrupt(old)
+	stmt, _, err := conn.Prepare(`SELECT version, name, checksum, applied_at, duration_ms, breaking FROM _migrations ORDER BY version`)
+	if err != nil {
+		return nil, err
+	}
+	defer stmt.Close()
+	var recs []migrations.Record
+	for stmt.Step() {
+		r := migrations.Record{
+			Version:    stmt.ColumnInt64(0),
+			Name:       stmt.ColumnText(1),
+			Checksum:   stmt.ColumnText(2),
+			DurationMS: stmt.ColumnInt64(4),
+			Breaking:   stmt.ColumnInt64(5) != 0,
+		}
+		at := stmt.ColumnText(3)
+		if r.AppliedAt, err = time.Parse(time.RFC3339Nano, at); err != nil {
+			return nil, fmt.Errorf("_migrations row %d: applied_at %q is not RFC 3339", r.Version, at)
+		}
+		recs = append(recs, r)
+	}
+	return recs, stmt.Err()
+}
+
+// Apply runs m up or down with its _migrations row in one BEGIN IMMEDIATE
+// transaction, re-reading inside it whether m is applied.
+func (s *Store) Apply(ctx context.Context, m *migrations.Migration, dir migrations.Direction) (rec migrations.Record, err error) {
+	c := s.conn
+	fail := func(stmt string, line int, cause error) error {
+		var se *StatementError
+		if errors.As(cause, &se) {
+			stmt, line, cause = se.Statement, se.Line, se.Err
+		}
+		return &migrations.MigrationError{Version: m.Version, Name: m.Name, Direction: dir,
+			Statement: stmt, Line: line, Code: CodeName(cause), Err: cause}
+	}
+	if m.NoForeignKeys {
+		// PRAGMA foreign_keys is a no-op inside a transaction: switch it
+		// off before BEGIN, back on after COMMIT or ROLLBACK.
+		on, err := pragmaInt(c, "foreign_keys")
+		if err != nil {
+			return rec, fail("PRAGMA foreign_keys", 0, err)
+		}
+		if on == 1 {
+			if err := c.Exec("PRAGMA foreign_keys=OFF"); err != nil {
+				return rec, fail("PRAGMA foreign_keys=OFF", 0, err)
+			}
+			defer func() {
+				if e := c.Exec("PRAGMA foreign_keys=ON"); e != nil && err == nil {
+					err = fail("PRAGMA foreign_keys=ON", 0, e)
+				}
+			}()
+		}
+	}
+	if err := c.Exec("BEGIN IMMEDIATE"); err != nil {
+		return rec, fail("BEGIN IMMEDIATE", 0, err)
+	}
+	committed := false
+	defer func() {
+		if !committed && !c.GetAutocommit() {
+			c.Exec("ROLLBACK")
+		}
+	}()
+
+	applied, err := isApplied(c, m.Version)
+	if err != nil {
+		return rec, fail("SELECT FROM _migrations", 0, err)
+	}
+	if applied == (dir == migrations.Up) {
+		return rec, migrations.ErrAlreadyApplied
+	}
+
+	start := s.now()
+	switch {
+	case dir == migrations.Up && m.UpFunc != nil:
+		err = m.UpFunc(ctx, &Tx{conn: c})
+	case dir == migrations.Down && m.DownFunc != nil:
+		err = m.DownFunc(ctx, &Tx{conn: c})
+	case dir == migrations.Up:
+		err = Exec(ctx, c, m.Up, m.UpLine)
+	default:
+		err = Exec(ctx, c, m.Down, m.DownLine)
+	}
+	if err != nil {
+		return rec, fail("", 0, err)
+	}
+	if c.GetAutocommit() {
+		return rec, fail("", 0, ErrTransactionControl)
+	}
+	if m.NoForeignKeys {
+		if err := foreignKeyCheck(c); err != nil {
+			return rec, fail("PRAGMA foreign_key_check", 0, err)
+		}
+	}
+	if dir == migrations.Up {
+		rec = migrations.NewRecord(m, start, s.now().Sub(start))
+		err = insertRecord(c, rec)
+	} else {
+		err = Exec(ctx, c, "DELETE FROM _migrations WHERE version = ?", 0, m.Version)
+	}
+	if err != nil {
+		return rec, fail("", 0, err)
+	}
+	if err := c.Exec("COMMIT"); err != nil {
+		return rec, fail("COMMIT", 0, err)
+	}
+	committed = true
+	return rec, nil
+}
+
+// Stamp inserts recs, skipping versions already present, in one transaction.
+func (s *Store) Stamp(ctx context.Context, recs []migrations.Record) (err error) {
+	c := s.conn
+	if err := c.Exec("BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil && !c.GetAutocommit() {
+			c.Exec("ROLLBACK")
+		}
+	}()
+	for _, r := range recs {
+		applied, err := isApplied(c, r.Version)
+		if err != nil {
+			return err
+		}
+		if !applied {
+			if err := insertRecord(c, r); err != nil {
+				return err
+			}
+		}
+	}
+	return c.Exec("COMMIT")
+}
+
+func isApplied(c *sqlite3.Conn, version int64) (bool, error) {
+	stmt, _, err := c.Prepare("SELECT 1 FROM _migrations WHERE version = ?")
+	if err != nil {
+		return false, err
+	}
+	defer stmt.Close()
+	if err := stmt.BindInt64(1, version); err != nil {
+		return false, err
+	}
+	found := stmt.Step()
+	return found, stmt.Err()
+}
+
+func insertRecord(c *sqlite3.Conn, r migrations.Record) error {
+	return Exec(context.Background(), c,
+		`INSERT INTO _migrations (version, name, checksum, applied_at, duration_ms, breaking) VALUES (?, ?, ?, ?, ?, ?)`, 0,
+		r.Version, r.Name, r.Checksum, r.AppliedAt.UTC().Format(migrations.TimeFormat), r.DurationMS, r.Breaking)
+}
+
+func pragmaInt(c *sqlite3.Conn, name string) (int64, error) {
+	stmt, _, err := c.Prepare("PRAGMA " + name)
+	if err != nil {
+		return 0, err
+	}
+	defer stmt.Close()
+	if !stmt.Step() {
+		return 0, stmt.Err()
+	}
+	return stmt.ColumnInt64(0), nil
+}
+
+// ErrForeignKeyViolation reports rows that PRAGMA foreign_key_check found
+// after a migration that ran with foreign keys off.
+var ErrForeignKeyViolation = errors.New("foreign key violation")
+
+func foreignKeyCheck(c *sqlite3.Conn) error {
+	stmt, _, err := c.Prepare("PRAGMA foreign_key_check")
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	var bad []string
+	for stmt.Step() {
+		if len(bad) < 5 {
+			bad = append(bad, fmt.Sprintf("%s rowid %d -> %s", stmt.ColumnText(0), stmt.ColumnInt64(1), stmt.ColumnText(2)))
+		}
+	}
+	if err := stmt.Err(); err != nil {
+		return err
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%w: %s", ErrForeignKeyViolation, strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+// Tx is what a Go migration running on a Store gets: statements run inside
+// the migration's transaction.
+type Tx struct{ conn *sqlite3.Conn }
+
+var _ migrations.Tx = (*Tx)(nil)
+
+// Exec runs query (one or more statements), binding args to the first.
+func (tx *Tx) Exec(ctx context.Context, query string, args ...any) error {
+	return Exec(ctx, tx.conn, query, 1, args...)
+}
+
+// Conn is the connection, for what Exec cannot do (queries, blobs). Do not
+// commit or roll back through it.
+func (tx *Tx) Conn() *sqlite3.Conn { return tx.conn }
+
+// Go wraps Go functions taking a *Tx as a code migration.
+func Go(version int64, name string, up, down func(ctx context.Context, tx *Tx) error) *migrations.Migration {
+	wrap := func(f func(context.Context, *Tx) error) migrations.Func {
+		if f == nil {
+			return nil
+		}
+		return func(ctx context.Context, tx migrations.Tx) error {
+			t, ok := tx.(*Tx)
+			if !ok {
+				return fmt.Errorf("migration %d_%s needs a SQLite store, got %T", version, name, tx)
+			}
+			return f(ctx, t)
+		}
+	}
+	return migrations.Go(version, name, wrap(up), wrap(down))
+}

@@ -1,0 +1,329 @@
+package sqlite_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/larderdb/larder/migrations"
+	"github.com/larderdb/larder/migrations/sqlite"
+)
+
+// writeDir writes files into a new temp dir and returns its path.
+func writeDir(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func openDB(t *testing.T, path string) *sqlite3.Conn {
+	t.Helper()
+	conn, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func provider(t *testing.T, conn *sqlite3.Conn, dir string, opts migrations.Options) *migrations.Provider {
+	t.Helper()
+	migs, err := migrations.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := migrations.NewProvider(sqlite.NewStore(conn), migs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func queryInt(t *testing.T, conn *sqlite3.Conn, q string) int64 {
+	t.Helper()
+	stmt, _, err := conn.Prepare(q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer stmt.Close()
+	if !stmt.Step() {
+		t.Fatalf("%s: no row: %v", q, stmt.Err())
+	}
+	return stmt.ColumnInt64(0)
+}
+
+func tableExists(t *testing.T, conn *sqlite3.Conn, name string) bool {
+	return queryInt(t, conn, fmt.Sprintf("SELECT count(*) FROM sqlite_schema WHERE name = '%s'", name)) == 1
+}
+
+var basic = map[string]string{
+	"0001_init.sql": "-- migrate:up\nCREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\n-- migrate:down\nDROP TABLE note;\n",
+	"0002_tags.sql": "-- migrate:up\nCREATE TABLE tag (id INTEGER PRIMARY KEY, note_id INTEGER REFERENCES note(id) ON DELETE CASCADE, name TEXT);\nCREATE INDEX tag_name ON tag(name);\n-- migrate:down\nDROP TABLE tag;\n",
+	"0010_seed.sql": "-- migrate:up\nINSERT INTO note (body) VALUES ('a;b'), ('c');\n-- migrate:down\nDELETE FROM note;\n",
+}
+
+func TestUpAppliesAllAndRecords(t *testing.T) {
+	ctx := context.Background()
+	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	p := provider(t, conn, writeDir(t, basic), migrations.Options{})
+	res, err := p.Up(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 3 {
+		t.Fatalf("applied %d, want 3", len(res))
+	}
+	if n := queryInt(t, conn, "SELECT count(*) FROM _migrations"); n != 3 {
+		t.Fatalf("_migrations has %d rows", n)
+	}
+	if n := queryInt(t, conn, "SELECT count(*) FROM note WHERE body = 'a;b'"); n != 1 {
+		t.Fatalf("literal with ; not inserted: %d", n)
+	}
+	res, err = p.Up(ctx, 0)
+	if err != nil || len(res) != 0 {
+		t.Fatalf("second up: %v, %d applied", err, len(res))
+	}
+}
+
+func TestFailureInThirdStatementLeavesNoTrace(t *testing.T) {
+	ctx := context.Background()
+	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	dir := writeDir(t, map[string]string{
+		"0001_init.sql": "CREATE TABLE note (id INTEGER PRIMARY KEY);\n",
+		"0002_bad.sql": "-- migrate:up\nCREATE TABLE a (x);\nINSERT INTO note VALUES (1);\n\n" +
+			"INSERT INTO nope VALUES (1);\nCREATE TABLE b (y);\n",
+	})
+	p := provider(t, conn, dir, migrations.Options{})
+	res, err := p.Up(ctx, 0)
+	if len(res) != 1 {
+		t.Fatalf("applied %d before the failure, want 1", len(res))
+	}
+	var me *migrations.MigrationError
+	if !errors.As(err, &me) || !errors.Is(err, migrations.ErrMigrationFailed) {
+		t.Fatalf("err = %v, want a MigrationError", err)
+	}
+	if me.Version != 2 || me.Name != "bad" || me.Line != 5 || me.Code != "SQLITE_ERROR" ||
+		!strings.Contains(me.Statement, "INSERT INTO nope") || !strings.Contains(me.Err.Error(), "no such table: nope") {
+		t.Fatalf("error does not locate the failure: %+v", me)
+	}
+	if !strings.Contains(err.Error(), "0002_bad: line 5") {
+		t.Fatalf("message %q does not name migration and line", err)
+	}
+	if tableExists(t, conn, "a") || queryInt(t, conn, "SELECT count(*) FROM note") != 0 {
+		t.Fatal("statements before the failing one left a trace")
+	}
+	if n := queryInt(t, conn, "SELECT max(version) FROM _migrations"); n != 1 {
+		t.Fatalf("version %d, want 1", n)
+	}
+}
+
+func TestConstraintFailureReportsExtendedCode(t *testing.T) {
+	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	p := provider(t, conn, writeDir(t, map[string]string{
+		"0001_u.sql": "CREATE TABLE u (n TEXT UNIQUE);\nINSERT INTO u VALUES ('x');\nINSERT INTO u VALUES ('x');\n",
+	}), migrations.Options{})
+	_, err := p.Up(context.Background(), 0)
+	var me *migrations.MigrationError
+	if !errors.As(err, &me) || me.Code != "SQLITE_CONSTRAINT_UNIQUE" || me.Line != 3 {
+		t.Fatalf("got %v", err)
+	}
+	if tableExists(t, conn, "u") {
+		t.Fatal("failed migration left its table")
+	}
+}
+
+func TestEditedMigrationIsRefusedAndNothingRuns(t *testing.T) {
+	ctx := context.Background()
+	dbPath := filepath.Join(t.TempDir(), "db.sqlite")
+	dir := writeDir(t, basic)
+	conn := openDB(t, dbPath)
+	if _, err := provider(t, conn, dir, migrations.Options{}).Up(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "0001_init.sql"), []byte("-- migrate:up\nCREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT);\n"), 0o644)
+	_, err := provider(t, conn, dir, migrations.Options{}).Up(ctx, 0)
+	if !errors.Is(err, migrations.ErrChecksumMismatch) || migrations.Code(err) != "LARDER_CHECKSUM_MISMATCH" {
+		t.Fatalf("err = %v", err)
+	}
+	if queryInt(t, conn, "SELECT count(*) FROM _migrations") != 2 || queryInt(t, conn, "SELECT count(*) FROM note") != 0 {
+		t.Fatal("pending migration ran despite the edited one")
+	}
+}
+
+func TestWhitespaceEditIsNotAChecksumChange(t *testing.T) {
+	ctx := context.Background()
+	dir := writeDir(t, basic)
+	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	if _, err := provider(t, conn, dir, migrations.Options{}).Up(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	crlf := "-- migrate:up   \r\nCREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT NOT NULL);   \t\r\n\r\n\r\n-- migrate:down\r\nDROP TABLE note;\r\n"
+	os.WriteFile(filepath.Join(dir, "0001_init.sql"), []byte(crlf), 0o644)
+	if err := provider(t, conn, dir, migrations.Options{}).Validate(ctx); err != nil {
+		t.Fatalf("whitespace-only edit rejected: %v", err)
+	}
+}
+
+func TestDownThenUpRoundTrips(t *testing.T) {
+	ctx := context.Background()
+	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	p := provider(t, conn, writeDir(t, basic), migrations.Options{})
+	if _, err := p.Up(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Down(ctx, migrations.DownTarget{Steps: 2})
+	if err != nil || len(res) != 2 || res[0].Migration.Version != 10 || res[1].Migration.Version != 2 {
+		t.Fatalf("down 2 steps: %v %v", res, err)
+	}
+	if tableExists(t, conn, "tag") || !tableExists(t, conn, "note") {
+		t.Fatal("down did not revert exactly two migrations")
+	}
+	if _, err := p.Down(ctx, migrations.DownTarget{To: 0}); err != nil {
+		t.Fatal(err)
+	}
+	if tableExists(t, conn, "note") || queryInt(t, conn, "SELECT count(*) FROM _migrations") != 0 {
+		t.Fatal("down to 0 left state")
+	}
+	if res, err := p.Up(ctx, 0); err != nil || len(res) != 3 {
+		t.Fatalf("up again: %v", err)
+	}
+	if _, err := p.Down(ctx, migrations.DownTarget{To: 7}); !errors.Is(err, migrations.ErrUnknownVersion) {
+		t.Fatalf("down --to unknown: %v", err)
+	}
+}
+
+func TestDownRefusesWithoutDownPart(t *testing.T) {
+	ctx := context.Background()
+	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	p := provider(t, conn, writeDir(t, map[string]string{
+		"0001_a.sql": "-- migrate:up\nCREATE TABLE a (x);\n-- migrate:down\nDROP TABLE a;\n",
+		"0002_b.sql": "CREATE TABLE b (x);\n",
+	}), migrations.Options{})
+	if _, err := p.Up(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err := p.Down(ctx, migrations.DownTarget{To: 0})
+	if !errors.Is(err, migrations.ErrNoDown) || !strings.Contains(err.Error(), "0002_b") {
+		t.Fatalf("err = %v", err)
+	}
+	if !tableExists(t, conn, "a") || !tableExists(t, conn, "b") {
+		t.Fatal("down reverted something despite refusing")
+	}
+}
+
+func TestConcurrentRunnersApplyOnce(t *testing.T) {
+	ctx := context.Background()
+	dbPath := filepath.Join(t.TempDir(), "db.sqlite")
+	files := map[string]string{}
+	for i := 1; i <= 20; i++ {
+		// Each migration inserts a row: applying one twice would duplicate it
+		// (and fail on the _migrations primary key).
+		files[fmt.Sprintf("%04d_m%d.sql", i, i)] = fmt.Sprintf("CREATE TABLE IF NOT EXISTS log (v INTEGER);\nINSERT INTO log VALUES (%d);\n", i)
+	}
+	dir := writeDir(t, files)
+	const runners = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, runners)
+	applied := make(chan int, runners)
+	for range runners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conn, err := sqlite.Open(dbPath)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer conn.Close()
+			migs, _ := migrations.LoadDir(dir)
+			p, _ := migrations.NewProvider(sqlite.NewStore(conn), migs, migrations.Options{})
+			res, err := p.Up(ctx, 0)
+			if err != nil {
+				errs <- err
+				return
+			}
+			n := 0
+			for _, r := range res {
+				if !r.Skipped {
+					n++
+				}
+			}
+			applied <- n
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	close(applied)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	total := 0
+	for n := range applied {
+		total += n
+	}
+	conn := openDB(t, dbPath)
+	if total != 20 || queryInt(t, conn, "SELECT count(*) FROM log") != 20 || queryInt(t, conn, "SELECT count(DISTINCT v) FROM log") != 20 {
+		t.Fatalf("runners applied %d migrations in total, log has %d rows", total, queryInt(t, conn, "SELECT count(*) FROM log"))
+	}
+}
+
+func TestTriggerBodyWithSemicolons(t *testing.T) {
+	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	p := provider(t, conn, writeDir(t, map[string]string{
+		"0001_t.sql": `CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT, updated INTEGER DEFAULT 0);
+CREATE TABLE audit (note_id INTEGER, what TEXT);
+CREATE TRIGGER note_audit AFTER UPDATE ON note BEGIN
+  INSERT INTO audit VALUES (new.id, 'updated; really');
+  UPDATE note SET updated = updated + 1 WHERE id = new.id AND 0;
+END;
+INSERT INTO note (body) VALUES ('x');
+UPDATE note SET body = 'y';
+`,
+	}), migrations.Options{})
+	if _, err := p.Up(context.Background(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if queryInt(t, conn, "SELECT count(*) FROM audit WHERE what = 'updated; really'") != 1 {
+		t.Fatal("trigger did not fire as written")
+	}
+}
+
+func TestTenThousandInserts(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("-- migrate:up\nCREATE TABLE big (i INTEGER, s TEXT);\n")
+	for i := range 10000 {
+		fmt.Fprintf(&b, "INSERT INTO big VALUES (%d, 'row %d; with a semicolon');\n", i, i)
+	}
+	b.WriteString("INSERT INTO nope VALUES (1);\n")
+	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	p := provider(t, conn, writeDir(t, map[string]string{"0001_big.sql": b.String()}), migrations.Options{})
+	_, err := p.Up(context.Background(), 0)
+	var me *migrations.MigrationError
+	if !errors.As(err, &me) || me.Line != 10003 {
+		t.Fatalf("want failure at line 10003, got %v", err)
+	}
+	if tableExists(t, conn, "big") {
+		t.Fatal("10,000 inserts left a trace after the failure")
+	}
+	os.WriteFile(filepath.Join(t.TempDir(), "x"), nil, 0o644)
+	ok := strings.Replace(b.String(), "INSERT INTO nope VALUES (1);\n", "", 1)
+	p = provider(t, conn, writeDir(t, map[string]string{"0001_big.sql": ok}), migrations.Options{})
+	if _, err := p.Up(context.Background(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if n := queryInt(t, conn, "SELECT count(*) FROM big"); n != 10000 {
+		t.Fatalf("%d rows", n)
+	}
+}

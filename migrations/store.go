@@ -1,0 +1,70 @@
+package migrations
+
+import (
+	"context"
+	"time"
+)
+
+// TrackingTableSQL creates the _migrations table every runner shares.
+const TrackingTableSQL = `CREATE TABLE IF NOT EXISTS _migrations (
+  version     INTEGER PRIMARY KEY,
+  name        TEXT    NOT NULL,
+  checksum    TEXT    NOT NULL,
+  applied_at  TEXT    NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  breaking    INTEGER NOT NULL DEFAULT 0
+)`
+
+// TimeFormat is the format of applied_at: UTC, RFC 3339 with milliseconds.
+const TimeFormat = "2006-01-02T15:04:05.000Z"
+
+// Direction says whether a migration is applied or reverted.
+type Direction int
+
+const (
+	Up Direction = iota
+	Down
+)
+
+func (d Direction) String() string {
+	if d == Down {
+		return "down"
+	}
+	return "up"
+}
+
+// A Record is one row of _migrations.
+type Record struct {
+	Version    int64     `json:"version"`
+	Name       string    `json:"name"`
+	Checksum   string    `json:"checksum"`
+	AppliedAt  time.Time `json:"applied_at"`
+	DurationMS int64     `json:"duration_ms"`
+	Breaking   bool      `json:"breaking"`
+}
+
+// NewRecord is the row that marks m applied at t.
+func NewRecord(m *Migration, t time.Time, d time.Duration) Record {
+	return Record{Version: m.Version, Name: m.Name, Checksum: m.Checksum,
+		AppliedAt: t.UTC().Truncate(time.Millisecond), DurationMS: d.Milliseconds(), Breaking: m.Breaking}
+}
+
+// A Store is a database the engine can migrate. Package sqlite implements it
+// for SQLite connections (native and browser); the edge Worker implements it
+// for D1 with batch().
+type Store interface {
+	// Init creates the tracking table if it does not exist.
+	Init(ctx context.Context) error
+	// Applied returns the rows of _migrations in version order.
+	Applied(ctx context.Context) ([]Record, error)
+	// Apply applies (Up) or reverts (Down) m together with inserting or
+	// deleting its _migrations row, atomically: all of it or none of it.
+	// Inside that transaction it re-reads whether m is applied and returns
+	// ErrAlreadyApplied, changing nothing, if another runner got there
+	// first. On Up it records the row built by NewRecord with the start time
+	// and the duration it measured. A failure is a *MigrationError.
+	Apply(ctx context.Context, m *Migration, dir Direction) (Record, error)
+	// Stamp inserts rows for migrations without running them (baselining
+	// an existing database), in one transaction, skipping rows present.
+	Stamp(ctx context.Context, recs []Record) error
+}
