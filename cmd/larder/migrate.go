@@ -1,0 +1,458 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/larderdb/larder/migrations"
+	"github.com/larderdb/larder/migrations/sqlite"
+)
+
+func init() {
+	register(&command{name: "migrate up", args: "--db FILE --dir DIR [--to N] [--dry-run] [--allow-out-of-order] [--json]",
+		short: "apply pending migrations, each in its own transaction", run: migrateUp})
+	register(&command{name: "migrate down", args: "--db FILE --dir DIR (--to N | --steps K) [--json]",
+		short: "revert applied migrations, newest first", run: migrateDown})
+	register(&command{name: "migrate status", args: "--db FILE --dir DIR [--json]",
+		short: "list migrations and their state", run: migrateStatus})
+	register(&command{name: "migrate new", args: "--dir DIR NAME",
+		short: "create the next migration file with empty up/down parts", run: migrateNew})
+	register(&command{name: "migrate stamp", args: "--db FILE --dir DIR N [--json]",
+		short: "mark migrations 1..N applied without running them (baseline)", run: migrateStamp})
+	register(&command{name: "migrate bundle", args: "--dir DIR",
+		short: "print the JSON bundle of migrations for the JS API", run: migrateBundle})
+}
+
+// dbFlags are the flags most migrate commands share.
+type dbFlags struct {
+	db, dir string
+	json    bool
+}
+
+func (f *dbFlags) register(fs interface {
+	StringVar(*string, string, string, string)
+	BoolVar(*bool, string, bool, string)
+}, withDB bool) {
+	if withDB {
+		fs.StringVar(&f.db, "db", "", "SQLite database `FILE`")
+	}
+	fs.StringVar(&f.dir, "dir", "", "migrations `DIR`ectory")
+	fs.BoolVar(&f.json, "json", false, "print JSON")
+}
+
+func (f *dbFlags) require(withDB bool) error {
+	if withDB && f.db == "" {
+		return usagef("--db is required")
+	}
+	if f.dir == "" {
+		return usagef("--dir is required")
+	}
+	return nil
+}
+
+// loadMigrations reads DIR, with CLI-friendly errors.
+func loadMigrations(dir string) ([]*migrations.Migration, error) {
+	return migrations.LoadDir(dir)
+}
+
+// openProvider opens the database (creating it when create is set) and
+// returns a provider for dir's migrations. close releases the connection.
+func openProvider(f *dbFlags, create bool, opts migrations.Options) (p *migrations.Provider, conn *sqlite3.Conn, err error) {
+	migs, err := loadMigrations(f.dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err = openDatabase(f.db, create)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err = migrations.NewProvider(sqlite.NewStore(conn), migs, opts)
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	return p, conn, nil
+}
+
+// openDatabase opens path. When create is false and the file does not
+// exist, it returns an empty in-memory database instead, so that read-only
+// commands (status, dry runs) never create files.
+func openDatabase(path string, create bool) (*sqlite3.Conn, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if create {
+			if dir := filepath.Dir(path); dir != "" {
+				if _, err := os.Stat(dir); err != nil {
+					return nil, fmt.Errorf("open %s: directory %s does not exist", path, dir)
+				}
+			}
+			return sqlite.Open(path)
+		}
+		return sqlite.Open(":memory:")
+	} else if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return sqlite.OpenExisting(path)
+}
+
+// explain adds what to do about an engine error to its message.
+func explain(err error) error {
+	hints := []struct {
+		err  error
+		hint string
+	}{
+		{migrations.ErrChecksumMismatch, "never edit an applied migration: restore the file and add a new migration"},
+		{migrations.ErrMissingMigration, "restore the deleted migration file (or use the code that has it)"},
+		{migrations.ErrDatabaseNewer, "this database was migrated by newer code; run a newer larder/app version"},
+		{migrations.ErrOutOfOrder, "renumber the file above the newest applied version, or pass --allow-out-of-order"},
+	}
+	var lines []string
+	for _, h := range hints {
+		if errors.Is(err, h.err) {
+			lines = append(lines, "hint: "+h.hint)
+		}
+	}
+	if len(lines) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w\n%s", err, strings.Join(lines, "\n"))
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// stepJSON is one migration of a plan or result in --json output.
+type stepJSON struct {
+	Version    int64  `json:"version"`
+	Name       string `json:"name"`
+	Direction  string `json:"direction"`
+	Applied    bool   `json:"applied"` // false for a dry run or a step another runner did
+	Skipped    bool   `json:"skipped,omitempty"`
+	DurationMS int64  `json:"duration_ms"`
+	Breaking   bool   `json:"breaking"`
+}
+
+func migrateUp(ctx context.Context, e *env, args []string) error {
+	c := commands["migrate up"]
+	fs := newFlags(e, c)
+	var f dbFlags
+	f.register(fs, true)
+	to := fs.Int64("to", 0, "apply up to and including version `N` (default: all)")
+	dry := fs.Bool("dry-run", false, "print the plan and change nothing")
+	ooo := fs.Bool("allow-out-of-order", false, "apply unapplied migrations older than the newest applied one")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(rest); err != nil {
+		return err
+	}
+	if err := f.require(true); err != nil {
+		return err
+	}
+	if *to < 0 {
+		return usagef("--to must be a positive version")
+	}
+	p, conn, err := openProvider(&f, !*dry, migrations.Options{AllowOutOfOrder: *ooo})
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+
+	if *dry {
+		steps, err := p.PlanUp(ctx, *to)
+		if err != nil {
+			return explain(err)
+		}
+		return printSteps(e.stdout, f.json, steps, nil, "would apply", "dry run: nothing to apply")
+	}
+	res, err := p.Up(ctx, *to)
+	if err != nil && len(res) == 0 {
+		return explain(err)
+	}
+	if perr := printSteps(e.stdout, f.json, nil, res, "applied", "nothing to apply: database is up to date"); perr != nil {
+		return perr
+	}
+	return explain(err)
+}
+
+func migrateDown(ctx context.Context, e *env, args []string) error {
+	c := commands["migrate down"]
+	fs := newFlags(e, c)
+	var f dbFlags
+	f.register(fs, true)
+	to := fs.Int64("to", -1, "revert migrations newer than version `N` (0: all)")
+	steps := fs.Int("steps", 0, "revert the newest `K` migrations")
+	dry := fs.Bool("dry-run", false, "print the plan and change nothing")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(rest); err != nil {
+		return err
+	}
+	if err := f.require(true); err != nil {
+		return err
+	}
+	if (*to >= 0) == (*steps > 0) {
+		return usagef("give exactly one of --to N or --steps K")
+	}
+	if *steps < 0 {
+		return usagef("--steps must be positive")
+	}
+	if _, err := os.Stat(f.db); err != nil {
+		return fmt.Errorf("open %s: %w", f.db, err)
+	}
+	p, conn, err := openProvider(&f, false, migrations.Options{})
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	target := migrations.DownTarget{To: max(*to, 0), Steps: *steps}
+	if *dry {
+		plan, err := p.PlanDown(ctx, target)
+		if err != nil {
+			return explain(err)
+		}
+		return printSteps(e.stdout, f.json, plan, nil, "would revert", "dry run: nothing to revert")
+	}
+	res, err := p.Down(ctx, target)
+	if err != nil && len(res) == 0 {
+		return explain(err)
+	}
+	if perr := printSteps(e.stdout, f.json, nil, res, "reverted", "nothing to revert"); perr != nil {
+		return perr
+	}
+	return explain(err)
+}
+
+func printSteps(w io.Writer, asJSON bool, plan []migrations.Step, res []migrations.Result, verb, none string) error {
+	var out []stepJSON
+	for _, s := range plan {
+		out = append(out, stepJSON{Version: s.Migration.Version, Name: s.Migration.Name,
+			Direction: s.Direction.String(), Breaking: s.Migration.Breaking})
+	}
+	for _, r := range res {
+		out = append(out, stepJSON{Version: r.Migration.Version, Name: r.Migration.Name, Direction: r.Direction.String(),
+			Applied: !r.Skipped, Skipped: r.Skipped, DurationMS: r.Record.DurationMS, Breaking: r.Migration.Breaking})
+	}
+	if asJSON {
+		if out == nil {
+			out = []stepJSON{}
+		}
+		return writeJSON(w, out)
+	}
+	if len(out) == 0 {
+		fmt.Fprintln(w, none)
+	}
+	for _, s := range out {
+		switch {
+		case s.Skipped:
+			fmt.Fprintf(w, "skipped %04d_%s (done by another runner)\n", s.Version, s.Name)
+		case plan != nil:
+			fmt.Fprintf(w, "%s %04d_%s\n", verb, s.Version, s.Name)
+		default:
+			fmt.Fprintf(w, "%s %04d_%s (%d ms)\n", verb, s.Version, s.Name, s.DurationMS)
+		}
+	}
+	return nil
+}
+
+func migrateStatus(ctx context.Context, e *env, args []string) error {
+	c := commands["migrate status"]
+	fs := newFlags(e, c)
+	var f dbFlags
+	f.register(fs, true)
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(rest); err != nil {
+		return err
+	}
+	if err := f.require(true); err != nil {
+		return err
+	}
+	p, conn, err := openProvider(&f, false, migrations.Options{})
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	st, err := p.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if f.json {
+		return writeJSON(e.stdout, st)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERSION\tNAME\tSTATE\tAPPLIED AT")
+	var current int64
+	for _, s := range st {
+		at := s.AppliedAt
+		if at == "" {
+			at = "-"
+		}
+		name := s.Name
+		if s.Breaking {
+			name += " (breaking)"
+		}
+		fmt.Fprintf(tw, "%04d\t%s\t%s\t%s\n", s.Version, name, s.State, at)
+		if s.Applied {
+			current = max(current, s.Version)
+		}
+	}
+	tw.Flush()
+	fmt.Fprintf(e.stdout, "database version: %d\n", current)
+	return nil
+}
+
+var snakeName = regexp.MustCompile(`^[a-z0-9]+(_[a-z0-9]+)*$`)
+
+func migrateNew(ctx context.Context, e *env, args []string) error {
+	c := commands["migrate new"]
+	fs := newFlags(e, c)
+	dir := fs.String("dir", "", "migrations `DIR`ectory (created if missing)")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if *dir == "" {
+		return usagef("--dir is required")
+	}
+	if len(rest) != 1 {
+		return usagef("give exactly one NAME")
+	}
+	name := strings.ToLower(strings.NewReplacer("-", "_", " ", "_").Replace(rest[0]))
+	if !snakeName.MatchString(name) {
+		return usagef("NAME %q must be snake_case letters and digits", rest[0])
+	}
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(*dir)
+	if err != nil {
+		return err
+	}
+	var newest int64
+	width := 4
+	for _, en := range entries {
+		if !strings.HasSuffix(en.Name(), ".sql") {
+			continue
+		}
+		v, _, err := migrations.ParseFileName(en.Name())
+		if err != nil {
+			return err
+		}
+		if v > newest {
+			newest = v
+			width = max(4, len(strings.SplitN(en.Name(), "_", 2)[0]))
+		}
+	}
+	file := filepath.Join(*dir, fmt.Sprintf("%0*d_%s.sql", width, newest+1, name))
+	body := "-- migrate:up\n\n\n-- migrate:down\n\n"
+	fh, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := fh.WriteString(body); err != nil {
+		fh.Close()
+		return err
+	}
+	if err := fh.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, file)
+	return nil
+}
+
+func migrateStamp(ctx context.Context, e *env, args []string) error {
+	c := commands["migrate stamp"]
+	fs := newFlags(e, c)
+	var f dbFlags
+	f.register(fs, true)
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := f.require(true); err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usagef("give exactly one version N")
+	}
+	n, err := strconv.ParseInt(rest[0], 10, 64)
+	if err != nil || n <= 0 {
+		return usagef("version %q is not a positive integer", rest[0])
+	}
+	p, conn, err := openProvider(&f, true, migrations.Options{})
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	recs, err := p.Stamp(ctx, n)
+	if err != nil {
+		return explain(err)
+	}
+	if f.json {
+		if recs == nil {
+			recs = []migrations.Record{}
+		}
+		return writeJSON(e.stdout, recs)
+	}
+	if len(recs) == 0 {
+		fmt.Fprintf(e.stdout, "nothing to stamp: migrations up to %d are already applied\n", n)
+	}
+	for _, r := range recs {
+		fmt.Fprintf(e.stdout, "stamped %04d_%s (not run)\n", r.Version, r.Name)
+	}
+	return nil
+}
+
+func migrateBundle(ctx context.Context, e *env, args []string) error {
+	c := commands["migrate bundle"]
+	fs := newFlags(e, c)
+	var f dbFlags
+	f.register(fs, false)
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(rest); err != nil {
+		return err
+	}
+	if err := f.require(false); err != nil {
+		return err
+	}
+	migs, err := loadMigrations(f.dir)
+	if err != nil {
+		return err
+	}
+	b, err := migrations.Bundle(migs)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(e.stdout, "%s\n", b)
+	return err
+}
+
+func noArgs(rest []string) error {
+	if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	return nil
+}
