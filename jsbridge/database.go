@@ -1,0 +1,508 @@
+package jsbridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ncruces/go-sqlite3"
+	"github.com/ncruces/go-sqlite3/ext/serdes"
+
+	"github.com/larderdb/larder/migrations"
+	msqlite "github.com/larderdb/larder/migrations/sqlite"
+)
+
+// A Database is one open SQLite connection shared by every handle on it.
+type Database struct {
+	host    *Host
+	name    string
+	storage string
+	st      Storage
+	refs    int // guarded by host.openMu
+
+	gate chan struct{} // held by one call, or by a transaction from begin to commit
+
+	mu      sync.Mutex // guards conn and what follows
+	conn    *sqlite3.Conn
+	closed  bool
+	tx      uint64 // open transaction id, 0 if none
+	txSeq   uint64
+	txTimer *time.Timer
+	version int64
+	pending map[string]struct{} // tables written since the last commit
+	buf     []byte
+}
+
+// Name returns the database name.
+func (d *Database) Name() string { return d.name }
+
+// Storage returns the backend the database lives on.
+func (d *Database) Storage() string { return d.storage }
+
+// Version returns the newest applied migration.
+func (d *Database) Version() int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.version
+}
+
+// watch records the tables each statement writes (the authorizer sees every
+// INSERT, UPDATE and DELETE target at prepare time, including the truncate
+// optimisation that the update hook misses) and forgets them on rollback.
+func (d *Database) watch() {
+	d.conn.SetAuthorizer(func(action sqlite3.AuthorizerActionCode, name3rd, _, schema, _ string) sqlite3.AuthorizerReturnCode {
+		switch action {
+		case sqlite3.AUTH_INSERT, sqlite3.AUTH_UPDATE, sqlite3.AUTH_DELETE:
+			if schema == "main" && !strings.HasPrefix(name3rd, "sqlite_") {
+				d.pending[name3rd] = struct{}{}
+			}
+		}
+		return sqlite3.AUTH_OK
+	})
+	d.conn.RollbackHook(func() { clear(d.pending) })
+}
+
+// flush reports the tables written once nothing is left uncommitted.
+// Called with d.mu held.
+func (d *Database) flush(failed bool) {
+	if len(d.pending) == 0 || !d.conn.GetAutocommit() {
+		return
+	}
+	if failed {
+		clear(d.pending)
+		return
+	}
+	tables := make([]string, 0, len(d.pending))
+	for t := range d.pending {
+		tables = append(tables, t)
+	}
+	clear(d.pending)
+	slices.Sort(tables)
+	d.host.emit(d.name, Event{Type: "change", Tables: tables})
+}
+
+// acquire takes the gate for a request: requests inside the open
+// transaction tx go straight through; others wait until no transaction is
+// open. The returned func gives it back.
+func (d *Database) acquire(ctx context.Context, tx uint64) (release func(), err error) {
+	if tx != 0 {
+		d.mu.Lock()
+		if d.closed {
+			d.mu.Unlock()
+			return nil, d.closedErr()
+		}
+		if d.tx != tx {
+			d.mu.Unlock()
+			return nil, errorf("SQLITE_MISUSE", "transaction %d is no longer open (committed, rolled back, or idle for more than %s)", tx, d.txIdle())
+		}
+		d.touch()
+		return d.mu.Unlock, nil
+	}
+	select {
+	case d.gate <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		<-d.gate
+		return nil, d.closedErr()
+	}
+	return func() { d.mu.Unlock(); <-d.gate }, nil
+}
+
+func (d *Database) closedErr() error {
+	return errorf(CodeClosed, "database %q is closed", d.name)
+}
+
+func (d *Database) txIdle() time.Duration {
+	if d.host.TxIdle > 0 {
+		return d.host.TxIdle
+	}
+	return TxIdleTimeout
+}
+
+// touch restarts the idle timer of the open transaction. d.mu held.
+func (d *Database) touch() {
+	if d.txTimer != nil {
+		d.txTimer.Reset(d.txIdle())
+	}
+}
+
+// Params are the bound parameters of a statement: Positional for ?, ?NNN
+// (and named parameters by position), or Named for :name, @name, $name with
+// keys written without the prefix. Values are nil, bool, int64, float64,
+// string or []byte.
+type Params struct {
+	Positional []any
+	Named      map[string]any
+}
+
+// ExecResult is what exec answers.
+type ExecResult struct {
+	Changes         int64
+	LastInsertRowID int64
+}
+
+// Exec runs every statement of sql, binding params to each, inside the
+// transaction tx (0 for none).
+func (d *Database) Exec(ctx context.Context, tx uint64, sql string, p Params) (ExecResult, error) {
+	release, err := d.acquire(ctx, tx)
+	if err != nil {
+		return ExecResult{}, err
+	}
+	defer release()
+	_, err = d.run(sql, p, false)
+	d.flush(err != nil)
+	if err != nil {
+		return ExecResult{}, err
+	}
+	return ExecResult{Changes: d.conn.Changes(), LastInsertRowID: d.conn.LastInsertRowID()}, nil
+}
+
+// Query runs every statement of sql and returns the rows of the last one
+// that has result columns, in the encoding of [EncodeRows]. The slice is
+// only valid until the next call on d.
+func (d *Database) Query(ctx context.Context, tx uint64, sql string, p Params) ([]byte, error) {
+	release, err := d.acquire(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	rows, err := d.run(sql, p, true)
+	d.flush(err != nil)
+	return rows, err
+}
+
+// run executes sql statement by statement (SQLite splits it: prepare with
+// tail). d.mu held.
+func (d *Database) run(sql string, p Params, wantRows bool) ([]byte, error) {
+	var rows []byte
+	rest := sql
+	for {
+		stmt, tail, err := d.conn.Prepare(rest)
+		if err != nil {
+			return nil, err
+		}
+		if stmt == nil {
+			break
+		}
+		if err := bind(stmt, p); err != nil {
+			stmt.Close()
+			return nil, err
+		}
+		if wantRows && stmt.ColumnCount() > 0 {
+			d.buf, err = EncodeRows(stmt, d.buf)
+			rows = d.buf
+		} else {
+			err = stmt.Exec()
+		}
+		if cerr := stmt.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, err
+		}
+		rest = tail
+		if strings.TrimSpace(rest) == "" {
+			break
+		}
+	}
+	if wantRows && rows == nil {
+		d.buf, _ = appendEmptyRows(d.buf[:0])
+		rows = d.buf
+	}
+	return rows, nil
+}
+
+func appendEmptyRows(b []byte) ([]byte, error) {
+	return append(b, 0, 0, 0, 0, 0, 0, 0, 0), nil
+}
+
+func bind(stmt *sqlite3.Stmt, p Params) error {
+	n := stmt.BindCount()
+	if n == 0 {
+		return nil
+	}
+	if p.Named != nil {
+		for i := 1; i <= n; i++ {
+			name := stmt.BindName(i)
+			if name == "" || name[0] == '?' {
+				return errorf("SQLITE_RANGE", "bind: parameter %d is positional but params is an object", i)
+			}
+			v, ok := p.Named[name[1:]]
+			if !ok {
+				return errorf("SQLITE_RANGE", "bind: missing named parameter %s (key %q)", name, name[1:])
+			}
+			if err := bindValue(stmt, i, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(p.Positional) < n {
+		return errorf("SQLITE_RANGE", "bind: statement has %d parameters, got %d values", n, len(p.Positional))
+	}
+	for i := 1; i <= n; i++ {
+		if err := bindValue(stmt, i, p.Positional[i-1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func bindValue(stmt *sqlite3.Stmt, i int, v any) error {
+	switch v := v.(type) {
+	case nil:
+		return stmt.BindNull(i)
+	case bool:
+		return stmt.BindBool(i, v)
+	case int64:
+		return stmt.BindInt64(i, v)
+	case int:
+		return stmt.BindInt64(i, int64(v))
+	case float64:
+		return stmt.BindFloat(i, v)
+	case string:
+		return stmt.BindText(i, v)
+	case []byte:
+		return stmt.BindBlob(i, v)
+	}
+	return errorf("SQLITE_MISMATCH", "bind: parameter %d: unsupported type %T", i, v)
+}
+
+// Begin starts a transaction (BEGIN IMMEDIATE) and returns its id. Until
+// Commit or Rollback, requests without that id wait.
+func (d *Database) Begin(ctx context.Context) (uint64, error) {
+	release, err := d.acquire(ctx, 0)
+	if err != nil {
+		return 0, err
+	}
+	if err := d.conn.Exec("BEGIN IMMEDIATE"); err != nil {
+		release()
+		return 0, err
+	}
+	d.txSeq++
+	id := d.txSeq
+	d.tx = id
+	d.txTimer = time.AfterFunc(d.txIdle(), func() { d.abandon(id) })
+	d.mu.Unlock() // keep the gate
+	return id, nil
+}
+
+// end finishes transaction tx with COMMIT or ROLLBACK and frees the gate.
+func (d *Database) end(tx uint64, sql string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return d.closedErr()
+	}
+	if d.tx != tx || tx == 0 {
+		return errorf("SQLITE_MISUSE", "transaction %d is no longer open", tx)
+	}
+	err := d.conn.Exec(sql)
+	if err != nil && !d.conn.GetAutocommit() {
+		d.conn.Exec("ROLLBACK")
+	}
+	d.finishTx()
+	d.flush(err != nil)
+	return err
+}
+
+// finishTx forgets the open transaction and frees the gate. d.mu held.
+func (d *Database) finishTx() {
+	d.tx = 0
+	if d.txTimer != nil {
+		d.txTimer.Stop()
+		d.txTimer = nil
+	}
+	<-d.gate
+}
+
+// Commit commits transaction tx; if COMMIT fails it is rolled back.
+func (d *Database) Commit(tx uint64) error { return d.end(tx, "COMMIT") }
+
+// Rollback rolls transaction tx back.
+func (d *Database) Rollback(tx uint64) error { return d.end(tx, "ROLLBACK") }
+
+func (d *Database) abandon(tx uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed || d.tx != tx {
+		return
+	}
+	if !d.conn.GetAutocommit() {
+		d.conn.Exec("ROLLBACK")
+	}
+	d.finishTx()
+	clear(d.pending)
+}
+
+// migrate validates and applies o.Migrations. Called from Open.
+func (d *Database) migrate(ctx context.Context, o OpenOptions) (OpenResult, error) {
+	release, err := d.acquire(ctx, 0)
+	if err != nil {
+		return OpenResult{}, err
+	}
+	defer release()
+	if len(o.Migrations) == 0 {
+		v, err := currentVersion(d.conn)
+		if err != nil {
+			return OpenResult{}, err
+		}
+		d.version = v
+		return OpenResult{Version: v}, nil
+	}
+	p, err := migrations.NewProvider(msqlite.NewStore(d.conn), o.Migrations, migrations.Options{AllowOutOfOrder: o.AllowOutOfOrder})
+	if err != nil {
+		return OpenResult{}, &Error{Code: CodeInvalidArgument, Message: "open: migrations: " + err.Error(), Err: err}
+	}
+	results, err := p.Up(ctx, 0)
+	clear(d.pending)
+	migs := p.Migrations()
+	// After a successful Up every known migration is applied (validation
+	// refused newer and missing ones), so the version is the newest known
+	// one and nothing needs to be read back.
+	to := migs[len(migs)-1].Version
+	from, breaking := int64(0), false
+	applied := map[int64]bool{}
+	for _, r := range results {
+		if !r.Skipped {
+			applied[r.Migration.Version] = true
+			breaking = breaking || r.Migration.Breaking
+		}
+	}
+	for _, m := range migs {
+		if !applied[m.Version] {
+			from = max(from, m.Version)
+		}
+	}
+	if err != nil {
+		var me *migrations.MigrationError
+		if errors.As(err, &me) {
+			return OpenResult{Applied: results}, &Error{Code: "LARDER_MIGRATION_FAILED", Message: err.Error(),
+				Migration: &MigrationRef{Version: me.Version, Name: me.Name}, Err: err}
+		}
+		return OpenResult{Applied: results}, err
+	}
+	d.version = to
+	if len(applied) > 0 {
+		d.host.emit(d.name, Event{Type: "versionchange", From: from, To: to, Breaking: breaking})
+	}
+	return OpenResult{Version: to, Applied: results}, nil
+}
+
+func currentVersion(c *sqlite3.Conn) (int64, error) {
+	stmt, _, err := c.Prepare(`SELECT coalesce(max(version), 0) FROM _migrations`)
+	if err != nil {
+		if msqlite.CodeName(err) == "SQLITE_ERROR" && strings.Contains(err.Error(), "no such table") {
+			return 0, nil
+		}
+		return 0, err
+	}
+	defer stmt.Close()
+	if !stmt.Step() {
+		return 0, stmt.Err()
+	}
+	return stmt.ColumnInt64(0), nil
+}
+
+// Migrations returns the rows of _migrations.
+func (d *Database) Migrations(ctx context.Context, tx uint64) ([]migrations.Record, error) {
+	release, err := d.acquire(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if v, err := currentVersion(d.conn); err != nil || v == 0 {
+		return nil, err
+	}
+	return msqlite.NewStore(d.conn).Applied(ctx)
+}
+
+// Export returns the database as a standard SQLite file image (through the
+// backup API, so it is consistent even while others wait to write).
+func (d *Database) Export(ctx context.Context) ([]byte, error) {
+	release, err := d.acquire(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	b, err := serdes.Serialize(d.conn, "main")
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	return b, nil
+}
+
+// Import replaces the database with the SQLite file image b, atomically:
+// b is checked (header, PRAGMA integrity_check) in memory first, then
+// copied over the live database with the backup API, which is one write
+// transaction through the VFS. A bad image changes nothing.
+func (d *Database) Import(ctx context.Context, b []byte) error {
+	b, err := CheckImage(b)
+	if err != nil {
+		return err
+	}
+	release, err := d.acquire(ctx, 0)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if err := serdes.Deserialize(d.conn, "main", b); err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	v, err := currentVersion(d.conn)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	d.version = v
+	tables, _ := tableNames(d.conn)
+	clear(d.pending)
+	d.host.emit(d.name, Event{Type: "change", Tables: tables})
+	return nil
+}
+
+func tableNames(c *sqlite3.Conn) ([]string, error) {
+	stmt, _, err := c.Prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer stmt.Close()
+	var out []string
+	for stmt.Step() {
+		out = append(out, stmt.ColumnText(0))
+	}
+	return out, stmt.Err()
+}
+
+// shutdown closes the connection and releases the storage; every handle on
+// d then gets LARDER_CLOSED. Called with host.openMu held.
+func (d *Database) shutdown() error {
+	d.mu.Lock()
+	if d.tx != 0 { // an open transaction: roll it back rather than wait for it
+		d.mu.Unlock()
+		d.abandon(d.tx)
+	} else {
+		d.mu.Unlock()
+	}
+	d.gate <- struct{}{} // wait for the running call
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		<-d.gate
+		return nil
+	}
+	d.closed = true
+	err := d.conn.Close()
+	if rerr := d.st.Release(d.name); err == nil {
+		err = rerr
+	}
+	<-d.gate
+	return err
+}
