@@ -1,0 +1,320 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/andybalholm/brotli"
+
+	"github.com/larderdb/larder/migrations"
+)
+
+// siteConfig is what `larder serve` serves.
+type siteConfig struct {
+	app        fs.FS // the app shell at /
+	dist       fs.FS // make build's output at /dist/
+	migrations fs.FS // NNNN_name.sql files, bundled at /migrations.json
+}
+
+// siteHandler serves a siteConfig with the headers a Larder app needs:
+//
+//   - Content-Type from a fixed table (application/wasm for .wasm, so that
+//     WebAssembly.instantiateStreaming accepts it), never sniffed.
+//   - Content-Encoding br or gzip when the request accepts it and the type
+//     compresses, with Vary: Accept-Encoding. Compressed bodies are made once
+//     per file version, not per request.
+//   - A strong ETag per file version and encoding, Cache-Control: no-cache
+//     (use, but revalidate), and 304 Not Modified for a matching
+//     If-None-Match: a warm reload transfers no wasm and Chromium reuses the
+//     compiled module from its code cache.
+//   - No COOP/COEP: Larder does not need SharedArrayBuffer, and those headers
+//     break third-party iframes.
+type siteHandler struct {
+	app, dist *assetStore
+	bundle    *asset
+}
+
+func newSiteHandler(c siteConfig) (*siteHandler, error) {
+	migs, err := migrations.Load(c.migrations, ".")
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	bundle, err := migrations.Bundle(migs)
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	h := &siteHandler{
+		app:    &assetStore{fsys: c.app, files: map[string]*asset{}},
+		dist:   &assetStore{fsys: c.dist, files: map[string]*asset{}},
+		bundle: newAsset("migrations.json", bundle, time.Time{}),
+	}
+	// Compress everything there is now, so that the first request for the
+	// wasm does not wait for brotli. A missing dist/ is not an error here:
+	// the build may come later, and requests then load it.
+	var wg sync.WaitGroup
+	for _, s := range []*assetStore{h.app, h.dist} {
+		wg.Go(func() { s.preload() })
+	}
+	wg.Wait()
+	return h, nil
+}
+
+func (h *siteHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	p := r.URL.Path
+	var (
+		a   *asset
+		err error
+	)
+	switch {
+	case p == "/migrations.json":
+		a = h.bundle
+	case p == "/dist":
+		http.Redirect(w, r, "/dist/", http.StatusMovedPermanently)
+		return
+	case strings.HasPrefix(p, "/dist/"):
+		a, err = h.dist.get(strings.TrimPrefix(p, "/dist/"))
+	default:
+		name := strings.TrimPrefix(p, "/")
+		if name == "" || strings.HasSuffix(name, "/") {
+			name += "index.html"
+		}
+		a, err = h.app.get(name)
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid):
+		http.NotFound(w, r)
+		return
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	a.serve(w, r)
+}
+
+// assetStore reads files of an fs.FS into assets and keeps them until the
+// file's size or modification time changes.
+type assetStore struct {
+	fsys  fs.FS
+	mu    sync.Mutex
+	files map[string]*asset
+}
+
+func (s *assetStore) preload() {
+	fs.WalkDir(s.fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			s.get(name)
+		}
+		return nil
+	})
+}
+
+func (s *assetStore) get(name string) (*asset, error) {
+	if !fs.ValidPath(name) {
+		return nil, fs.ErrInvalid
+	}
+	fi, err := fs.Stat(s.fsys, name)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fs.ErrNotExist
+	}
+	s.mu.Lock()
+	a := s.files[name]
+	s.mu.Unlock()
+	if a != nil && a.size == fi.Size() && a.modTime.Equal(fi.ModTime()) {
+		return a, nil
+	}
+	data, err := fs.ReadFile(s.fsys, name)
+	if err != nil {
+		return nil, err
+	}
+	a = newAsset(name, data, fi.ModTime())
+	a.size = fi.Size() // as stat saw it, so a file growing during the read is reloaded next time
+	s.mu.Lock()
+	s.files[name] = a
+	s.mu.Unlock()
+	return a, nil
+}
+
+// An asset is one version of one file, with its compressed forms.
+type asset struct {
+	size    int64
+	modTime time.Time
+	ctype   string
+	etag    string // quoted; the encodings append -gz / -br inside the quotes
+	raw     []byte
+	gz, br  []byte // nil when the type does not compress or compression does not pay
+}
+
+func newAsset(name string, data []byte, modTime time.Time) *asset {
+	sum := sha256.Sum256(data)
+	a := &asset{
+		size:    int64(len(data)),
+		modTime: modTime,
+		ctype:   contentType(name),
+		etag:    hex.EncodeToString(sum[:12]),
+		raw:     data,
+	}
+	if compressible(a.ctype) && len(data) > 256 {
+		var wg sync.WaitGroup
+		wg.Go(func() { a.gz = gzipBytes(data) })
+		a.br = brotliBytes(data)
+		wg.Wait()
+		if len(a.gz) >= len(data) {
+			a.gz = nil
+		}
+		if len(a.br) >= len(data) {
+			a.br = nil
+		}
+	}
+	return a
+}
+
+func (a *asset) serve(w http.ResponseWriter, r *http.Request) {
+	body, enc := a.raw, ""
+	accept := r.Header.Get("Accept-Encoding")
+	switch {
+	case a.br != nil && acceptsEncoding(accept, "br"):
+		body, enc = a.br, "br"
+	case a.gz != nil && acceptsEncoding(accept, "gzip"):
+		body, enc = a.gz, "gzip"
+	}
+	etag := `"` + a.etag + `"`
+	if enc != "" {
+		etag = `"` + a.etag + "-" + enc + `"`
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", a.ctype)
+	hdr.Set("ETag", etag)
+	hdr.Set("Cache-Control", "no-cache")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	if a.gz != nil || a.br != nil {
+		hdr.Set("Vary", "Accept-Encoding")
+	}
+	if !a.modTime.IsZero() {
+		hdr.Set("Last-Modified", a.modTime.UTC().Format(http.TimeFormat))
+	}
+	if etagMatches(r.Header.Get("If-None-Match"), a.etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	if enc != "" {
+		hdr.Set("Content-Encoding", enc)
+	}
+	hdr.Set("Content-Length", fmt.Sprint(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+}
+
+// etagMatches implements If-None-Match's weak comparison (RFC 9110
+// 13.1.2) against any encoding of the asset: the representations differ
+// only in transfer coding, so any of them is still fresh.
+func etagMatches(header, base string) bool {
+	if header == "" {
+		return false
+	}
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" {
+			return true
+		}
+		t = strings.TrimPrefix(t, "W/")
+		t = strings.Trim(t, `"`)
+		t = strings.TrimSuffix(strings.TrimSuffix(t, "-gzip"), "-br")
+		if t == base {
+			return true
+		}
+	}
+	return false
+}
+
+// acceptsEncoding reports whether an Accept-Encoding header allows coding
+// (q=0 refuses it).
+func acceptsEncoding(header, coding string) bool {
+	for _, part := range strings.Split(header, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(name), coding) {
+			continue
+		}
+		for _, p := range strings.Split(params, ";") {
+			k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+			if strings.EqualFold(k, "q") {
+				v = strings.TrimSpace(v)
+				return strings.Trim(v, "0.") != ""
+			}
+		}
+		return true
+	}
+	return false
+}
+
+var contentTypes = map[string]string{
+	".html":        "text/html; charset=utf-8",
+	".js":          "text/javascript; charset=utf-8",
+	".mjs":         "text/javascript; charset=utf-8",
+	".css":         "text/css; charset=utf-8",
+	".json":        "application/json",
+	".map":         "application/json",
+	".webmanifest": "application/manifest+json",
+	".wasm":        "application/wasm",
+	".svg":         "image/svg+xml",
+	".png":         "image/png",
+	".ico":         "image/x-icon",
+	".txt":         "text/plain; charset=utf-8",
+	".md":          "text/markdown; charset=utf-8",
+	".sql":         "text/plain; charset=utf-8",
+	".ts":          "text/plain; charset=utf-8", // larder.d.ts: for reading, not for running
+	".sqlite":      "application/vnd.sqlite3",
+}
+
+// contentType is fixed per extension rather than taken from the system's
+// mime.types, which differ between machines (some lack .wasm).
+func contentType(name string) string {
+	if t, ok := contentTypes[strings.ToLower(path.Ext(name))]; ok {
+		return t
+	}
+	return "application/octet-stream"
+}
+
+func compressible(ctype string) bool {
+	return strings.HasPrefix(ctype, "text/") || ctype == "application/wasm" ||
+		ctype == "application/json" || ctype == "application/manifest+json" || ctype == "image/svg+xml"
+}
+
+func gzipBytes(data []byte) []byte {
+	var b bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression) // the level is valid
+	zw.Write(data)                                         // writes to a bytes.Buffer do not fail
+	zw.Close()
+	return b.Bytes()
+}
+
+// brotliLevel trades startup time for size: on larder.wasm level 6 takes
+// about as long as gzip -9 and is ~15% smaller; 11 takes minutes.
+const brotliLevel = 6
+
+func brotliBytes(data []byte) []byte {
+	var b bytes.Buffer
+	bw := brotli.NewWriterLevel(&b, brotliLevel)
+	bw.Write(data)
+	bw.Close()
+	return b.Bytes()
+}

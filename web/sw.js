@@ -1,0 +1,70 @@
+// The demo's service worker: the app works offline after its first load.
+//
+// On install it caches the app shell, the Larder runtime, the FTS5 wasm and
+// the migrations bundle. Requests go to the network first (so a rebuilt app
+// is picked up on the next load, and `larder serve` answers a warm reload
+// with 304s) and fall back to the cache when the network fails.
+const CACHE = "larder-notes-v1";
+const SHELL = [
+  "./",
+  "index.html",
+  "style.css",
+  "app.js",
+  "db.js",
+  "notes.js",
+  "loading.js",
+  "panel.js",
+  "devtools.js",
+  "manifest.webmanifest",
+  "icon.svg",
+  "migrations.json",
+  "dist/larder.js",
+  "dist/larder-worker.js",
+  "dist/wasm_exec.js",
+  "dist/larder-fts5.wasm",
+];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    const results = await Promise.allSettled(SHELL.map((url) => cache.add(url)));
+    results.forEach((r, i) => {
+      if (r.status === "rejected") console.warn(`sw: not cached: ${SHELL[i]}: ${r.reason}`);
+    });
+    await self.skipWaiting();
+  })());
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    for (const key of await caches.keys()) {
+      if (key !== CACHE) await caches.delete(key);
+    }
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener("fetch", (event) => {
+  const req = event.request;
+  if (req.method !== "GET" || new URL(req.url).origin !== location.origin) return;
+  event.respondWith(networkFirst(req));
+});
+
+async function networkFirst(req) {
+  const cache = await caches.open(CACHE);
+  try {
+    const res = await fetch(req);
+    if (res.ok && res.type === "basic") {
+      const cached = await cache.match(req);
+      // Skip rewriting an unchanged 17 MB wasm into the cache on every load.
+      const same = cached && res.headers.get("ETag") && cached.headers.get("ETag") === res.headers.get("ETag");
+      if (!same) await cache.put(req, res.clone());
+    }
+    return res;
+  } catch (err) {
+    const cached = (await cache.match(req, { ignoreSearch: true })) ??
+      (req.mode === "navigate" ? await cache.match("index.html") : undefined);
+    if (cached) return cached;
+    throw err;
+  }
+}
