@@ -25,8 +25,8 @@ func TestStatusShowsEveryState(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "0001_a.sql"), []byte("CREATE TABLE a (x, y);"), 0o644) // modified
-	os.Remove(filepath.Join(dir, "0002_b.sql"))                                              // missing
-	os.WriteFile(filepath.Join(dir, "0003_c.sql"), []byte("CREATE TABLE c (x);"), 0o644)     // out of order
+	os.Remove(filepath.Join(dir, "0002_b.sql"))                                             // missing
+	os.WriteFile(filepath.Join(dir, "0003_c.sql"), []byte("CREATE TABLE c (x);"), 0o644)    // out of order
 	st, err := provider(t, conn, dir, migrations.Options{}).Status(ctx)
 	if err != nil {
 		t.Fatal(err)
