@@ -167,13 +167,16 @@ func migrateUp(ctx context.Context, e *env, args []string) error {
 	if *to < 0 {
 		return usagef("--to must be a positive version")
 	}
-	p, conn, err := openProvider(&f, !*dry, migrations.Options{AllowOutOfOrder: *ooo})
+	// A --to that names no migration is refused before the database file
+	// is created.
+	create := !*dry && (*to == 0 || knownVersion(f.dir, *to))
+	p, conn, err := openProvider(&f, create, migrations.Options{AllowOutOfOrder: *ooo})
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
 
-	if *dry {
+	if *dry || !create {
 		steps, err := p.PlanUp(ctx, *to)
 		if err != nil {
 			return explain(err)
@@ -448,6 +451,19 @@ func migrateBundle(ctx context.Context, e *env, args []string) error {
 	}
 	_, err = fmt.Fprintf(e.stdout, "%s\n", b)
 	return err
+}
+
+func knownVersion(dir string, v int64) bool {
+	migs, err := loadMigrations(dir)
+	if err != nil {
+		return true // openProvider reports it
+	}
+	for _, m := range migs {
+		if m.Version == v {
+			return true
+		}
+	}
+	return false
 }
 
 func noArgs(rest []string) error {
