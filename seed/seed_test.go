@@ -276,7 +276,7 @@ func TestFailingSeedRollsBackAndNamesLine(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, true)
 	writeFiles(t, f.seedDir, map[string]string{
-		"0003_bad.sql": "INSERT INTO users (name) VALUES ('dave');\n\n-- duplicate\nINSERT INTO users (name) VALUES ('admin');\n",
+		"0003_bad.sql":   "INSERT INTO users (name) VALUES ('dave');\n\n-- duplicate\nINSERT INTO users (name) VALUES ('admin');\n",
 		"0004_after.sql": "INSERT INTO users (name) VALUES ('erin');\n",
 	})
 	conn := f.open(t)
