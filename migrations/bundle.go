@@ -17,6 +17,18 @@ type BundleEntry struct {
 	Breaking bool    `json:"breaking"`
 	UpLine   int     `json:"up_line,omitempty"`
 	DownLine int     `json:"down_line,omitempty"`
+	// UpStatements and DownStatements are the parts split into statements
+	// by SQLite at bundle time (package migrations/sqlite, SplitStatements),
+	// for runners without SQLite's parser: the D1 Worker. Optional.
+	UpStatements   []Statement `json:"up_statements,omitempty"`
+	DownStatements []Statement `json:"down_statements,omitempty"`
+}
+
+// A Statement is one SQL statement of a migration part and the 1-based line
+// of the migration file where it starts.
+type Statement struct {
+	SQL  string `json:"sql"`
+	Line int    `json:"line"`
 }
 
 // Bundle encodes SQL migrations as a JSON array in version order. Code
@@ -32,7 +44,8 @@ func Bundle(migs []*Migration) ([]byte, error) {
 			return nil, fmt.Errorf("migrate: bundle: %s is a Go migration and cannot be bundled", m.Label())
 		}
 		e := BundleEntry{Version: m.Version, Name: m.Name, Up: m.Up, Checksum: m.Checksum,
-			Breaking: m.Breaking, UpLine: m.UpLine, DownLine: m.DownLine}
+			Breaking: m.Breaking, UpLine: m.UpLine, DownLine: m.DownLine,
+			UpStatements: m.UpStatements, DownStatements: m.DownStatements}
 		if m.HasDown {
 			down := m.Down
 			e.Down = &down
@@ -71,7 +84,8 @@ func (e BundleEntry) Migration() (*Migration, error) {
 		return nil, fmt.Errorf("%w: version %d name %q: want a positive version and a name", ErrBadFile, e.Version, e.Name)
 	}
 	m := &Migration{Version: e.Version, Name: e.Name, Up: e.Up, Breaking: e.Breaking,
-		Checksum: Checksum(e.Up), UpLine: max(e.UpLine, 1), DownLine: e.DownLine}
+		Checksum: Checksum(e.Up), UpLine: max(e.UpLine, 1), DownLine: e.DownLine,
+		UpStatements: e.UpStatements, DownStatements: e.DownStatements}
 	if e.Down != nil {
 		m.Down, m.HasDown = *e.Down, true
 	}

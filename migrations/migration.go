@@ -25,6 +25,11 @@ type Migration struct {
 	// parts start, so errors can name the line of a failing statement.
 	UpLine, DownLine int
 
+	// UpStatements and DownStatements, when set, are Up and Down split into
+	// statements by SQLite ahead of time (see BundleEntry). Runners without
+	// an SQL parser (D1) need them; the SQLite store ignores them.
+	UpStatements, DownStatements []Statement
+
 	// UpFunc and DownFunc, when set, make this a code migration: they run
 	// inside the migration's transaction instead of SQL.
 	UpFunc, DownFunc Func

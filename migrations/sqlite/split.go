@@ -1,0 +1,98 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/larderdb/larder/migrations"
+)
+
+// SplitStatements fills UpStatements and DownStatements of every SQL
+// migration in migs, so that runners without SQLite's parser (the D1
+// Worker) get statements split by SQLite itself rather than by a guess at
+// semicolons. SQLite can only prepare a statement against the schema it
+// refers to, so the migrations are run, in version order, on conn: a fresh,
+// empty scratch database (":memory:") with whatever extensions they need
+// registered. Each down part is run inside a savepoint right after its up
+// part and rolled back; a down part that fails there is left unsplit (nil)
+// rather than failing the bundle. An up part that fails is an error, as it
+// would be on every runner.
+func SplitStatements(ctx context.Context, conn *sqlite3.Conn, migs []*migrations.Migration) error {
+	sorted, err := migrations.Sort(migs)
+	if err != nil {
+		return err
+	}
+	for _, m := range sorted {
+		if m.IsCode() {
+			continue
+		}
+		up, err := splitExec(ctx, conn, m.Up, m.UpLine)
+		if err != nil {
+			return fmt.Errorf("migrate: split %s: %w", m.Label(), err)
+		}
+		m.UpStatements = up
+		m.DownStatements = nil
+		if !m.HasDown {
+			continue
+		}
+		if err := conn.Exec("SAVEPOINT larder_split"); err != nil {
+			return err
+		}
+		down, err := splitExec(ctx, conn, m.Down, m.DownLine)
+		if err := conn.Exec("ROLLBACK TO larder_split; RELEASE larder_split"); err != nil {
+			return err
+		}
+		if err == nil {
+			m.DownStatements = down
+		}
+	}
+	return nil
+}
+
+// splitExec runs script like Exec and returns its statements with the file
+// line each starts on. Transaction control statements are refused, as the
+// stores refuse them inside a migration.
+func splitExec(ctx context.Context, conn *sqlite3.Conn, script string, firstLine int) ([]migrations.Statement, error) {
+	old := conn.SetInterrupt(ctx)
+	defer conn.SetInterrupt(old)
+	out := []migrations.Statement{}
+	offset, line := 0, firstLine
+	for offset < len(script) {
+		rest := script[offset:]
+		stmt, n, err := prepareNext(conn, rest)
+		lead := leadingTrivia(rest[:n])
+		stmtLine := line + strings.Count(rest[:lead], "\n")
+		text := strings.TrimSpace(rest[lead:n])
+		line += strings.Count(rest[:n], "\n")
+		offset += n
+		if err != nil {
+			if text == "" {
+				text = strings.TrimSpace(rest[lead:])
+			}
+			return nil, &StatementError{Statement: firstStatement(text), Line: stmtLine, Err: err}
+		}
+		if stmt == nil {
+			if n == 0 {
+				break
+			}
+			continue
+		}
+		err = func() error {
+			defer stmt.Close()
+			if isTransactionControl(text) {
+				return ErrTransactionControl
+			}
+			for stmt.Step() {
+			}
+			return stmt.Err()
+		}()
+		if err != nil {
+			return nil, &StatementError{Statement: text, Line: stmtLine, Err: err}
+		}
+		out = append(out, migrations.Statement{SQL: text, Line: stmtLine})
+	}
+	return out, nil
+}

@@ -1,0 +1,100 @@
+package sqlite_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/larderdb/larder/migrations"
+	"github.com/larderdb/larder/migrations/sqlite"
+)
+
+func TestSplitStatementsForBundles(t *testing.T) {
+	m1, err := migrations.Parse("0001_init.sql", []byte(`-- migrate:up
+CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); -- trailing comment
+
+/* block; comment */
+INSERT INTO t (v) VALUES ('a;b'), ('--c');
+CREATE TRIGGER tr AFTER INSERT ON t BEGIN
+  UPDATE t SET v = v || ';' WHERE id = new.id;
+END;
+-- migrate:down
+DROP TRIGGER tr;
+DROP TABLE t;
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := migrations.Parse("0002_broken_down.sql", []byte("-- migrate:up\nCREATE TABLE u (x);\n-- migrate:down\nDROP TABLE nope;\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := sqlite3.Open(":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := sqlite.SplitStatements(context.Background(), conn, []*migrations.Migration{m2, m1}); err != nil {
+		t.Fatal(err)
+	}
+	want := []migrations.Statement{
+		{SQL: "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);", Line: 2},
+		{SQL: "INSERT INTO t (v) VALUES ('a;b'), ('--c');", Line: 5},
+		{SQL: "CREATE TRIGGER tr AFTER INSERT ON t BEGIN\n  UPDATE t SET v = v || ';' WHERE id = new.id;\nEND;", Line: 6},
+	}
+	if !reflect.DeepEqual(m1.UpStatements, want) {
+		t.Errorf("up statements:\n got %#v\nwant %#v", m1.UpStatements, want)
+	}
+	wantDown := []migrations.Statement{{SQL: "DROP TRIGGER tr;", Line: 10}, {SQL: "DROP TABLE t;", Line: 11}}
+	if !reflect.DeepEqual(m1.DownStatements, wantDown) {
+		t.Errorf("down statements: got %#v, want %#v", m1.DownStatements, wantDown)
+	}
+	if m2.DownStatements != nil {
+		t.Errorf("a down part that fails is left unsplit, got %#v", m2.DownStatements)
+	}
+	// The down part ran in a savepoint that was rolled back: t still exists.
+	if n := queryInt(t, conn, "SELECT count(*) FROM sqlite_schema WHERE name IN ('t', 'tr', 'u')"); n != 3 {
+		t.Errorf("scratch schema has %d of t, tr, u after split; want 3", n)
+	}
+
+	// The statements travel in the bundle and back.
+	b, err := migrations.Bundle([]*migrations.Migration{m1, m2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw []map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := raw[0]["up_statements"]; !ok {
+		t.Errorf("bundle has no up_statements: %s", b)
+	}
+	back, err := migrations.ParseBundle(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back[0].UpStatements, want) || back[1].DownStatements != nil {
+		t.Errorf("round trip lost statements: %#v / %#v", back[0].UpStatements, back[1].DownStatements)
+	}
+}
+
+func TestSplitStatementsRefusesFailingUp(t *testing.T) {
+	m, err := migrations.Parse("0001_bad.sql", []byte("CREATE TABLE a (x);\nBEGIN;\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := sqlite3.Open(":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	err = sqlite.SplitStatements(context.Background(), conn, []*migrations.Migration{m})
+	var se *sqlite.StatementError
+	if !errors.As(err, &se) || se.Line != 2 {
+		t.Fatalf("want a StatementError at line 2, got %v", err)
+	}
+}
