@@ -1,0 +1,261 @@
+//go:build js
+
+package opfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall/js"
+	"time"
+
+	"github.com/larderdb/larder/internal/jsutil"
+	"github.com/larderdb/larder/wasm/vfscore"
+)
+
+// preopenTimeout bounds the retries while a previous owner's handles close.
+const preopenTimeout = 5 * time.Second
+
+func available() bool {
+	g := js.Global()
+	nav := g.Get("navigator")
+	if nav.IsUndefined() || nav.Get("storage").IsUndefined() ||
+		nav.Get("storage").Get("getDirectory").Type() != js.TypeFunction {
+		return false
+	}
+	return g.Get("FileSystemSyncAccessHandle").Type() == js.TypeFunction
+}
+
+// platformBackend opens databases in OPFS.
+type platformBackend struct{}
+
+// Acquire implements [vfscore.Backend]: it opens larder/<name>/ and a sync
+// access handle on each file, retrying while another owner holds them.
+func (platformBackend) Acquire(ctx context.Context, name string) (vfscore.Files, error) {
+	if !available() {
+		return nil, errors.New("OPFS sync access handles are not available in this context (they exist only in dedicated workers)")
+	}
+	var fs *files
+	err := vfscore.Retry(ctx, preopenTimeout, vfscore.IsBusy, func() (err error) {
+		fs, err = openFiles(name)
+		return err
+	})
+	return fs, err
+}
+
+func openFiles(name string) (*files, error) {
+	dir, err := databaseDir(name, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := ensureLayout(dir); err != nil {
+		return nil, err
+	}
+	fs := &files{}
+	for _, k := range kinds {
+		h, err := openHandle(dir, fileName(k))
+		if err != nil {
+			fs.Close()
+			return nil, fmt.Errorf("%s: %w", fileName(k), err)
+		}
+		fs.h[k] = h
+	}
+	return fs, nil
+}
+
+// databaseDir returns the directory handle of larder/<name>/.
+func databaseDir(name string, create bool) (js.Value, error) {
+	root, err := jsutil.Await(js.Global().Get("navigator").Get("storage").Call("getDirectory"))
+	if err != nil {
+		return js.Value{}, fmt.Errorf("navigator.storage.getDirectory: %w", err)
+	}
+	opts := map[string]any{"create": create}
+	top, err := await(root, "getDirectoryHandle", rootDir, opts)
+	if err != nil {
+		return js.Value{}, fmt.Errorf("directory %s: %w", rootDir, err)
+	}
+	dir, err := await(top, "getDirectoryHandle", name, opts)
+	if err != nil {
+		return js.Value{}, fmt.Errorf("directory %s/%s: %w", rootDir, name, err)
+	}
+	return dir, nil
+}
+
+// ensureLayout checks the LAYOUT marker, writing it into a new directory.
+func ensureLayout(dir js.Value) error {
+	h, err := openHandle(dir, layoutFile)
+	if err != nil {
+		return fmt.Errorf("%s: %w", layoutFile, err)
+	}
+	defer h.close()
+	size, err := h.Size()
+	if err != nil {
+		return err
+	}
+	b := make([]byte, min(size, 256))
+	if _, err := h.ReadAt(b, 0); err != nil {
+		return err
+	}
+	fresh, err := checkLayout(b)
+	if err != nil || !fresh {
+		return err
+	}
+	m := layoutMarker()
+	if n, err := h.WriteAt(m, 0); err != nil || n != len(m) {
+		return errors.Join(err, vfscore.ErrQuota)
+	}
+	return h.Flush()
+}
+
+func openHandle(dir js.Value, name string) (*handle, error) {
+	fh, err := await(dir, "getFileHandle", name, map[string]any{"create": true})
+	if err != nil {
+		return nil, err
+	}
+	sah, err := await(fh, "createSyncAccessHandle")
+	if err != nil {
+		return nil, err
+	}
+	return &handle{sah: sah, at: js.ValueOf(map[string]any{"at": 0})}, nil
+}
+
+// await calls v[method](args...) and awaits the returned Promise.
+func await(v js.Value, method string, args ...any) (js.Value, error) {
+	p, err := jsutil.Call(v, method, args...)
+	if err != nil {
+		return js.Value{}, err
+	}
+	return jsutil.Await(p)
+}
+
+func removeDatabase(ctx context.Context, name string) error {
+	nav := js.Global().Get("navigator")
+	if nav.IsUndefined() || nav.Get("storage").IsUndefined() || nav.Get("storage").Get("getDirectory").Type() != js.TypeFunction {
+		return errors.New("opfs: delete: OPFS is not available in this context")
+	}
+	err := vfscore.Retry(ctx, preopenTimeout, vfscore.IsBusy, func() error {
+		root, err := jsutil.Await(js.Global().Get("navigator").Get("storage").Call("getDirectory"))
+		if err != nil {
+			return err
+		}
+		top, err := await(root, "getDirectoryHandle", rootDir)
+		if vfscore.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		_, err = await(top, "removeEntry", name, map[string]any{"recursive": true})
+		if vfscore.IsNotFound(err) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return vfscore.OpenError(fmt.Errorf("opfs: delete %q: %w", name, err))
+	}
+	return nil
+}
+
+// files are the sync access handles of one database.
+type files struct {
+	h [len(kinds)]*handle
+}
+
+func (fs *files) Handle(k vfscore.Kind) (vfscore.Handle, error) {
+	if int(k) >= len(fs.h) || fs.h[k] == nil {
+		return nil, fmt.Errorf("no handle for %s", k)
+	}
+	return fs.h[k], nil
+}
+
+func (fs *files) Close() error {
+	var errs []error
+	for i, h := range fs.h {
+		if h != nil {
+			errs = append(errs, h.close())
+			fs.h[i] = nil
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// handle adapts a FileSystemSyncAccessHandle to [vfscore.Handle]. Every call
+// is synchronous: no Promise on the I/O path.
+type handle struct {
+	sah js.Value
+	buf js.Value // scratch Uint8Array, grown as needed
+	at  js.Value // the reused {at: offset} options object
+}
+
+var _ vfscore.Handle = (*handle)(nil)
+
+func (h *handle) scratch(n int) js.Value {
+	if h.buf.IsUndefined() || h.buf.Get("length").Int() < n {
+		h.buf = js.Global().Get("Uint8Array").New(max(n, 64<<10))
+	}
+	return h.buf.Call("subarray", 0, n)
+}
+
+// ReadAt implements [vfscore.Handle].
+func (h *handle) ReadAt(p []byte, off int64) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	view := h.scratch(len(p))
+	h.at.Set("at", off)
+	r, err := jsutil.Call(h.sah, "read", view, h.at)
+	if err != nil {
+		return 0, err
+	}
+	n := min(r.Int(), len(p))
+	js.CopyBytesToGo(p[:n], view)
+	return n, nil
+}
+
+// WriteAt implements [vfscore.Handle]. The count is returned as the
+// browser reports it: a short (or, in Chrome, 0xFFFFFFF8) count means the
+// quota is full, which the core maps to SQLITE_FULL.
+func (h *handle) WriteAt(p []byte, off int64) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	view := h.scratch(len(p))
+	js.CopyBytesToJS(view, p)
+	h.at.Set("at", off)
+	r, err := jsutil.Call(h.sah, "write", view, h.at)
+	if err != nil {
+		return 0, err
+	}
+	n := r.Float()
+	if n < 0 || n > float64(len(p)) {
+		return 0, nil // a bogus count: nothing reliable was written
+	}
+	return int(n), nil
+}
+
+// Truncate implements [vfscore.Handle].
+func (h *handle) Truncate(size int64) error {
+	_, err := jsutil.Call(h.sah, "truncate", size)
+	return err
+}
+
+// Size implements [vfscore.Handle].
+func (h *handle) Size() (int64, error) {
+	r, err := jsutil.Call(h.sah, "getSize")
+	if err != nil {
+		return 0, err
+	}
+	return int64(r.Float()), nil
+}
+
+// Flush implements [vfscore.Handle].
+func (h *handle) Flush() error {
+	_, err := jsutil.Call(h.sah, "flush")
+	return err
+}
+
+func (h *handle) close() error {
+	_, err := jsutil.Call(h.sah, "close")
+	return err
+}
