@@ -97,5 +97,6 @@ func (e BundleEntry) Migration() (*Migration, error) {
 			m.Breaking = true
 		}
 	}
+	m.NoForeignKeys = hasRebuild(m.Up) || hasRebuild(m.Down)
 	return m, nil
 }

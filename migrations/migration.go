@@ -151,10 +151,13 @@ func Parse(fileName string, content []byte) (*Migration, error) {
 				return nil, &FileError{File: fileName, Line: i + 1, Err: ErrBadFile, Detail: "-- migrate:breaking belongs in the up part"}
 			}
 			m.Breaking = true
+		case "rebuild", "map":
+			// A table rebuild (see RebuildDirective) needs foreign keys off.
+			m.NoForeignKeys = true
 		case "":
 		default:
 			return nil, &FileError{File: fileName, Line: i + 1, Err: ErrBadFile,
-				Detail: fmt.Sprintf("unknown marker -- migrate:%s (want up, down or breaking)", kind)}
+				Detail: fmt.Sprintf("unknown marker -- migrate:%s (want up, down, breaking, rebuild or map)", kind)}
 		}
 		switch section {
 		case "up":
@@ -177,6 +180,12 @@ func Parse(fileName string, content []byte) (*Migration, error) {
 	m.Down = strings.Join(down, "\n")
 	if strings.TrimSpace(stripComments(m.Up)) == "" {
 		return nil, &FileError{File: fileName, Err: ErrBadFile, Detail: "the up part is empty"}
+	}
+	if err := checkDirectives(fileName, m.Up, m.UpLine); err != nil {
+		return nil, err
+	}
+	if err := checkDirectives(fileName, m.Down, m.DownLine); err != nil {
+		return nil, err
 	}
 	m.Checksum = Checksum(m.Up)
 	return m, nil

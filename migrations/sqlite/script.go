@@ -7,6 +7,9 @@ import (
 	"strings"
 
 	"github.com/ncruces/go-sqlite3"
+
+	"github.com/larderdb/larder/migrations"
+	"github.com/larderdb/larder/migrations/rebuild"
 )
 
 // A StatementError is a statement of a script that failed.
@@ -72,6 +75,22 @@ func Exec(ctx context.Context, conn *sqlite3.Conn, script string, firstLine int,
 	first := true
 	for offset < len(script) {
 		rest := script[offset:]
+		if d, err := migrations.ParseRebuildDirective(rest[:leadingTrivia(rest)]); d != nil || err != nil {
+			// "-- migrate:rebuild": the CREATE TABLE that follows is a table rebuild.
+			lead := leadingTrivia(rest)
+			stmtLine := line + strings.Count(rest[:lead], "\n")
+			n := 0
+			if err == nil {
+				n, err = rebuild.Statement(ctx, conn, d, rest[lead:])
+			}
+			if err != nil {
+				return &StatementError{Statement: firstStatement(strings.TrimSpace(rest[lead:])), Line: stmtLine, Err: err}
+			}
+			line += strings.Count(rest[:lead+n], "\n")
+			offset += lead + n
+			first = false
+			continue
+		}
 		stmt, n, err := prepareNext(conn, rest)
 		lead := leadingTrivia(rest[:n])
 		stmtLine := line + strings.Count(rest[:lead], "\n")

@@ -1,0 +1,413 @@
+// Package rebuild changes an SQLite table into a new shape in place, with
+// SQLite's generalized 12-step ALTER TABLE procedure
+// (https://sqlite.org/lang_altertable.html#otheralter): for what ALTER
+// TABLE cannot do (change a type or a constraint, make a column NOT NULL,
+// reorder, rename and drop several columns at once) without version-suffixed
+// tables that abandon data and without hand-written copy SQL.
+//
+// [Table] runs inside a migration's transaction, with foreign keys already
+// off: set [migrations.Migration.NoForeignKeys] on a Go migration (the
+// SQLite store then turns enforcement off before BEGIN, because
+// PRAGMA foreign_keys is a no-op inside a transaction, and runs
+// PRAGMA foreign_key_check before COMMIT). In .sql files write the
+// "-- migrate:rebuild" directive ([migrations.RebuildDirective]); the
+// store recognises it and calls [Statement].
+//
+// The steps: remember the table's indexes and triggers; create the new table
+// under a temporary name; copy the rows with the column mapping (rowids are
+// kept); drop the old table (no ON DELETE action fires: foreign keys are
+// off); rename the new table to the old name with legacy_alter_table on, so
+// that views and triggers elsewhere that name the table are left as written;
+// recreate the indexes and triggers; check that every view still compiles;
+// check the foreign keys that involve the table.
+package rebuild
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/larderdb/larder/migrations"
+)
+
+// A Spec describes one rebuild.
+type Spec struct {
+	// Table is the existing table.
+	Table string
+	// Definition is the CREATE TABLE statement of the new shape. It names
+	// Table (the rebuild is in place; to rename, ALTER TABLE RENAME after).
+	Definition string
+	// Columns maps a column of the new table to an SQL expression over the
+	// old table's columns: "author" to rename author to this column,
+	// "coalesce(score, 0)" to backfill. New columns left out are copied
+	// from the old column of the same name when there is one, else get
+	// their DEFAULT. Old columns that nothing uses are dropped.
+	Columns map[string]string
+}
+
+// Sentinel errors of a rebuild; the returned *Error wraps one of them or
+// SQLite's error.
+var (
+	ErrNotInTransaction = errors.New("a rebuild must run inside the migration's transaction")
+	ErrForeignKeysOn    = errors.New("foreign keys are on: dropping the old table would fire ON DELETE actions in child tables; set NoForeignKeys on the migration (PRAGMA foreign_keys is a no-op inside a transaction)")
+	ErrNoTable          = errors.New("no such table")
+	ErrBadDefinition    = errors.New("bad new definition")
+	ErrBadMapping       = errors.New("bad column mapping")
+)
+
+// Error is a failed rebuild: which table, which step.
+type Error struct {
+	Table string
+	Step  string // "copy rows", "recreate index tag_name", …
+	Err   error
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("rebuild %s: %s: %v", e.Table, e.Step, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Table rebuilds spec.Table into spec.Definition on conn, which must be
+// inside a transaction with foreign keys off. On error the caller rolls the
+// transaction back; nothing of the rebuild stays.
+func Table(ctx context.Context, conn *sqlite3.Conn, spec Spec) error {
+	old := conn.SetInterrupt(ctx)
+	defer conn.SetInterrupt(old)
+	fail := func(step string, err error) error { return &Error{Table: spec.Table, Step: step, Err: err} }
+
+	if conn.GetAutocommit() {
+		return fail("start", ErrNotInTransaction)
+	}
+	if on, err := pragmaInt(conn, "foreign_keys"); err != nil {
+		return fail("read PRAGMA foreign_keys", err)
+	} else if on != 0 {
+		return fail("start", ErrForeignKeysOn)
+	}
+
+	// 1. The old table, its columns, indexes and triggers.
+	table, err := tableName(conn, spec.Table)
+	if err != nil {
+		return fail("find table", err)
+	}
+	oldCols, err := columns(conn, table)
+	if err != nil {
+		return fail("read columns", err)
+	}
+	oldRowid, err := hasRowid(conn, table)
+	if err != nil {
+		return fail("read table list", err)
+	}
+	deps, err := dependents(conn, table)
+	if err != nil {
+		return fail("read indexes and triggers", err)
+	}
+
+	// 2. The new table under a temporary name.
+	tmp := "_larder_rebuild_" + strings.ToLower(table)
+	def, named, err := renameCreate(spec.Definition, tmp)
+	if err != nil {
+		return fail("new definition", err)
+	}
+	if !strings.EqualFold(named, table) {
+		return fail("new definition", fmt.Errorf("%w: CREATE TABLE names %q, want %q (a rebuild is in place; rename with ALTER TABLE after it)", ErrBadDefinition, named, table))
+	}
+	if err := conn.Exec(def); err != nil {
+		return fail("create new table", err)
+	}
+	newCols, err := columns(conn, tmp)
+	if err != nil {
+		return fail("read new columns", err)
+	}
+	newRowid, err := hasRowid(conn, tmp)
+	if err != nil {
+		return fail("read table list", err)
+	}
+
+	// 3. Copy with the mapping.
+	into, from, err := mapping(oldCols, newCols, spec.Columns)
+	if err != nil {
+		return fail("column mapping", err)
+	}
+	if oldRowid && newRowid && !hasRowidAlias(newCols) {
+		into, from = append([]string{"rowid"}, into...), append([]string{"rowid"}, from...)
+	}
+	if len(into) > 0 {
+		copySQL := fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s", quote(tmp),
+			strings.Join(into, ", "), strings.Join(from, ", "), quote(table))
+		if err := conn.Exec(copySQL); err != nil {
+			return fail("copy rows", err)
+		}
+	} else if err := conn.Exec(fmt.Sprintf("INSERT INTO %s DEFAULT VALUES", quote(tmp))); err != nil {
+		return fail("copy rows", err)
+	}
+
+	// 4. Drop the old table, rename the new one. legacy_alter_table keeps
+	// the rename from re-parsing (and failing on) views and triggers that
+	// name the table while it does not exist.
+	if err := conn.Exec("DROP TABLE " + quote(table)); err != nil {
+		return fail("drop old table", err)
+	}
+	legacy, err := pragmaInt(conn, "legacy_alter_table")
+	if err != nil {
+		return fail("read PRAGMA legacy_alter_table", err)
+	}
+	if err := conn.Exec("PRAGMA legacy_alter_table=ON"); err != nil {
+		return fail("PRAGMA legacy_alter_table", err)
+	}
+	err = conn.Exec(fmt.Sprintf("ALTER TABLE %s RENAME TO %s", quote(tmp), quote(table)))
+	if legacy == 0 {
+		if e := conn.Exec("PRAGMA legacy_alter_table=OFF"); e != nil && err == nil {
+			err = e
+		}
+	}
+	if err != nil {
+		return fail("rename new table", err)
+	}
+
+	// 5. Indexes and triggers, then views and foreign keys.
+	for _, d := range deps {
+		if err := conn.Exec(d.sql); err != nil {
+			return fail(fmt.Sprintf("recreate %s %s", d.typ, d.name),
+				fmt.Errorf("%w (drop it before the rebuild and create it again after)", err))
+		}
+	}
+	if err := checkViews(conn); err != nil {
+		return fail("check views", err)
+	}
+	if err := foreignKeyCheck(conn, table); err != nil {
+		return fail("PRAGMA foreign_key_check", err)
+	}
+	return nil
+}
+
+// Statement carries out a rebuild directive whose CREATE TABLE statement
+// starts text (the rest of a script). It returns how many bytes of text the
+// statement covers, so that a script runner can go on after it.
+func Statement(ctx context.Context, conn *sqlite3.Conn, d *migrations.RebuildDirective, text string) (int, error) {
+	// CREATE TABLE for an existing name fails to prepare: find the extent of
+	// the statement by preparing it under a name that does not exist.
+	tmp := "_larder_rebuild_probe"
+	renamed, _, err := renameCreate(text, tmp)
+	if err != nil {
+		return 0, &Error{Table: d.Table, Step: "new definition", Err: err}
+	}
+	stmt, tail, err := conn.Prepare(renamed)
+	if stmt != nil {
+		stmt.Close()
+	}
+	if err != nil {
+		return 0, &Error{Table: d.Table, Step: "new definition", Err: err}
+	}
+	n := len(text) - len(tail)
+	def := strings.TrimSpace(text[:n])
+	if err := Table(ctx, conn, Spec{Table: d.Table, Definition: def, Columns: d.Columns}); err != nil {
+		return n, err
+	}
+	return n, nil
+}
+
+type column struct {
+	name   string
+	typ    string
+	pk     int
+	hidden int // 0 normal, 1 hidden (virtual tables), 2 and 3 generated
+}
+
+func columns(conn *sqlite3.Conn, table string) ([]column, error) {
+	stmt, _, err := conn.Prepare(`SELECT name, type, pk, hidden FROM pragma_table_xinfo(?) ORDER BY cid`)
+	if err != nil {
+		return nil, err
+	}
+	defer stmt.Close()
+	stmt.BindText(1, table)
+	var cols []column
+	for stmt.Step() {
+		cols = append(cols, column{name: stmt.ColumnText(0), typ: stmt.ColumnText(1),
+			pk: stmt.ColumnInt(2), hidden: stmt.ColumnInt(3)})
+	}
+	return cols, stmt.Err()
+}
+
+// hasRowidAlias reports whether an INTEGER PRIMARY KEY column aliases the
+// rowid, so that copying it copies the rowid.
+func hasRowidAlias(cols []column) bool {
+	n, alias := 0, false
+	for _, c := range cols {
+		if c.pk > 0 {
+			n++
+			alias = strings.EqualFold(c.typ, "INTEGER")
+		}
+	}
+	return n == 1 && alias
+}
+
+func hasRowid(conn *sqlite3.Conn, table string) (bool, error) {
+	stmt, _, err := conn.Prepare(`SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ?`)
+	if err != nil {
+		return false, err
+	}
+	defer stmt.Close()
+	stmt.BindText(1, table)
+	if !stmt.Step() {
+		return false, stmt.Err()
+	}
+	return stmt.ColumnInt(0) == 0, nil
+}
+
+func tableName(conn *sqlite3.Conn, name string) (string, error) {
+	stmt, _, err := conn.Prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name = ? COLLATE NOCASE`)
+	if err != nil {
+		return "", err
+	}
+	defer stmt.Close()
+	stmt.BindText(1, name)
+	if !stmt.Step() {
+		if err := stmt.Err(); err != nil {
+			return "", err
+		}
+		return "", fmt.Errorf("%w: %s", ErrNoTable, name)
+	}
+	return stmt.ColumnText(0), nil
+}
+
+type object struct{ typ, name, sql string }
+
+// dependents are the indexes and triggers of table that DROP TABLE removes,
+// indexes first (a trigger body may rely on nothing of them, but keep
+// creation order stable).
+func dependents(conn *sqlite3.Conn, table string) ([]object, error) {
+	stmt, _, err := conn.Prepare(`SELECT type, name, sql FROM sqlite_schema
+		WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL
+		ORDER BY type = 'trigger', rowid`)
+	if err != nil {
+		return nil, err
+	}
+	defer stmt.Close()
+	stmt.BindText(1, table)
+	var out []object
+	for stmt.Step() {
+		out = append(out, object{stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnText(2)})
+	}
+	return out, stmt.Err()
+}
+
+// mapping builds the INSERT column list and the SELECT expressions.
+func mapping(oldCols, newCols []column, exprs map[string]string) (into, from []string, err error) {
+	find := func(cols []column, name string) *column {
+		for i := range cols {
+			if strings.EqualFold(cols[i].name, name) {
+				return &cols[i]
+			}
+		}
+		return nil
+	}
+	keys := make([]string, 0, len(exprs))
+	for k := range exprs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		c := find(newCols, k)
+		if c == nil {
+			return nil, nil, fmt.Errorf("%w: the new table has no column %q", ErrBadMapping, k)
+		}
+		if c.hidden >= 2 {
+			return nil, nil, fmt.Errorf("%w: column %q is generated and cannot be mapped", ErrBadMapping, k)
+		}
+	}
+	for _, c := range newCols {
+		if c.hidden != 0 {
+			continue
+		}
+		var expr string
+		for k, e := range exprs {
+			if strings.EqualFold(k, c.name) {
+				expr = "(" + e + ")"
+			}
+		}
+		if expr == "" {
+			if o := find(oldCols, c.name); o != nil && o.hidden != 1 {
+				expr = quote(o.name)
+			}
+		}
+		if expr != "" {
+			into = append(into, quote(c.name))
+			from = append(from, expr)
+		}
+	}
+	return into, from, nil
+}
+
+// checkViews prepares every view, so that a view naming a column the
+// rebuild removed fails the migration instead of the first query.
+func checkViews(conn *sqlite3.Conn) error {
+	stmt, _, err := conn.Prepare(`SELECT name FROM sqlite_schema WHERE type = 'view' ORDER BY name`)
+	if err != nil {
+		return err
+	}
+	var views []string
+	for stmt.Step() {
+		views = append(views, stmt.ColumnText(0))
+	}
+	err = stmt.Err()
+	stmt.Close()
+	if err != nil {
+		return err
+	}
+	for _, v := range views {
+		s, _, err := conn.Prepare("SELECT * FROM " + quote(v))
+		if err != nil {
+			return fmt.Errorf("view %s: %w", v, err)
+		}
+		s.Close()
+	}
+	return nil
+}
+
+// ErrForeignKeyViolation reports rows that break a foreign key after the
+// rebuild: the mapping changed a key, or dropped rows that others reference.
+var ErrForeignKeyViolation = errors.New("foreign key violation")
+
+func foreignKeyCheck(conn *sqlite3.Conn, table string) error {
+	stmt, _, err := conn.Prepare(`PRAGMA foreign_key_check`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	var bad []string
+	for stmt.Step() {
+		child, parent := stmt.ColumnText(0), stmt.ColumnText(2)
+		if !strings.EqualFold(child, table) && !strings.EqualFold(parent, table) {
+			continue
+		}
+		if len(bad) < 5 {
+			bad = append(bad, fmt.Sprintf("%s rowid %d -> %s", child, stmt.ColumnInt64(1), parent))
+		}
+	}
+	if err := stmt.Err(); err != nil {
+		return err
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%w: %s", ErrForeignKeyViolation, strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+func pragmaInt(conn *sqlite3.Conn, name string) (int64, error) {
+	stmt, _, err := conn.Prepare("PRAGMA " + name)
+	if err != nil {
+		return 0, err
+	}
+	defer stmt.Close()
+	if !stmt.Step() {
+		return 0, stmt.Err()
+	}
+	return stmt.ColumnInt64(0), nil
+}
+
+func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
