@@ -1,0 +1,439 @@
+package backup_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/larderdb/larder/backup"
+	"github.com/larderdb/larder/migrations"
+	"github.com/larderdb/larder/migrations/sqlite"
+	"github.com/larderdb/larder/seed"
+)
+
+var migs = mustMigs(map[string]string{
+	"0001_init.sql":  "CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\nCREATE TABLE total (n INTEGER NOT NULL);\nINSERT INTO total VALUES (0);\n",
+	"0002_index.sql": "CREATE INDEX note_body ON note(body);\n",
+})
+
+func mustMigs(files map[string]string) []*migrations.Migration {
+	var out []*migrations.Migration
+	for name, body := range files {
+		m, err := migrations.Parse(name, []byte(body))
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, m)
+	}
+	out, err := migrations.Sort(out)
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// newDB creates a migrated database holding n notes.
+func newDB(t *testing.T, dir string, n int) string {
+	t.Helper()
+	db := filepath.Join(dir, "app.db")
+	conn := open(t, db)
+	if _, err := sqlite.Migrate(context.Background(), conn, migs, migrations.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	insert(t, conn, n)
+	conn.Close()
+	return db
+}
+
+func open(t *testing.T, path string) *sqlite3.Conn {
+	t.Helper()
+	conn, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// insert adds n notes and counts them in total, in one transaction each.
+func insert(t testing.TB, conn *sqlite3.Conn, n int) {
+	for i := range n {
+		if err := conn.Exec(fmt.Sprintf("BEGIN IMMEDIATE; INSERT INTO note (body) VALUES ('note %d'); UPDATE total SET n = n + 1; COMMIT", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func queryInt(t *testing.T, conn *sqlite3.Conn, q string) int64 {
+	t.Helper()
+	stmt, _, err := conn.Prepare(q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer stmt.Close()
+	if !stmt.Step() {
+		t.Fatalf("%s: no row: %v", q, stmt.Err())
+	}
+	return stmt.ColumnInt64(0)
+}
+
+func notes(t *testing.T, path string) int64 {
+	t.Helper()
+	conn := open(t, path)
+	defer conn.Close()
+	return queryInt(t, conn, "SELECT count(*) FROM note")
+}
+
+func listDir(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	return names
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestBackupWhileAnotherConnectionWrites(t *testing.T) {
+	for _, mode := range []string{"delete", "wal"} {
+		t.Run(mode, func(t *testing.T) {
+			ctx := context.Background()
+			db := newDB(t, t.TempDir(), 10)
+			writer := open(t, db)
+			if err := writer.Exec("PRAGMA journal_mode=" + mode); err != nil {
+				t.Fatal(err)
+			}
+			var stop atomic.Bool
+			var wrote atomic.Int64
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; !stop.Load(); i++ {
+					// Two statements per transaction: a torn copy would show
+					// count(note) != total.n.
+					if err := writer.Exec(fmt.Sprintf("BEGIN IMMEDIATE; INSERT INTO note (body) VALUES ('w%d %s'); UPDATE total SET n = n + 1; COMMIT", i, strings.Repeat("x", i%3000))); err != nil {
+						t.Error(err)
+						return
+					}
+					wrote.Add(1)
+				}
+			}()
+			deadline := time.Now().Add(10 * time.Second)
+			for wrote.Load() < 20 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			var seen []int64
+			for i := range 4 {
+				out := filepath.Join(t.TempDir(), fmt.Sprintf("copy%d.bak", i))
+				p, err := backup.Backup(ctx, db, out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := backup.Verify(ctx, p); err != nil {
+					t.Fatalf("backup %d does not verify: %v", i, err)
+				}
+				conn := open(t, p)
+				n, total := queryInt(t, conn, "SELECT count(*) FROM note"), queryInt(t, conn, "SELECT n FROM total")
+				if n != total {
+					t.Fatalf("backup %d is torn: %d notes, total says %d", i, n, total)
+				}
+				if jm := queryInt(t, conn, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'delete'"); jm != 1 {
+					t.Fatalf("backup %d is not in rollback-journal mode", i)
+				}
+				if hdr := readFile(t, p)[18:20]; !bytes.Equal(hdr, []byte{1, 1}) {
+					t.Fatalf("backup %d header bytes 18/19 = %v, want 1/1", i, hdr)
+				}
+				conn.Close()
+				seen = append(seen, n)
+				time.Sleep(5 * time.Millisecond)
+			}
+			stop.Store(true)
+			wg.Wait()
+			if seen[len(seen)-1] <= 10 {
+				t.Fatalf("backups saw no concurrent writes: %v", seen)
+			}
+			t.Logf("%s: backups saw %v notes while %d were written", mode, seen, wrote.Load())
+		})
+	}
+}
+
+func TestBackupNaming(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := newDB(t, dir, 3)
+	before := time.Now().UTC().Add(-time.Second)
+	p1, err := backup.Backup(ctx, db, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`^app\.db\.(\d{8}T\d{6}Z)\.bak$`).FindStringSubmatch(filepath.Base(p1))
+	if m == nil || filepath.Dir(p1) != dir {
+		t.Fatalf("default backup path %s", p1)
+	}
+	if ts, err := time.Parse(backup.TimeFormat, m[1]); err != nil || ts.Before(before.Truncate(time.Second)) || ts.After(time.Now().Add(time.Second)) {
+		t.Fatalf("timestamp %s is not the UTC time now: %v", m[1], err)
+	}
+	// Same second, or not: never the same file.
+	p2, err := backup.Backup(ctx, db, "")
+	if err != nil || p2 == p1 {
+		t.Fatalf("second backup %s (%v)", p2, err)
+	}
+	if err := os.WriteFile(backup.DefaultPath(db, time.Now()), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p3, err := backup.Backup(ctx, db, "")
+	if err != nil || !strings.HasSuffix(p3, "-2.bak") && !strings.HasSuffix(p3, "-3.bak") && p3 == backup.DefaultPath(db, time.Now()) {
+		t.Fatalf("backup over an existing name: %s %v", p3, err)
+	}
+	// --out: an existing file is refused, a directory gets the default name.
+	_, err = backup.Backup(ctx, db, p1)
+	if !errors.Is(err, backup.ErrExists) {
+		t.Fatalf("backup onto an existing file: %v", err)
+	}
+	sub := filepath.Join(dir, "backups")
+	os.Mkdir(sub, 0o755)
+	p4, err := backup.Backup(ctx, db, sub)
+	if err != nil || filepath.Dir(p4) != sub || !strings.HasPrefix(filepath.Base(p4), "app.db.") {
+		t.Fatalf("backup into a directory: %s %v", p4, err)
+	}
+	if notes(t, p4) != 3 {
+		t.Fatal("backup lacks the data")
+	}
+	for _, name := range listDir(t, dir) {
+		if strings.Contains(name, ".tmp") {
+			t.Fatalf("temporary file left behind: %s", name)
+		}
+	}
+	if _, err := backup.Backup(ctx, filepath.Join(dir, "nope.db"), ""); err == nil {
+		t.Fatal("backup of a missing database succeeded")
+	}
+}
+
+// corrupt returns a copy of a valid database with garbage in its data
+// pages but its header intact.
+func corrupt(t *testing.T, dir string) string {
+	t.Helper()
+	src := newDB(t, t.TempDir(), 300)
+	b := readFile(t, src)
+	pageSize := int(b[16])<<8 | int(b[17])
+	for i := 2 * pageSize; i < len(b); i += 7 {
+		b[i] ^= 0x5a
+	}
+	p := filepath.Join(dir, "corrupt.bak")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestRestoreRefusesInvalidFilesAndLeavesDatabaseAlone(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := newDB(t, dir, 5)
+	other := t.TempDir()
+	noMigrations := filepath.Join(other, "plain.db")
+	conn := open(t, noMigrations)
+	if err := conn.Exec("CREATE TABLE x (y)"); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	cases := map[string]string{
+		"text file":       "hello, I am not a database\n",
+		"empty file":      "",
+		"header only":     "SQLite format 3\x00",
+		"no _migrations":  string(readFile(t, noMigrations)),
+		"corrupt":         string(readFile(t, corrupt(t, other))),
+		"truncated":       string(readFile(t, db)[:4096+100]),
+		"zeroed database": strings.Repeat("\x00", 8192),
+	}
+	want := readFile(t, db)
+	names := listDir(t, dir)
+	for name, content := range cases {
+		t.Run(name, func(t *testing.T) {
+			from := filepath.Join(other, strings.ReplaceAll(name, " ", "_")+".bak")
+			if err := os.WriteFile(from, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			snap, err := backup.Restore(ctx, db, from)
+			var ie *backup.InvalidError
+			if !errors.Is(err, backup.ErrInvalid) || !errors.As(err, &ie) || ie.Path != from {
+				t.Fatalf("err = %v, want an InvalidError for %s", err, from)
+			}
+			t.Logf("%s: %v", name, err)
+			if snap.Path != "" {
+				t.Fatalf("a refused restore made a backup: %s", snap.Path)
+			}
+			if !bytes.Equal(readFile(t, db), want) {
+				t.Fatal("the database changed")
+			}
+			if got := listDir(t, dir); strings.Join(got, " ") != strings.Join(names, " ") {
+				t.Fatalf("files changed beside the database: %v -> %v", names, got)
+			}
+		})
+	}
+	if notes(t, db) != 5 {
+		t.Fatal("database lost data")
+	}
+}
+
+func TestRestoreReplacesAfterBackingUp(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := newDB(t, dir, 5)
+	saved, err := backup.Backup(ctx, db, filepath.Join(t.TempDir(), "five.bak"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := open(t, db)
+	insert(t, conn, 7)
+	conn.Close()
+	// A stale, non-hot journal of the old file must not survive next to
+	// the new one.
+	if err := os.WriteFile(db+"-journal", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := backup.Restore(ctx, db, saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.Raw || filepath.Dir(snap.Path) != dir || notes(t, snap.Path) != 12 {
+		t.Fatalf("backup of the replaced database: %+v", snap)
+	}
+	if notes(t, db) != 5 {
+		t.Fatal("database not restored")
+	}
+	if _, err := os.Stat(db + "-journal"); err == nil {
+		t.Fatal("stale journal left beside the restored database")
+	}
+	if err := backup.Verify(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range listDir(t, dir) {
+		if strings.HasSuffix(name, ".tmp") {
+			t.Fatalf("temporary file left: %s", name)
+		}
+	}
+}
+
+func TestRestoreOverCorruptDatabaseKeepsRawCopy(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	good := newDB(t, t.TempDir(), 4)
+	db := filepath.Join(dir, "app.db")
+	garbage := []byte("this file was clobbered by something\n")
+	os.WriteFile(db, garbage, 0o644)
+	snap, err := backup.Restore(ctx, db, good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !snap.Raw || !bytes.Equal(readFile(t, snap.Path), garbage) {
+		t.Fatalf("raw copy of the broken database: %+v", snap)
+	}
+	if notes(t, db) != 4 {
+		t.Fatal("not restored")
+	}
+	// And a database corrupt past its header.
+	db2 := corrupt(t, dir)
+	want := readFile(t, db2)
+	snap, err = backup.Restore(ctx, db2, good)
+	if err != nil || !snap.Raw || !bytes.Equal(readFile(t, snap.Path), want) {
+		t.Fatalf("corrupt database: %+v %v", snap, err)
+	}
+}
+
+func TestRestoreRefusesDatabaseInUse(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := newDB(t, dir, 2)
+	good := newDB(t, t.TempDir(), 9)
+	holder := open(t, db)
+	if err := holder.Exec("PRAGMA journal_mode=WAL; INSERT INTO note (body) VALUES ('in wal')"); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := backup.Restore(ctx, db, good)
+	if !errors.Is(err, backup.ErrInUse) {
+		t.Fatalf("err = %v", err)
+	}
+	if snap.Path == "" || notes(t, snap.Path) != 3 {
+		t.Fatalf("the backup made before refusing: %+v", snap)
+	}
+	if queryInt(t, holder, "SELECT count(*) FROM note") != 3 {
+		t.Fatal("database replaced under an open connection")
+	}
+	holder.Close()
+	if _, err := backup.Restore(ctx, db, good); err != nil {
+		t.Fatalf("after closing: %v", err)
+	}
+	if notes(t, db) != 9 {
+		t.Fatal("not restored")
+	}
+}
+
+func TestResetBacksUpAndRebuilds(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := newDB(t, dir, 6)
+	sds := []*seed.Seed{{Version: 1, Name: "welcome", SQL: "INSERT INTO note (body) VALUES ('welcome');", Line: 1, Source: "0001_welcome.sql"}}
+	sds[0].Checksum = migrations.Checksum(sds[0].SQL)
+	res, err := backup.Reset(ctx, db, backup.ResetOptions{Migrations: migs, Seeds: sds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Backup.Path == "" || notes(t, res.Backup.Path) != 6 {
+		t.Fatalf("backup: %+v", res.Backup)
+	}
+	if len(res.Migrated) != 2 || len(res.Seeded) != 1 {
+		t.Fatalf("result: %+v", res)
+	}
+	conn := open(t, db)
+	if queryInt(t, conn, "SELECT count(*) FROM note") != 1 || queryInt(t, conn, "SELECT count(*) FROM _migrations") != 2 ||
+		queryInt(t, conn, "SELECT count(*) FROM _seeds") != 1 || queryInt(t, conn, "SELECT n FROM total") != 0 {
+		t.Fatal("reset database is not freshly migrated and seeded")
+	}
+	conn.Close()
+
+	// A failing migration leaves the database as it was, and no backup.
+	before := readFile(t, db)
+	files := listDir(t, dir)
+	bad := append(mustMigs(map[string]string{"0003_bad.sql": "CREATE TABLE oops (x);\nINSERT INTO nope VALUES (1);\n"}), migs...)
+	res, err = backup.Reset(ctx, db, backup.ResetOptions{Migrations: bad})
+	if !errors.Is(err, migrations.ErrMigrationFailed) || res.Backup.Path != "" {
+		t.Fatalf("failing reset: %+v %v", res, err)
+	}
+	if !bytes.Equal(readFile(t, db), before) || strings.Join(listDir(t, dir), " ") != strings.Join(files, " ") {
+		t.Fatal("failing reset touched the database or left files")
+	}
+
+	// No database yet: nothing to back up, a new one is created.
+	fresh := filepath.Join(dir, "fresh.db")
+	res, err = backup.Reset(ctx, fresh, backup.ResetOptions{Migrations: migs})
+	if err != nil || res.Backup.Path != "" || notes(t, fresh) != 0 {
+		t.Fatalf("reset of a missing database: %+v %v", res, err)
+	}
+}
