@@ -100,7 +100,7 @@ func Backup(ctx context.Context, db, out string) (string, error) {
 	}
 	src, err := sqlite.OpenExisting(db)
 	if err != nil {
-		if errors.Is(err, sqlite.ErrNotDatabase) {
+		if errors.Is(err, sqlite.ErrNotDatabase) || errors.Is(err, sqlite3.NOTADB) {
 			return "", fmt.Errorf("backup: %w", &InvalidError{Path: db, Reason: "not an SQLite database", Err: err})
 		}
 		return "", fmt.Errorf("backup: %w", err)
