@@ -7,8 +7,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/larderdb/larder/internal/site"
 	"github.com/larderdb/larder/web"
 )
 
@@ -29,7 +31,7 @@ func init() {
 //
 // Every file is read, hashed and compressed (gzip, brotli) once, and again
 // only when it changes on disk, so `make build` while the server runs is
-// picked up on the next request. See siteHandler for the headers.
+// picked up on the next request. See package internal/site for the headers.
 func runServe(ctx context.Context, e *env, args []string) error {
 	c := commands["serve"]
 	fs := newFlags(e, c)
@@ -44,19 +46,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return usagef("unexpected argument %q", pos[0])
 	}
 
-	var site siteConfig
-	site.dist = os.DirFS(*dist)
-	site.app = web.App()
-	site.migrations = web.Migrations()
+	cfg := site.Config{App: web.App(), Dist: os.DirFS(*dist), Migrations: web.Migrations()}
+	appName := "embedded"
 	if *webDir != "" {
-		site.app = os.DirFS(*webDir)
-		site.migrations = os.DirFS(*webDir + "/migrations")
+		cfg.App = os.DirFS(*webDir)
+		cfg.Migrations = os.DirFS(filepath.Join(*webDir, "migrations"))
+		appName = *webDir
 	}
-	h, err := newSiteHandler(site)
+	h, err := site.New(cfg)
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(*dist + "/larder.js"); err != nil {
+	if _, err := os.Stat(filepath.Join(*dist, "larder.js")); err != nil {
 		fmt.Fprintf(e.stderr, "larder serve: warning: %s/larder.js is missing; run `make build` (served from disk, picked up without a restart)\n", *dist)
 	}
 
@@ -65,7 +66,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(e.stdout, "larder serve: http://%s/ (dist: %s, app: %s)\n", ln.Addr(), *dist, site.appName(*webDir))
+	fmt.Fprintf(e.stdout, "larder serve: http://%s/ (dist: %s, app: %s)\n", ln.Addr(), *dist, appName)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -83,11 +84,4 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		return nil
 	}
-}
-
-func (siteConfig) appName(webDir string) string {
-	if webDir != "" {
-		return webDir
-	}
-	return "embedded"
 }

@@ -1,4 +1,7 @@
-package main
+// Package site is the HTTP handler of `larder serve`: a Larder app shell, the
+// build output under /dist/ and the migrations bundle at /migrations.json,
+// with the headers a Larder app needs (see [New]).
+package site
 
 import (
 	"bytes"
@@ -19,14 +22,14 @@ import (
 	"github.com/larderdb/larder/migrations"
 )
 
-// siteConfig is what `larder serve` serves.
-type siteConfig struct {
-	app        fs.FS // the app shell at /
-	dist       fs.FS // make build's output at /dist/
-	migrations fs.FS // NNNN_name.sql files, bundled at /migrations.json
+// Config is what a site serves.
+type Config struct {
+	App        fs.FS // the app shell at /
+	Dist       fs.FS // make build's output at /dist/
+	Migrations fs.FS // NNNN_name.sql files, bundled at /migrations.json
 }
 
-// siteHandler serves a siteConfig with the headers a Larder app needs:
+// New returns a handler that serves c with the headers a Larder app needs:
 //
 //   - Content-Type from a fixed table (application/wasm for .wasm, so that
 //     WebAssembly.instantiateStreaming accepts it), never sniffed.
@@ -39,23 +42,22 @@ type siteConfig struct {
 //     compiled module from its code cache.
 //   - No COOP/COEP: Larder does not need SharedArrayBuffer, and those headers
 //     break third-party iframes.
-type siteHandler struct {
-	app, dist *assetStore
-	bundle    *asset
-}
-
-func newSiteHandler(c siteConfig) (*siteHandler, error) {
-	migs, err := migrations.Load(c.migrations, ".")
+//
+// Files are read, hashed and compressed once, before New returns, and again
+// only when their size or modification time changes, so a rebuild while the
+// server runs is picked up on the next request. The bundle is built once.
+func New(c Config) (http.Handler, error) {
+	migs, err := migrations.Load(c.Migrations, ".")
 	if err != nil {
-		return nil, fmt.Errorf("serve: %w", err)
+		return nil, fmt.Errorf("site: %w", err)
 	}
 	bundle, err := migrations.Bundle(migs)
 	if err != nil {
-		return nil, fmt.Errorf("serve: %w", err)
+		return nil, fmt.Errorf("site: %w", err)
 	}
-	h := &siteHandler{
-		app:    &assetStore{fsys: c.app, files: map[string]*asset{}},
-		dist:   &assetStore{fsys: c.dist, files: map[string]*asset{}},
+	h := &handler{
+		app:    &assetStore{fsys: c.App, files: map[string]*asset{}},
+		dist:   &assetStore{fsys: c.Dist, files: map[string]*asset{}},
 		bundle: newAsset("migrations.json", bundle, time.Time{}),
 	}
 	// Compress everything there is now, so that the first request for the
@@ -69,7 +71,12 @@ func newSiteHandler(c siteConfig) (*siteHandler, error) {
 	return h, nil
 }
 
-func (h *siteHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+type handler struct {
+	app, dist *assetStore
+	bundle    *asset
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
