@@ -437,3 +437,22 @@ func TestResetBacksUpAndRebuilds(t *testing.T) {
 		t.Fatalf("reset of a missing database: %+v %v", res, err)
 	}
 }
+
+func TestBackupRefusesNonDatabaseAndRestoreCreatesMissing(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "junk.db")
+	os.WriteFile(junk, []byte("plain text that is long enough to look like something, but is not SQLite at all.....\n"), 0o644)
+	if _, err := backup.Backup(ctx, junk, ""); !errors.Is(err, backup.ErrInvalid) {
+		t.Fatalf("backup of a text file: %v", err)
+	}
+	if got := listDir(t, dir); len(got) != 1 {
+		t.Fatalf("a refused backup left files: %v", got)
+	}
+	good := newDB(t, t.TempDir(), 2)
+	db := filepath.Join(dir, "new.db")
+	snap, err := backup.Restore(ctx, db, good)
+	if err != nil || snap.Path != "" || notes(t, db) != 2 {
+		t.Fatalf("restore to a missing database: %+v %v", snap, err)
+	}
+}
