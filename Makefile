@@ -11,8 +11,21 @@ all: build
 cli:
 	$(GO) build -o $(DIST)/bin/larder ./cmd/larder
 
-## build: everything the browser needs, into dist/
-build: cli
+## build: everything the browser needs, into dist/: larder.js,
+## larder-worker.js, larder.d.ts, wasm_exec.js (of the Go that built the
+## wasm) and larder.wasm; EXT=fts5 builds dist/larder-fts5.wasm instead.
+EXT ?=
+WASM := $(DIST)/larder$(if $(EXT),-$(EXT)).wasm
+JS_FILES := larder.js larder-worker.js larder.d.ts
+WASM_SRC := $(shell find wasm jsbridge internal migrations -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
+build: cli $(WASM)
+	cp $(addprefix jsbridge/js/,$(JS_FILES)) $(DIST)/
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(DIST)/wasm_exec.js
+
+$(WASM): $(WASM_SRC)
+	@mkdir -p $(DIST)
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" $(if $(EXT),-tags $(EXT)) -o $@ ./wasm
+
 
 ## run: build and serve the demo app on $(ADDR)
 run: build

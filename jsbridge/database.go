@@ -34,7 +34,6 @@ type Database struct {
 	txTimer *time.Timer
 	version int64
 	pending map[string]struct{} // tables written since the last commit
-	buf     []byte
 }
 
 // Name returns the database name.
@@ -166,8 +165,7 @@ func (d *Database) Exec(ctx context.Context, tx uint64, sql string, p Params) (E
 }
 
 // Query runs every statement of sql and returns the rows of the last one
-// that has result columns, in the encoding of [EncodeRows]. The slice is
-// only valid until the next call on d.
+// that has result columns, in the encoding of [EncodeRows].
 func (d *Database) Query(ctx context.Context, tx uint64, sql string, p Params) ([]byte, error) {
 	release, err := d.acquire(ctx, tx)
 	if err != nil {
@@ -179,13 +177,20 @@ func (d *Database) Query(ctx context.Context, tx uint64, sql string, p Params) (
 	return rows, err
 }
 
-// run executes sql statement by statement (SQLite splits it: prepare with
-// tail). d.mu held.
+// run executes sql on d's connection. d.mu held.
 func (d *Database) run(sql string, p Params, wantRows bool) ([]byte, error) {
+	var buf []byte // not reused: the caller reads the rows after d.mu is released
+	return runSQL(d.conn, sql, p, wantRows, &buf)
+}
+
+// runSQL executes sql statement by statement (SQLite splits it: prepare
+// with tail), binding p to each. With wantRows it returns the rows of the
+// last statement that has result columns, encoded into *buf.
+func runSQL(conn *sqlite3.Conn, sql string, p Params, wantRows bool, buf *[]byte) ([]byte, error) {
 	var rows []byte
 	rest := sql
 	for {
-		stmt, tail, err := d.conn.Prepare(rest)
+		stmt, tail, err := conn.Prepare(rest)
 		if err != nil {
 			return nil, err
 		}
@@ -197,8 +202,8 @@ func (d *Database) run(sql string, p Params, wantRows bool) ([]byte, error) {
 			return nil, err
 		}
 		if wantRows && stmt.ColumnCount() > 0 {
-			d.buf, err = EncodeRows(stmt, d.buf)
-			rows = d.buf
+			*buf, err = EncodeRows(stmt, *buf)
+			rows = *buf
 		} else {
 			err = stmt.Exec()
 		}
@@ -214,8 +219,8 @@ func (d *Database) run(sql string, p Params, wantRows bool) ([]byte, error) {
 		}
 	}
 	if wantRows && rows == nil {
-		d.buf, _ = appendEmptyRows(d.buf[:0])
-		rows = d.buf
+		*buf, _ = appendEmptyRows((*buf)[:0])
+		rows = *buf
 	}
 	return rows, nil
 }
@@ -436,6 +441,12 @@ func (d *Database) Export(ctx context.Context) ([]byte, error) {
 	b, err := serdes.Serialize(d.conn, "main")
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
+	}
+	// The backup copies page 1 as is: a WAL database (OPFS) would export a
+	// WAL-mode header. Write a rollback-journal file, which any SQLite opens
+	// without a -wal beside it.
+	if len(b) >= 20 && (b[18] == 2 || b[19] == 2) {
+		b[18], b[19] = 1, 1
 	}
 	return b, nil
 }

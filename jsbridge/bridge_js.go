@@ -1,0 +1,426 @@
+//go:build js
+
+package jsbridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/larderdb/larder/internal/jsutil"
+	"github.com/larderdb/larder/migrations"
+	msqlite "github.com/larderdb/larder/migrations/sqlite"
+)
+
+// CodeCrashed is the code of every call after a Go panic: the instance's
+// state can no longer be trusted, so the handle is dead and says why.
+const CodeCrashed = "LARDER_CRASHED"
+
+// Serve installs the request function of the JS API as globalThis[hook]
+// (an object with call(op, req) → Promise and an onevent property the
+// worker script sets) and returns. The caller (larder.wasm's main) then
+// blocks forever so that the instance keeps serving.
+func Serve(h *Host, hook string) {
+	s := &server{h: h}
+	api := jsutil.Object()
+	s.api = api
+	call := jsutil.SyncFunc(func(_ jsutil.Value, args []jsutil.Value) any {
+		if len(args) < 2 {
+			return jsutil.Undefined()
+		}
+		op, req := args[0].String(), args[1]
+		return jsutil.Promise(func() (any, error) { return s.call(op, req) }, toJSError)
+	})
+	api.Set("call", call)
+	h.OnEvent = s.event
+	jsutil.Global().Set(hook, api)
+}
+
+type server struct {
+	h    *Host
+	api  jsutil.Value
+	dead atomic.Pointer[Error]
+}
+
+// call runs one request; a panic kills the instance (every later call gets
+// LARDER_CRASHED) rather than leave a connection in an unknown state.
+func (s *server) call(op string, req jsutil.Value) (res any, err error) {
+	if d := s.dead.Load(); d != nil {
+		return nil, d
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			e := &Error{Code: CodeCrashed, Message: fmt.Sprintf("larder: Go panic in %s: %v; this database handle is dead, open it again", op, r)}
+			s.dead.CompareAndSwap(nil, e)
+			res, err = nil, e
+		}
+	}()
+	ctx := context.Background()
+	if op == "open" {
+		return s.open(ctx, req)
+	}
+	if op == "reset" {
+		return nil, s.h.Reset(ctx, str(req, "db"), str(req, "storage"))
+	}
+	if op == "close" {
+		return nil, s.h.Close(str(req, "db"))
+	}
+	if op == "closeAll" { // pagehide: release every storage handle
+		s.h.CloseAll()
+		return nil, nil
+	}
+	if op == "__fault" { // fault injection for tests
+		switch str(req, "kind") {
+		case "panic":
+			panic("injected panic")
+		case "fatal":
+			go func() { panic("injected fatal error") }()
+			select {}
+		}
+		return nil, nil
+	}
+	d, err := s.h.Lookup(str(req, "db"))
+	if err != nil {
+		return nil, err
+	}
+	tx := txID(req)
+	switch op {
+	case "exec":
+		p, err := params(req.Get("params"))
+		if err != nil {
+			return nil, err
+		}
+		r, err := d.Exec(ctx, tx, str(req, "sql"), p)
+		if err != nil {
+			return nil, err
+		}
+		o := jsutil.Object()
+		o.Set("changes", r.Changes)
+		o.Set("lastInsertRowid", integer(r.LastInsertRowID))
+		return o, nil
+	case "query":
+		p, err := params(req.Get("params"))
+		if err != nil {
+			return nil, err
+		}
+		b, err := d.Query(ctx, tx, str(req, "sql"), p)
+		if err != nil {
+			return nil, err
+		}
+		return jsutil.Uint8Array(b), nil
+	case "begin":
+		id, err := d.Begin(ctx)
+		return float64(id), err
+	case "commit":
+		return nil, d.Commit(tx)
+	case "rollback":
+		return nil, d.Rollback(tx)
+	case "migrations":
+		recs, err := d.Migrations(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		out := jsutil.Array(len(recs))
+		for i, r := range recs {
+			o := jsutil.Object()
+			o.Set("version", integer(r.Version))
+			o.Set("name", r.Name)
+			o.Set("checksum", r.Checksum)
+			o.Set("appliedAt", r.AppliedAt.UTC().Format(migrations.TimeFormat))
+			o.Set("durationMs", r.DurationMS)
+			o.Set("breaking", r.Breaking)
+			out.SetIndex(i, o)
+		}
+		return out, nil
+	case "export":
+		b, err := d.Export(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return jsutil.Uint8Array(b), nil
+	case "import":
+		v := req.Get("bytes")
+		if !jsutil.IsBytes(v) {
+			return nil, errorf(CodeInvalidDatabase, "import: want a Uint8Array or ArrayBuffer")
+		}
+		if err := d.Import(ctx, jsutil.Bytes(v)); err != nil {
+			return nil, err
+		}
+		return float64(d.Version()), nil
+	}
+	return nil, errorf(CodeInvalidArgument, "unknown request %q", op)
+}
+
+func (s *server) open(ctx context.Context, req jsutil.Value) (any, error) {
+	o := OpenOptions{Name: str(req, "name"), Storage: str(req, "storage")}
+	if v := req.Get("allowOutOfOrder"); v.Type() == jsutil.TypeBoolean {
+		o.AllowOutOfOrder = v.Bool()
+	}
+	if ms := req.Get("migrations"); ms.Type() == jsutil.TypeObject {
+		for i := range ms.Length() {
+			m, err := migration(ms.Index(i))
+			if err != nil {
+				return nil, &Error{Code: "LARDER_INVALID_MIGRATIONS", Message: fmt.Sprintf("open: migration %d: %v", i, err), Err: err}
+			}
+			o.Migrations = append(o.Migrations, m)
+		}
+	}
+	d, res, err := s.h.Open(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	out := jsutil.Object()
+	out.Set("storage", res.Storage)
+	out.Set("version", integer(d.Version()))
+	applied := jsutil.Array(0)
+	for _, r := range res.Applied {
+		if !r.Skipped {
+			applied.Call("push", integer(r.Migration.Version))
+		}
+	}
+	out.Set("applied", applied)
+	return out, nil
+}
+
+// migration converts one entry of open({migrations}) (already normalised
+// by the worker script: version a number, up/down a string or a function).
+func migration(v jsutil.Value) (*migrations.Migration, error) {
+	version := int64(v.Get("version").Float())
+	name := str(v, "name")
+	breaking := v.Get("breaking").Truthy()
+	up, down := v.Get("up"), v.Get("down")
+	if up.Type() == jsutil.TypeFunction {
+		var downFn migrations.Func
+		if down.Type() == jsutil.TypeFunction {
+			downFn = jsMigration(down)
+		}
+		m := migrations.Go(version, name, jsMigration(up), downFn)
+		m.Breaking = breaking
+		return m, nil
+	}
+	e := migrations.BundleEntry{Version: version, Name: name, Up: str(v, "up"), Checksum: str(v, "checksum"), Breaking: breaking}
+	if down.Type() == jsutil.TypeString {
+		s := down.String()
+		e.Down = &s
+	}
+	return e.Migration()
+}
+
+// jsMigration wraps a JS function migration (tx) => Promise as a Go one: it
+// runs inside the worker, inside the migration's transaction, with a tx
+// whose exec/query return Promises (so it may await them).
+func jsMigration(fn jsutil.Value) migrations.Func {
+	return func(ctx context.Context, tx migrations.Tx) error {
+		stx, ok := tx.(*msqlite.Tx)
+		if !ok {
+			return fmt.Errorf("JS migration needs an SQLite transaction, got %T", tx)
+		}
+		conn := stx.Conn()
+		var mu sync.Mutex
+		var buf []byte
+		run := func(wantRows bool) func(jsutil.Value, []jsutil.Value) (any, error) {
+			return func(_ jsutil.Value, args []jsutil.Value) (any, error) {
+				if len(args) == 0 || args[0].Type() != jsutil.TypeString {
+					return nil, errorf(CodeInvalidArgument, "tx.exec/query: want (sql, params)")
+				}
+				var pv jsutil.Value
+				if len(args) > 1 {
+					pv = args[1]
+				}
+				p, err := params(pv)
+				if err != nil {
+					return nil, err
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				rows, err := runSQL(conn, args[0].String(), p, wantRows, &buf)
+				if err != nil {
+					return nil, err
+				}
+				if wantRows {
+					return decodeToJS(rows), nil
+				}
+				o := jsutil.Object()
+				o.Set("changes", conn.Changes())
+				o.Set("lastInsertRowid", integer(conn.LastInsertRowID()))
+				return o, nil
+			}
+		}
+		exec := jsutil.Func(run(false), toJSError)
+		query := jsutil.Func(run(true), toJSError)
+		defer exec.Release()
+		defer query.Release()
+		t := jsutil.Object()
+		t.Set("exec", exec)
+		t.Set("query", query)
+		r, err := jsutil.Call(jsutil.Global().Get("Reflect"), "apply", fn, jsutil.Undefined(), []any{t})
+		if err != nil {
+			return err
+		}
+		_, err = jsutil.Await(r)
+		return err
+	}
+}
+
+// decodeToJS builds row objects for a JS migration's tx.query (the page's
+// larder.js decodes the same encoding itself; this path is rare).
+func decodeToJS(b []byte) jsutil.Value {
+	cols, rows, _ := DecodeRows(b)
+	out := jsutil.Array(len(rows))
+	for i, r := range rows {
+		o := jsutil.Object()
+		for j, c := range cols {
+			switch v := r[j].(type) {
+			case nil:
+				o.Set(c, jsutil.Null())
+			case int64:
+				o.Set(c, integer(v))
+			case []byte:
+				o.Set(c, jsutil.Uint8Array(v))
+			default:
+				o.Set(c, v)
+			}
+		}
+		out.SetIndex(i, o)
+	}
+	return out
+}
+
+// event sends an event to the worker script's onevent(db, detail).
+func (s *server) event(db string, ev Event) {
+	fn := s.api.Get("onevent")
+	if fn.Type() != jsutil.TypeFunction {
+		return
+	}
+	o := jsutil.Object()
+	o.Set("type", ev.Type)
+	switch ev.Type {
+	case "change":
+		tables := jsutil.Array(len(ev.Tables))
+		for i, t := range ev.Tables {
+			tables.SetIndex(i, t)
+		}
+		o.Set("tables", tables)
+	case "versionchange":
+		o.Set("from", integer(ev.From))
+		o.Set("to", integer(ev.To))
+		o.Set("breaking", ev.Breaking)
+	}
+	fn.Invoke(db, o)
+}
+
+func str(v jsutil.Value, key string) string {
+	f := v.Get(key)
+	if f.Type() == jsutil.TypeString {
+		return f.String()
+	}
+	return ""
+}
+
+func txID(req jsutil.Value) uint64 {
+	v := req.Get("tx")
+	if v.Type() == jsutil.TypeNumber {
+		return uint64(v.Float())
+	}
+	return 0
+}
+
+// integer is an int64 as JS sees it: a number within ±(2^53−1), else BigInt.
+func integer(v int64) any {
+	if v >= -maxSafeInteger && v <= maxSafeInteger {
+		return float64(v)
+	}
+	return jsutil.BigInt(strconv.FormatInt(v, 10))
+}
+
+func params(v jsutil.Value) (Params, error) {
+	if v.IsUndefined() || v.IsNull() {
+		return Params{}, nil
+	}
+	if jsutil.TypeOf(v) != "object" || jsutil.IsBytes(v) {
+		return Params{}, errorf(CodeInvalidArgument, "params: want an array or an object")
+	}
+	if jsutil.IsArray(v) {
+		out := make([]any, v.Length())
+		for i := range out {
+			x, err := value(v.Index(i))
+			if err != nil {
+				return Params{}, fmt.Errorf("params[%d]: %w", i, err)
+			}
+			out[i] = x
+		}
+		return Params{Positional: out}, nil
+	}
+	named := map[string]any{}
+	for _, k := range jsutil.Keys(v) {
+		x, err := value(v.Get(k))
+		if err != nil {
+			return Params{}, fmt.Errorf("params.%s: %w", k, err)
+		}
+		named[k] = x
+	}
+	return Params{Named: named}, nil
+}
+
+// value converts one parameter. typeof first: Value.Type panics on BigInt.
+func value(v jsutil.Value) (any, error) {
+	switch jsutil.TypeOf(v) {
+	case "undefined":
+		return nil, nil
+	case "boolean":
+		return v.Bool(), nil
+	case "number":
+		f := v.Float()
+		if f == math.Trunc(f) && math.Abs(f) <= maxSafeInteger {
+			return int64(f), nil
+		}
+		return f, nil
+	case "bigint":
+		s := jsutil.Global().Get("String").Invoke(v).String()
+		i, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, errorf("SQLITE_RANGE", "bigint %s does not fit in a 64-bit INTEGER", s)
+		}
+		return i, nil
+	case "string":
+		return v.String(), nil
+	case "object":
+		if v.IsNull() {
+			return nil, nil
+		}
+		if jsutil.IsBytes(v) {
+			return jsutil.Bytes(v), nil
+		}
+		if v.InstanceOf(jsutil.Global().Get("Date")) {
+			return v.Call("toISOString").String(), nil
+		}
+	}
+	return nil, errorf("SQLITE_MISMATCH", "unsupported parameter type %s", jsutil.TypeOf(v))
+}
+
+// toJSError builds the Error a Promise rejects with: message, code (SQLite's
+// extended code name or a LARDER_* code) and, for a failed migration,
+// migration: {version, name}.
+func toJSError(err error) jsutil.Value {
+	e := Classify(err)
+	var se *sqlite3.Error
+	msg := e.Message
+	if errors.As(err, &se) && msg == "" {
+		msg = se.Error()
+	}
+	o := jsutil.Global().Get("Error").New(msg)
+	o.Set("code", e.Code)
+	if e.Migration != nil {
+		m := jsutil.Object()
+		m.Set("version", integer(e.Migration.Version))
+		m.Set("name", e.Migration.Name)
+		o.Set("migration", m)
+	}
+	return o
+}

@@ -1,0 +1,116 @@
+// Type declarations for larder.js (Larder's JS API).
+
+/** A value SQLite stores: NULL, INTEGER (number, or bigint beyond ±(2^53−1)), REAL, TEXT, BLOB. */
+export type SQLValue = null | number | bigint | string | Uint8Array;
+
+/** Parameters: an array binds ? and ?NNN; an object binds :name, @name, $name (keys without the prefix).
+ * booleans bind as 0/1, Dates as ISO-8601 text, undefined as NULL. */
+export type Params = ReadonlyArray<SQLValue | boolean | Date | undefined> | Record<string, SQLValue | boolean | Date | undefined>;
+
+export type Row = Record<string, SQLValue>;
+
+export interface ExecResult {
+  changes: number;
+  lastInsertRowid: number | bigint;
+}
+
+export interface Tx {
+  exec(sql: string, params?: Params): Promise<ExecResult>;
+  query<R = Row>(sql: string, params?: Params): Promise<R[]>;
+}
+
+/** One migration: SQL (as in a `larder migrate bundle` file) or a JS function run inside the worker.
+ * JS functions are sent to the worker as source text: they must not use closures. */
+export interface Migration {
+  version: number;
+  name: string;
+  up: string | ((tx: Tx) => Promise<void> | void);
+  down?: string | null | ((tx: Tx) => Promise<void> | void);
+  checksum?: string;
+  breaking?: boolean;
+}
+
+export type Storage = "auto" | "opfs" | "idb" | "memory";
+
+export interface OpenOptions {
+  /** Database name, one per origin. */
+  name: string;
+  /** "auto" (default) picks OPFS where createSyncAccessHandle exists, else IndexedDB. Never falls back silently. */
+  storage?: Storage;
+  /** An array of migrations, or the URL of a `larder migrate bundle` JSON file. */
+  migrations?: Migration[] | string | URL;
+  /** Apply unapplied migrations numbered below the newest applied one instead of rejecting. */
+  allowOutOfOrder?: boolean;
+  /** URL of the larder.wasm to run (e.g. "./larder-fts5.wasm"); default: larder.wasm next to larder.js. */
+  wasm?: string | URL;
+}
+
+export interface AppliedMigration {
+  version: number;
+  name: string;
+  checksum: string;
+  appliedAt: string;
+  durationMs: number;
+  breaking: boolean;
+}
+
+/** Error codes: SQLite's extended code names ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_ERROR", "SQLITE_FULL", …) or these. */
+export type LarderCode =
+  | "LARDER_CHECKSUM_MISMATCH"
+  | "LARDER_MISSING_MIGRATION"
+  | "LARDER_DATABASE_NEWER"
+  | "LARDER_MIGRATION_FAILED"
+  | "LARDER_OUTDATED"
+  | "LARDER_CLOSED"
+  | "LARDER_INVALID_DATABASE"
+  | "LARDER_STORAGE_UNAVAILABLE"
+  | "LARDER_OUT_OF_ORDER"
+  | "LARDER_INVALID_MIGRATIONS"
+  | "LARDER_INVALID_ARGUMENT"
+  | "LARDER_CRASHED"
+  | "LARDER_INTERNAL";
+
+export interface LarderError extends Error {
+  code: LarderCode | `SQLITE_${string}`;
+  /** Set on LARDER_MIGRATION_FAILED. */
+  migration?: { version: number; name: string };
+}
+
+export interface ChangeEvent extends CustomEvent<{ tables: string[] }> {}
+export interface VersionChangeEvent extends CustomEvent<{ from: number; to: number; breaking: boolean }> {}
+
+export interface Database extends EventTarget {
+  readonly name: string;
+  /** The backend in use. */
+  readonly storage: Exclude<Storage, "auto">;
+  /** Newest applied migration version. */
+  readonly version: number;
+  /** The answer of navigator.storage.persist(), or null where it is not available. */
+  readonly persisted: boolean | null;
+  exec(sql: string, params?: Params): Promise<ExecResult>;
+  query<R = Row>(sql: string, params?: Params): Promise<R[]>;
+  /** Runs fn inside BEGIN IMMEDIATE … COMMIT (ROLLBACK if it throws). Calls on db meanwhile wait: use tx inside fn. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  migrations(): Promise<AppliedMigration[]>;
+  /** A standard SQLite database file. */
+  export(): Promise<Uint8Array>;
+  /** Validates bytes (header, integrity_check), then replaces the database atomically. */
+  import(bytes: Uint8Array | ArrayBuffer): Promise<void>;
+  /** Deletes this database's storage and closes the handle; the next open migrates anew. */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+  addEventListener(type: "change", listener: (e: ChangeEvent) => void, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: "versionchange", listener: (e: VersionChangeEvent) => void, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+}
+
+export function open(options: OpenOptions): Promise<Database>;
+
+/** Deletes the storage of a database without opening it (e.g. from devtools). */
+export function reset(name: string, options?: { storage?: Storage; wasm?: string | URL }): Promise<void>;
+
+/** Starts fetching and compiling a larder.wasm ahead of open(); done for the default one on import. */
+export function preload(wasm?: string | URL): Promise<WebAssembly.Module>;
+
+/** Decodes the row encoding of the worker (exposed for tools). */
+export function decodeRows(bytes: Uint8Array): Row[];

@@ -1,0 +1,390 @@
+// larder.js — Larder's JS API: SQLite in a Web Worker, on OPFS or
+// IndexedDB, with migrations applied on open. See larder.d.ts.
+//
+//   import { open } from "./larder.js";
+//   const db = await open({ name: "app", migrations: "./migrations.json" });
+//   await db.exec("INSERT INTO note(body) VALUES (?)", ["hi"]);
+//   const rows = await db.query("SELECT * FROM note");
+
+const WORKER_URL = new URL("./larder-worker.js", import.meta.url);
+const DEFAULT_WASM = new URL("./larder.wasm", import.meta.url).href;
+
+const CLOSED = "LARDER_CLOSED";
+const CRASHED = "LARDER_CRASHED";
+
+function larderError(code, message, extra) {
+  const e = new Error(message);
+  e.code = code;
+  if (extra) Object.assign(e, extra);
+  return e;
+}
+
+function fromWire(w) {
+  const e = new Error(w.message);
+  if (w.name && w.name !== "Error") e.name = w.name;
+  e.code = w.code;
+  if (w.migration) e.migration = w.migration;
+  return e;
+}
+
+// ---- wasm preloading: fetch and compile as soon as this module loads ----
+
+const compiled = new Map();
+
+/** Starts fetching and compiling a larder.wasm (the default one is started
+ * when larder.js is imported, in contexts that can start a Worker). */
+export function preload(wasm = DEFAULT_WASM) {
+  const url = new URL(wasm, import.meta.url).href;
+  let p = compiled.get(url);
+  if (!p) {
+    p = WebAssembly.compileStreaming(fetch(url)).catch(async () => {
+      const r = await fetch(url);
+      if (!r.ok) throw larderError("LARDER_STORAGE_UNAVAILABLE", `larder: cannot load ${url}: HTTP ${r.status}`);
+      return WebAssembly.compile(await r.arrayBuffer());
+    });
+    compiled.set(url, p);
+  }
+  return p;
+}
+
+if (typeof Worker === "function" && typeof WebAssembly === "object" && !globalThis.LARDER_NO_PRELOAD) {
+  preload().catch(() => {}); // errors surface again from open()
+}
+
+// ---- row decoding (the flat encoding of jsbridge.EncodeRows) ----
+
+const textDecoder = new TextDecoder();
+
+function decodeText(u8, p, n) {
+  if (n < 24) {
+    let s = "";
+    for (let i = p; i < p + n; i++) {
+      const c = u8[i];
+      if (c >= 0x80) return textDecoder.decode(u8.subarray(p, p + n));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return textDecoder.decode(u8.subarray(p, p + n));
+}
+
+export function decodeRows(u8) {
+  const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+  let p = 0;
+  const ncols = dv.getUint32(p, true);
+  p += 4;
+  const cols = new Array(ncols);
+  for (let i = 0; i < ncols; i++) {
+    const n = dv.getUint32(p, true);
+    p += 4;
+    cols[i] = decodeText(u8, p, n);
+    p += n;
+  }
+  const nrows = dv.getUint32(p, true);
+  p += 4;
+  const rows = new Array(nrows);
+  for (let r = 0; r < nrows; r++) {
+    const o = {};
+    for (let c = 0; c < ncols; c++) {
+      const tag = u8[p++];
+      let v = null;
+      if (tag === 1) {
+        v = dv.getFloat64(p, true);
+        p += 8;
+      } else if (tag === 2) {
+        v = dv.getBigInt64(p, true);
+        p += 8;
+      } else if (tag === 3 || tag === 4) {
+        const n = dv.getUint32(p, true);
+        p += 4;
+        v = tag === 3 ? decodeText(u8, p, n) : u8.slice(p, p + n);
+        p += n;
+      }
+      o[cols[c]] = v;
+    }
+    rows[r] = o;
+  }
+  return rows;
+}
+
+// ---- runtimes: a dedicated worker, or in-process where there is no Worker ----
+
+class WorkerRuntime {
+  constructor(wasm) {
+    this.wasm = wasm;
+    this.seq = 0;
+    this.pending = new Map();
+    this.handles = new Set();
+    this.dead = null;
+    this.worker = new Worker(WORKER_URL, { type: "module", name: "larder" });
+    this.worker.onmessage = (e) => this.onMessage(e.data);
+    this.worker.onerror = (e) => {
+      e.preventDefault && e.preventDefault();
+      this.kill(`larder worker failed: ${e.message || "script error"} (${WORKER_URL.href})`);
+    };
+    this.worker.onmessageerror = () => this.kill("larder worker: message could not be deserialized");
+    this.ready = new Promise((resolve, reject) => {
+      this.readyResolve = resolve;
+      this.readyReject = reject;
+    });
+    this.ready.catch(() => {});
+    preload(wasm).then(
+      (module) => this.worker.postMessage({ type: "init", module, wasm }),
+      () => this.worker.postMessage({ type: "init", wasm }),
+    );
+    if (typeof addEventListener === "function" && typeof window !== "undefined") {
+      addEventListener("pagehide", () => {
+        if (!this.dead) this.worker.postMessage({ type: "pagehide" });
+      });
+    }
+  }
+
+  onMessage(m) {
+    switch (m.type) {
+      case "ready":
+        this.readyResolve();
+        break;
+      case "res": {
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        if (m.ok) p.resolve(m.result);
+        else {
+          if (m.error.code === CRASHED) this.kill(m.error.message);
+          p.reject(fromWire(m.error));
+        }
+        break;
+      }
+      case "event":
+        for (const h of this.handles) h._event(m.db, m.detail);
+        break;
+      case "exit":
+        this.kill(m.error.message, m.error.code);
+        break;
+    }
+  }
+
+  kill(message, code = CRASHED) {
+    if (this.dead) return;
+    this.dead = larderError(code, message);
+    this.readyReject(this.dead);
+    for (const p of this.pending.values()) p.reject(this.dead);
+    this.pending.clear();
+    runtimes.delete(this.wasm);
+    this.worker.terminate();
+  }
+
+  async request(msg, transfer) {
+    if (this.dead) throw this.dead;
+    await this.ready;
+    const id = ++this.seq;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ type: "req", id, ...msg }, transfer || []);
+    });
+  }
+
+  // Functions cannot cross postMessage: send JS-function migrations as
+  // source text, rebuilt in the worker (so they must not use closures).
+  wireMigrations(migs) {
+    return migs.map((m) => {
+      const out = { ...m };
+      if (typeof m.up === "function") {
+        delete out.up;
+        out.upSource = m.up.toString();
+      }
+      if (typeof m.down === "function") {
+        delete out.down;
+        out.downSource = m.down.toString();
+      }
+      return out;
+    });
+  }
+}
+
+class InProcessRuntime {
+  constructor(wasm, Host) {
+    this.wasm = wasm;
+    this.handles = new Set();
+    this.dead = null;
+    this.host = new Host((m) => {
+      if (m.type === "event") for (const h of this.handles) h._event(m.db, m.detail);
+      if (m.type === "exit" && !this.dead) {
+        this.dead = fromWire(m.error);
+        runtimes.delete(this.wasm);
+      }
+    });
+    this.ready = this.host.init(wasm);
+    this.ready.catch(() => {});
+  }
+
+  async request(msg) {
+    if (this.dead) throw this.dead;
+    await this.ready;
+    const res = await this.host.handle(msg);
+    if (!res.ok) throw fromWire(res.error);
+    return res.result;
+  }
+
+  wireMigrations(migs) {
+    return migs;
+  }
+}
+
+const runtimes = new Map(); // wasm URL → runtime
+
+function runtimeFor(wasm) {
+  let rt = runtimes.get(wasm);
+  if (!rt) {
+    if (typeof Worker === "function") {
+      rt = new WorkerRuntime(wasm);
+    } else if (globalThis.__larderInProcess) {
+      rt = new InProcessRuntime(wasm, globalThis.__larderInProcess);
+    } else {
+      throw larderError(
+        "LARDER_STORAGE_UNAVAILABLE",
+        'larder: this context cannot start a Worker (service worker, extension background): add `import "./larder-worker.js"` next to larder.js to run Larder in-process',
+      );
+    }
+    runtimes.set(wasm, rt);
+  }
+  return rt;
+}
+
+// ---- migrations ----
+
+async function loadMigrations(m) {
+  if (m == null) return [];
+  if (Array.isArray(m)) return m;
+  if (typeof m === "string" || m instanceof URL) {
+    const base = typeof location !== "undefined" ? location.href : import.meta.url;
+    const url = new URL(m, base);
+    const r = await fetch(url, { cache: "no-cache" });
+    if (!r.ok) throw larderError("LARDER_INVALID_MIGRATIONS", `open: migrations bundle ${url}: HTTP ${r.status}`);
+    const list = await r.json();
+    if (!Array.isArray(list)) throw larderError("LARDER_INVALID_MIGRATIONS", `open: migrations bundle ${url}: not a JSON array`);
+    return list;
+  }
+  throw larderError("LARDER_INVALID_MIGRATIONS", "open: migrations must be an array or the URL of a bundle");
+}
+
+async function requestPersistence() {
+  const s = typeof navigator !== "undefined" && navigator.storage;
+  if (!s || typeof s.persist !== "function") return null;
+  try {
+    return await Promise.race([s.persist(), new Promise((r) => setTimeout(() => r(null), 1000))]);
+  } catch {
+    return null;
+  }
+}
+
+// ---- the handle ----
+
+class Database extends EventTarget {
+  constructor(rt, name, res, persisted) {
+    super();
+    this._rt = rt;
+    this.name = name;
+    this.storage = res.storage;
+    this.version = res.version;
+    this.persisted = persisted;
+    this._closed = null;
+    rt.handles.add(this);
+  }
+
+  _event(db, detail) {
+    if (db !== this.name || this._closed) return;
+    if (detail.type === "versionchange") this.version = Math.max(Number(this.version), Number(detail.to));
+    const { type, ...rest } = detail;
+    this.dispatchEvent(new CustomEvent(type, { detail: rest }));
+  }
+
+  async _call(op, msg = {}, transfer) {
+    if (this._closed) throw this._closed;
+    if (this._rt.dead) throw this._rt.dead;
+    return this._rt.request({ op, db: this.name, ...msg }, transfer);
+  }
+
+  async exec(sql, params) {
+    return this._call("exec", { sql, params });
+  }
+
+  async query(sql, params) {
+    return decodeRows(await this._call("query", { sql, params }));
+  }
+
+  async transaction(fn) {
+    const tx = await this._call("begin");
+    const t = {
+      exec: (sql, params) => this._call("exec", { sql, params, tx }),
+      query: async (sql, params) => decodeRows(await this._call("query", { sql, params, tx })),
+    };
+    let result;
+    try {
+      result = await fn(t);
+    } catch (e) {
+      await this._call("rollback", { tx }).catch(() => {});
+      throw e;
+    }
+    await this._call("commit", { tx });
+    return result;
+  }
+
+  async migrations() {
+    return this._call("migrations");
+  }
+
+  async export() {
+    return this._call("export");
+  }
+
+  async import(bytes) {
+    if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
+    if (!(bytes instanceof Uint8Array)) throw larderError("LARDER_INVALID_DATABASE", "import: want a Uint8Array");
+    const v = await this._call("import", { bytes });
+    this.version = v;
+  }
+
+  async reset() {
+    await this._call("reset", { storage: this.storage });
+    this._close(`database "${this.name}" was reset; open it again`);
+  }
+
+  async close() {
+    if (this._closed) return;
+    this._close(`database "${this.name}" is closed`);
+    await this._rt.request({ op: "close", db: this.name }).catch(() => {});
+  }
+
+  _close(message) {
+    this._closed = larderError(CLOSED, message);
+    this._rt.handles.delete(this);
+  }
+}
+
+/**
+ * Opens (creating it if needed) the database `name` and applies its
+ * migrations. See larder.d.ts for the options.
+ */
+export async function open(options = {}) {
+  const name = options.name;
+  if (typeof name !== "string" || name === "") throw larderError("LARDER_INVALID_ARGUMENT", "open: name is required");
+  const storage = options.storage ?? "auto";
+  const wasm = new URL(options.wasm ?? DEFAULT_WASM, typeof location !== "undefined" ? location.href : import.meta.url).href;
+  const [migs, persisted] = await Promise.all([loadMigrations(options.migrations), requestPersistence()]);
+  const rt = runtimeFor(wasm);
+  const res = await rt.request({
+    op: "open",
+    name,
+    storage,
+    migrations: rt.wireMigrations(migs),
+    allowOutOfOrder: !!options.allowOutOfOrder,
+  });
+  return new Database(rt, name, res, persisted);
+}
+
+/** Deletes the storage of database `name` without opening it (devtools). */
+export async function reset(name, { storage = "auto", wasm } = {}) {
+  const rt = runtimeFor(new URL(wasm ?? DEFAULT_WASM, import.meta.url).href);
+  await rt.request({ op: "reset", db: name, storage });
+}

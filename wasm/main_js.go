@@ -1,0 +1,61 @@
+//go:build js
+
+// Command wasm is larder.wasm: SQLite (ncruces/go-sqlite3) with Larder's
+// storage backends and the Go side of the JS API. The worker script
+// (jsbridge/js/larder-worker.js) instantiates it; see package jsbridge.
+//
+// Build it with `make build` (GOOS=js GOARCH=wasm, into dist/larder.wasm).
+package main
+
+import (
+	"context"
+	"os"
+	"strings"
+
+	"github.com/larderdb/larder/jsbridge"
+	"github.com/larderdb/larder/wasm/opfs"
+)
+
+func main() {
+	hook := os.Getenv("LARDER_HOOK")
+	if hook == "" {
+		hook = "__larder"
+	}
+	h, err := jsbridge.NewHost(map[string]jsbridge.Storage{
+		"memory": jsbridge.NewMemory(),
+		"opfs":   vfsStorage{vfs: "opfs", pragmas: split(opfs.RecommendedPragmas), available: opfs.Available, preopen: opfs.Preopen, release: opfs.Release, del: opfs.Delete},
+		"idb":    idbStorage(),
+	}, []string{"opfs", "idb"})
+	if err != nil {
+		panic(err)
+	}
+	jsbridge.Serve(h, hook)
+	select {}
+}
+
+// vfsStorage adapts a Larder VFS package (opfs, idb) to jsbridge.Storage.
+type vfsStorage struct {
+	vfs       string
+	pragmas   []string
+	available func() bool
+	preopen   func(context.Context, string) error
+	release   func(string) error
+	del       func(context.Context, string) error
+}
+
+func (s vfsStorage) Available() bool                                { return s.available() }
+func (s vfsStorage) Preopen(ctx context.Context, name string) error { return s.preopen(ctx, name) }
+func (s vfsStorage) URI(name string) string                         { return "file:" + name + "?vfs=" + s.vfs }
+func (s vfsStorage) Pragmas() []string                              { return s.pragmas }
+func (s vfsStorage) Release(name string) error                      { return s.release(name) }
+func (s vfsStorage) Delete(ctx context.Context, name string) error  { return s.del(ctx, name) }
+
+func split(pragmas string) []string {
+	var out []string
+	for _, p := range strings.Split(pragmas, ";") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
