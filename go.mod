@@ -10,5 +10,6 @@ require (
 	github.com/ncruces/go-sqlite3 v0.35.6 // indirect
 	github.com/ncruces/go-sqlite3-wasm/v6 v6.3.35304 // indirect
 	github.com/ncruces/julianday v1.0.0 // indirect
+	github.com/syumai/workers v0.33.0
 	golang.org/x/sys v0.48.0 // indirect
 )

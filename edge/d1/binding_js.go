@@ -1,0 +1,135 @@
+//go:build js
+
+package d1
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall/js"
+
+	"github.com/syumai/workers/cloudflare"
+
+	"github.com/larderdb/larder/internal/jsutil"
+)
+
+// Binding is a D1 database binding of the Worker's environment.
+type Binding struct{ db js.Value }
+
+var _ Conn = (*Binding)(nil)
+
+// Open returns the D1 binding named name in wrangler.toml
+// ([[d1_databases]] binding = "DB"). It must be called while serving a
+// request (the environment is per request).
+func Open(name string) (*Binding, error) {
+	db := cloudflare.GetBinding(name)
+	if db.Type() != js.TypeObject || db.Get("batch").Type() != js.TypeFunction {
+		return nil, fmt.Errorf("d1: no D1 binding %q in the Worker's environment (see wrangler.toml)", name)
+	}
+	return &Binding{db: db}, nil
+}
+
+// Batch runs stmts with the binding's batch().
+func (b *Binding) Batch(ctx context.Context, stmts []Statement) ([][]Row, error) {
+	arr := js.Global().Get("Array").New(len(stmts))
+	for i, st := range stmts {
+		p, err := jsutil.Call(b.db, "prepare", st.SQL)
+		if err != nil {
+			return nil, jsError(err)
+		}
+		if len(st.Args) > 0 {
+			args := make([]any, len(st.Args))
+			for j, a := range st.Args {
+				if args[j], err = toJS(a); err != nil {
+					return nil, fmt.Errorf("d1: statement %d parameter %d: %w", i+1, j+1, err)
+				}
+			}
+			if p, err = jsutil.Call(p, "bind", args...); err != nil {
+				return nil, jsError(err)
+			}
+		}
+		arr.SetIndex(i, p)
+	}
+	pr, err := jsutil.Call(b.db, "batch", arr)
+	if err != nil {
+		return nil, jsError(err)
+	}
+	v, err := jsutil.Await(pr)
+	if err != nil {
+		return nil, jsError(err)
+	}
+	out := make([][]Row, v.Length())
+	for i := range out {
+		rs := v.Index(i).Get("results")
+		if rs.Type() != js.TypeObject {
+			continue
+		}
+		rows := make([]Row, rs.Length())
+		for j := range rows {
+			rows[j] = toRow(rs.Index(j))
+		}
+		out[i] = rows
+	}
+	return out, nil
+}
+
+func jsError(err error) error {
+	var de *jsutil.DOMError
+	if errors.As(err, &de) {
+		return ParseError(de.Message)
+	}
+	return err
+}
+
+// toJS converts a parameter. D1 numbers are JavaScript numbers: integers
+// beyond 2^53 would lose precision, so they are refused.
+func toJS(a any) (any, error) {
+	switch v := a.(type) {
+	case nil, string, float64:
+		return v, nil
+	case bool:
+		if v {
+			return 1, nil
+		}
+		return 0, nil
+	case int:
+		return toJS(int64(v))
+	case int64:
+		if v > 1<<53 || v < -(1<<53) {
+			return nil, fmt.Errorf("integer %d does not fit a JavaScript number exactly", v)
+		}
+		return float64(v), nil
+	}
+	return nil, fmt.Errorf("unsupported type %T", a)
+}
+
+func toRow(o js.Value) Row {
+	keys := js.Global().Get("Object").Call("keys", o)
+	row := make(Row, keys.Length())
+	for i := 0; i < keys.Length(); i++ {
+		k := keys.Index(i).String()
+		row[k] = toGo(o.Get(k))
+	}
+	return row
+}
+
+func toGo(v js.Value) any {
+	switch v.Type() {
+	case js.TypeNumber:
+		return v.Float()
+	case js.TypeString:
+		return v.String()
+	case js.TypeBoolean:
+		if v.Bool() {
+			return float64(1)
+		}
+		return float64(0)
+	case js.TypeObject:
+		// Blobs come back as arrays of byte values or ArrayBuffers.
+		u8 := js.Global().Get("Uint8Array").New(v)
+		b := make([]byte, u8.Length())
+		js.CopyBytesToGo(b, u8)
+		return b
+	}
+	return nil
+}
