@@ -75,7 +75,11 @@ func (e *Error) Unwrap() error { return e.Err }
 // Table rebuilds spec.Table into spec.Definition on conn, which must be
 // inside a transaction with foreign keys off. On error the caller rolls the
 // transaction back; nothing of the rebuild stays.
-func Table(ctx context.Context, conn *sqlite3.Conn, spec Spec) error {
+func Table(ctx context.Context, conn *sqlite3.Conn, spec Spec) (err error) {
+	if f, _ := ctx.Value(observerKey{}).(func(Spec, error, bool)); f != nil {
+		f(spec, nil, false)
+		defer func() { f(spec, err, true) }()
+	}
 	old := conn.SetInterrupt(ctx)
 	defer conn.SetInterrupt(old)
 	fail := func(step string, err error) error { return &Error{Table: spec.Table, Step: step, Err: err} }
@@ -183,6 +187,16 @@ func Table(ctx context.Context, conn *sqlite3.Conn, spec Spec) error {
 		return fail("PRAGMA foreign_key_check", err)
 	}
 	return nil
+}
+
+type observerKey struct{}
+
+// WithObserver returns a context that makes Table call f before a rebuild
+// (done false) and after it (done true, with its error). Tools that watch
+// a migration run (package migrations/lint) use it to learn the column
+// mapping and to tell the rebuild's own statements from the migration's.
+func WithObserver(ctx context.Context, f func(spec Spec, err error, done bool)) context.Context {
+	return context.WithValue(ctx, observerKey{}, f)
 }
 
 // Statement carries out a rebuild directive whose CREATE TABLE statement
