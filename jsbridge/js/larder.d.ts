@@ -96,6 +96,10 @@ export interface Database extends EventTarget {
   export(): Promise<Uint8Array>;
   /** Validates bytes (header, integrity_check), then replaces the database atomically. */
   import(bytes: Uint8Array | ArrayBuffer): Promise<void>;
+  /** PUTs export() to url (e.g. an edge Worker's /api/backup/NAME); resolves to the server's JSON answer. Rejects with the server's code (LARDER_INVALID_DATABASE, LARDER_TOO_LARGE, …) or LARDER_HTTP_ERROR, and `status`. */
+  backup(url: string | URL, init?: RequestInit): Promise<{ name?: string; size?: number; uploaded?: string; etag?: string }>;
+  /** GETs url and import()s it: the database is replaced atomically, or left as it was. */
+  restore(url: string | URL, init?: RequestInit): Promise<void>;
   /** Deletes this database's storage and closes the handle; the next open migrates anew. */
   reset(): Promise<void>;
   close(): Promise<void>;

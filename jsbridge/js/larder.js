@@ -19,6 +19,17 @@ function larderError(code, message, extra) {
   return e;
 }
 
+// httpError turns a failed backup/restore response into an Error with the
+// server's LARDER_* code when it sent one ({"error": {code, message}}).
+async function httpError(op, url, res) {
+  let code = "LARDER_HTTP_ERROR", msg = res.statusText;
+  try {
+    const b = await res.json();
+    if (b && b.error) ({ code = code, message: msg = msg } = b.error);
+  } catch {}
+  return larderError(code, `${op} ${url}: HTTP ${res.status}: ${msg}`, { status: res.status });
+}
+
 function fromWire(w) {
   const e = new Error(w.message);
   if (w.name && w.name !== "Error") e.name = w.name;
@@ -343,6 +354,23 @@ class Database extends EventTarget {
     if (!(bytes instanceof Uint8Array)) throw larderError("LARDER_INVALID_DATABASE", "import: want a Uint8Array");
     const v = await this._call("import", { bytes });
     this.version = v;
+  }
+
+  // backup and restore: a copy of the database at an HTTP endpoint, e.g. a
+  // Larder edge Worker's /api/backup/NAME (edge/README.md). init is passed
+  // to fetch (headers such as Authorization).
+  async backup(url, init = {}) {
+    const body = await this.export();
+    const headers = { "Content-Type": "application/vnd.sqlite3", ...(init.headers || {}) };
+    const res = await fetch(url, { ...init, method: "PUT", headers, body });
+    if (!res.ok) throw await httpError("backup", url, res);
+    return res.json().catch(() => ({}));
+  }
+
+  async restore(url, init = {}) {
+    const res = await fetch(url, { ...init, method: "GET" });
+    if (!res.ok) throw await httpError("restore", url, res);
+    await this.import(new Uint8Array(await res.arrayBuffer()));
   }
 
   async reset() {
