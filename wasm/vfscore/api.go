@@ -49,6 +49,9 @@ type AtomicHandle interface {
 	Handle
 	// Discard drops every write and truncate since the last Flush.
 	Discard()
+	// Dirty reports whether there are writes or truncates since the last
+	// Flush.
+	Dirty() bool
 }
 
 // Kind is which of a database's persistent files a [Handle] holds.

@@ -1,6 +1,7 @@
 package vfscore
 
 import (
+	"context"
 	"errors"
 	"io"
 
@@ -28,9 +29,9 @@ func IOError[T ~uint8 | ~uint16](err error, def T) error {
 }
 
 // OpenError tags err from opening storage with an SQLite code:
-// SQLITE_BUSY when another owner holds the handles
-// (NoModificationAllowedError), SQLITE_FULL for quota, SQLITE_CANTOPEN
-// otherwise.
+// SQLITE_BUSY when another owner holds the storage
+// (NoModificationAllowedError, or a wait for it that timed out), SQLITE_FULL
+// for quota, SQLITE_CANTOPEN otherwise.
 func OpenError(err error) error {
 	if err == nil || isCode(err) {
 		return err
@@ -38,7 +39,7 @@ func OpenError(err error) error {
 	switch {
 	case IsQuota(err):
 		return vfs.SystemError(err, sqlite3.FULL)
-	case IsBusy(err):
+	case IsBusy(err), errors.Is(err, context.DeadlineExceeded):
 		return vfs.SystemError(err, sqlite3.BUSY)
 	}
 	return vfs.SystemError(err, sqlite3.CANTOPEN)

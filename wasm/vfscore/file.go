@@ -214,14 +214,19 @@ func (f *atomicFile) DeviceCharacteristics() vfs.DeviceCharacteristic {
 }
 
 // BeginAtomicWrite implements [vfs.FileBatchAtomicWrite]. An AtomicHandle
-// stages every write until Flush, so there is nothing to start, but writes
-// left over from outside a batch are flushed first so that a rollback drops
-// only the batch.
+// stages every write until Flush, so there is nothing to start. Should
+// unflushed writes from before the batch exist, it refuses
+// (SQLITE_IOERR_BEGIN_ATOMIC), and SQLite commits through its rollback
+// journal instead: flushing them here would make them durable apart from
+// the rest of their transaction.
 func (f *atomicFile) BeginAtomicWrite() error {
 	if err := f.check(sqlite3.IOERR_BEGIN_ATOMIC); err != nil {
 		return err
 	}
-	return IOError(f.ah.Flush(), sqlite3.IOERR_BEGIN_ATOMIC)
+	if f.ah.Dirty() {
+		return vfs.SystemError(fmt.Errorf("%s: %q: unflushed writes before a batch-atomic write", f.vfs.opts.Name, f.db.name), sqlite3.IOERR_BEGIN_ATOMIC)
+	}
+	return nil
 }
 
 // CommitAtomicWrite implements [vfs.FileBatchAtomicWrite] with one atomic

@@ -1,0 +1,234 @@
+//go:build js
+
+package idb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync/atomic"
+	"syscall/js"
+	"time"
+
+	"github.com/larderdb/larder/internal/jsutil"
+	"github.com/larderdb/larder/wasm/vfscore"
+)
+
+// openTimeout bounds waiting for other connections that block an open or a
+// delete (an older page that has not closed yet).
+const openTimeout = 5 * time.Second
+
+// durability is the IndexedDB durability hint of commits: "strict" makes
+// the browser flush to disk before the commit completes, as an OPFS flush
+// does.
+const durability = "strict"
+
+func available() bool {
+	return js.Global().Get("indexedDB").Truthy()
+}
+
+type platformBackend struct{}
+
+// Acquire implements [vfscore.Backend]: it opens the IndexedDB database,
+// reads the file sizes and, if the database fits the cache, all of it.
+func (platformBackend) Acquire(ctx context.Context, name string) (vfscore.Files, error) {
+	if !available() {
+		return nil, errors.New("IndexedDB is not available in this context")
+	}
+	ctx, cancel := context.WithTimeout(ctx, openTimeout)
+	defer cancel()
+	db, err := jsutil.OpenIndexedDB(ctx, dbPrefix+name, layoutVersion, upgrade)
+	if err != nil {
+		var de *jsutil.DOMError
+		if errors.As(err, &de) && de.Name == "VersionError" {
+			return nil, fmt.Errorf("storage layout is newer than this build reads (version %d): %w", layoutVersion, err)
+		}
+		return nil, err
+	}
+	st := &idbStore{db: db}
+	st.removeListener = jsutil.OnEvent(db, "versionchange", func(js.Value) {
+		// Another context deletes or upgrades the database: let it.
+		st.closed.Store(true)
+		db.Call("close")
+	})
+	sizes, err := st.sizes()
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	fs := newFiles(st, sizes, st.close)
+	if size := sizes["db"]; size > 0 && size <= cacheBlocks*blockSize {
+		blocks, err := st.get("db", 0, divRoundUp(size, blockSize))
+		if err != nil {
+			st.close()
+			return nil, err
+		}
+		fs.files[vfscore.MainDB].preload(blocks)
+	}
+	return fs, nil
+}
+
+// upgrade creates the object stores of layout version 1. It runs inside
+// the upgradeneeded event and makes synchronous calls only.
+func upgrade(db js.Value, oldVersion int) {
+	if oldVersion < 1 {
+		db.Call("createObjectStore", "blocks")
+		db.Call("createObjectStore", "files")
+	}
+}
+
+func deleteDatabase(ctx context.Context, name string) error {
+	if !available() {
+		return errors.New("idb: delete: IndexedDB is not available in this context")
+	}
+	ctx, cancel := context.WithTimeout(ctx, openTimeout)
+	defer cancel()
+	if err := jsutil.DeleteIndexedDB(ctx, dbPrefix+name); err != nil {
+		return vfscore.OpenError(fmt.Errorf("idb: delete %q: %w", name, err))
+	}
+	return nil
+}
+
+// idbStore is a [store] on an open IndexedDB connection. Every method runs
+// one short IndexedDB transaction and waits for it; none stays open across
+// another wait.
+type idbStore struct {
+	db             js.Value
+	closed         atomic.Bool
+	removeListener func()
+}
+
+var _ store = (*idbStore)(nil)
+
+var errClosed = errors.New("the IndexedDB connection was closed (another context is deleting or upgrading the database, or it was released)")
+
+func (s *idbStore) transaction(stores []any, mode string) (js.Value, error) {
+	if s.closed.Load() {
+		return js.Value{}, errClosed
+	}
+	if mode == "readwrite" {
+		return jsutil.Call(s.db, "transaction", stores, mode, map[string]any{"durability": durability})
+	}
+	return jsutil.Call(s.db, "transaction", stores, mode)
+}
+
+func keyRange(file string, first, last float64) js.Value {
+	return js.Global().Get("IDBKeyRange").Call("bound", []any{file, first}, []any{file, last})
+}
+
+// get implements [store] with getAllKeys and getAll over a key range.
+func (s *idbStore) get(file string, first, n int64) (map[int64][]byte, error) {
+	tx, err := s.transaction([]any{"blocks"}, "readonly")
+	if err != nil {
+		return nil, err
+	}
+	objs := tx.Call("objectStore", "blocks")
+	r := keyRange(file, float64(first), float64(first+n-1))
+	kreq, err := jsutil.Call(objs, "getAllKeys", r)
+	if err != nil {
+		return nil, err
+	}
+	vreq, err := jsutil.Call(objs, "getAll", r)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := jsutil.AwaitRequest(kreq)
+	if err != nil {
+		return nil, fmt.Errorf("read %s blocks %d+%d: %w", file, first, n, err)
+	}
+	vals, err := jsutil.AwaitRequest(vreq)
+	if err != nil {
+		return nil, fmt.Errorf("read %s blocks %d+%d: %w", file, first, n, err)
+	}
+	out := make(map[int64][]byte, keys.Length())
+	for i := range keys.Length() {
+		idx := int64(keys.Index(i).Index(1).Float())
+		v := vals.Index(i)
+		b := make([]byte, blockSize)
+		if v.Get("byteLength").Int() != blockSize {
+			return nil, fmt.Errorf("read %s block %d: stored block has %d bytes, want %d", file, idx, v.Get("byteLength").Int(), blockSize)
+		}
+		js.CopyBytesToGo(b, v)
+		out[idx] = b
+	}
+	return out, nil
+}
+
+// commit implements [store]: one readwrite transaction, awaited to its
+// "complete" event.
+func (s *idbStore) commit(file string, size, from int64, blocks map[int64][]byte) error {
+	tx, err := s.transaction([]any{"blocks", "files"}, "readwrite")
+	if err != nil {
+		return err
+	}
+	objs := tx.Call("objectStore", "blocks")
+	if from >= 0 {
+		if _, err := jsutil.Call(objs, "delete", keyRange(file, float64(from), math.Inf(1))); err != nil {
+			tx.Call("abort")
+			return err
+		}
+	}
+	u8 := js.Global().Get("Uint8Array")
+	for i, b := range blocks {
+		v := u8.New(blockSize)
+		js.CopyBytesToJS(v, b)
+		if _, err := jsutil.Call(objs, "put", v, []any{file, float64(i)}); err != nil {
+			tx.Call("abort")
+			return err
+		}
+	}
+	if _, err := jsutil.Call(tx.Call("objectStore", "files"), "put", float64(size), file); err != nil {
+		tx.Call("abort")
+		return err
+	}
+	if tx.Get("commit").Type() == js.TypeFunction {
+		tx.Call("commit")
+	}
+	if err := jsutil.AwaitTransaction(tx); err != nil {
+		return fmt.Errorf("commit %s: %w", file, err)
+	}
+	return nil
+}
+
+// sizes reads the stored size of every file.
+func (s *idbStore) sizes() (map[string]int64, error) {
+	tx, err := s.transaction([]any{"files"}, "readonly")
+	if err != nil {
+		return nil, err
+	}
+	objs := tx.Call("objectStore", "files")
+	kreq, err := jsutil.Call(objs, "getAllKeys")
+	if err != nil {
+		return nil, err
+	}
+	vreq, err := jsutil.Call(objs, "getAll")
+	if err != nil {
+		return nil, err
+	}
+	keys, err := jsutil.AwaitRequest(kreq)
+	if err != nil {
+		return nil, fmt.Errorf("read file sizes: %w", err)
+	}
+	vals, err := jsutil.AwaitRequest(vreq)
+	if err != nil {
+		return nil, fmt.Errorf("read file sizes: %w", err)
+	}
+	out := map[string]int64{}
+	for i := range keys.Length() {
+		out[keys.Index(i).String()] = int64(vals.Index(i).Float())
+	}
+	return out, nil
+}
+
+func (s *idbStore) close() error {
+	if s.closed.Swap(true) && s.removeListener == nil {
+		return nil
+	}
+	if s.removeListener != nil {
+		s.removeListener()
+		s.removeListener = nil
+	}
+	_, err := jsutil.Call(s.db, "close")
+	return err
+}
