@@ -17,11 +17,11 @@ func TestBrowserErrorsAndTransactions(t *testing.T) {
 			e.t = t
 			var got struct {
 				Syntax, Unique, Closed, Range, Bogus string
-				After                               float64
-				Rows                                []string
-				Changes                             [][]string
-				TxResult                            string
-				Queued                              []string
+				After                                float64
+				Rows                                 []string
+				Changes                              [][]string
+				TxResult                             string
+				Queued                               []string
 			}
 			e.run(e.tab, withNames(`
 const db = await L.open({ name: NAME, storage: STORAGE, migrations: [

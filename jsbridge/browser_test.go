@@ -145,3 +145,7 @@ var allStorages = []string{"memory", "opfs", "idb"}
 func openJS(name, storage, migrations string) string {
 	return fmt.Sprintf(`await L.open({ name: %q, storage: %q, migrations: %s })`, name, storage, migrations)
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func browsertest_Dist(t *testing.T) string { return browsertest.Dist(t) }

@@ -28,13 +28,13 @@ var (
 )
 
 type state struct {
-	Version    int64    `json:"version"`
-	Storage    string   `json:"storage"`
-	Applied    []int64  `json:"applied"`
-	AppliedAt  []string `json:"appliedAt"`
-	Notes      []string `json:"notes"`
-	HasT3      bool     `json:"hasT3"`
-	Checksums  []string `json:"checksums"`
+	Version   int64    `json:"version"`
+	Storage   string   `json:"storage"`
+	Applied   []int64  `json:"applied"`
+	AppliedAt []string `json:"appliedAt"`
+	Notes     []string `json:"notes"`
+	HasT3     bool     `json:"hasT3"`
+	Checksums []string `json:"checksums"`
 }
 
 // openState opens name from /bundle.json and reports what is there.

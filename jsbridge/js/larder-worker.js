@@ -125,9 +125,18 @@ export class Runtime {
   }
 }
 
+// lastLines keeps the Go runtime's own words about a crash: from the last
+// "panic:" or "fatal error:" line, at most a few lines.
 function lastLines(s) {
   const lines = s.trim().split("\n");
-  return lines.slice(-6).join("\n");
+  let start = Math.max(0, lines.length - 6);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (/^(panic|fatal error):/.test(lines[i])) {
+      start = i;
+      break;
+    }
+  }
+  return lines.slice(start, start + 6).join("\n");
 }
 
 // Rebuild functions of JS-function migrations sent as source text.
