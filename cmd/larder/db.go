@@ -275,7 +275,7 @@ func confirmReset(e *env, db string) error {
 	fmt.Fprintf(e.stderr, "This will %s %s with a freshly migrated database (the current one is backed up first).\nContinue? [y/N] ", what, db)
 	line, err := bufio.NewReader(e.stdin).ReadString('\n')
 	if err != nil && line == "" {
-		return errors.New("reset cancelled: no answer")
+		return errors.New("reset cancelled: no answer on stdin (pass --yes to reset without asking)")
 	}
 	switch strings.ToLower(strings.TrimSpace(line)) {
 	case "y", "yes":
