@@ -270,6 +270,9 @@ func (w *worker) do(t *testing.T, method, path, host string, body []byte) respon
 	if host != "" {
 		req.Host = host
 	}
+	// An upload refused early (413) leaves its body unread: never reuse
+	// that connection.
+	req.Close = method == http.MethodPut
 	start := time.Now()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
