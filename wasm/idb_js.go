@@ -3,15 +3,11 @@
 package main
 
 import (
-	"context"
-
 	"github.com/larderdb/larder/jsbridge"
+	"github.com/larderdb/larder/wasm/idb"
 )
 
-// idbStorage is a placeholder until wasm/idb lands: never available.
 func idbStorage() jsbridge.Storage {
-	return vfsStorage{vfs: "idb", available: func() bool { return false },
-		preopen: func(context.Context, string) error { return nil },
-		release: func(string) error { return nil },
-		del:     func(context.Context, string) error { return nil }}
+	return vfsStorage{vfs: "idb", pragmas: split(idb.RecommendedPragmas), available: idb.Available,
+		preopen: idb.Preopen, release: idb.Release, del: idb.Delete}
 }
