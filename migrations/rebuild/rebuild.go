@@ -93,100 +93,150 @@ func Table(ctx context.Context, conn *sqlite3.Conn, spec Spec) (err error) {
 		return fail("start", ErrForeignKeysOn)
 	}
 
-	// 1. The old table, its columns, indexes and triggers.
-	table, err := tableName(conn, spec.Table)
+	pl, err := makePlan(conn, spec)
 	if err != nil {
-		return fail("find table", err)
+		return err
 	}
-	oldCols, err := columns(conn, table)
-	if err != nil {
-		return fail("read columns", err)
-	}
-	oldRowid, err := hasRowid(conn, table)
-	if err != nil {
-		return fail("read table list", err)
-	}
-	deps, err := dependents(conn, table)
-	if err != nil {
-		return fail("read indexes and triggers", err)
-	}
-
-	// 2. The new table under a temporary name.
-	tmp := "_larder_rebuild_" + strings.ToLower(table)
-	def, named, err := renameCreate(spec.Definition, tmp)
-	if err != nil {
-		return fail("new definition", err)
-	}
-	if !strings.EqualFold(named, table) {
-		return fail("new definition", fmt.Errorf("%w: CREATE TABLE names %q, want %q (a rebuild is in place; rename with ALTER TABLE after it)", ErrBadDefinition, named, table))
-	}
-	if err := conn.Exec(def); err != nil {
-		return fail("create new table", err)
-	}
-	newCols, err := columns(conn, tmp)
-	if err != nil {
-		return fail("read new columns", err)
-	}
-	newRowid, err := hasRowid(conn, tmp)
-	if err != nil {
-		return fail("read table list", err)
-	}
-
-	// 3. Copy with the mapping.
-	into, from, err := mapping(oldCols, newCols, spec.Columns)
-	if err != nil {
-		return fail("column mapping", err)
-	}
-	if oldRowid && newRowid && !hasRowidAlias(newCols) {
-		into, from = append([]string{"rowid"}, into...), append([]string{"rowid"}, from...)
-	}
-	if len(into) > 0 {
-		copySQL := fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s", quote(tmp),
-			strings.Join(into, ", "), strings.Join(from, ", "), quote(table))
-		if err := conn.Exec(copySQL); err != nil {
-			return fail("copy rows", err)
-		}
-	} else if err := conn.Exec(fmt.Sprintf("INSERT INTO %s DEFAULT VALUES", quote(tmp))); err != nil {
-		return fail("copy rows", err)
-	}
-
-	// 4. Drop the old table, rename the new one. legacy_alter_table keeps
-	// the rename from re-parsing (and failing on) views and triggers that
-	// name the table while it does not exist.
-	if err := conn.Exec("DROP TABLE " + quote(table)); err != nil {
-		return fail("drop old table", err)
-	}
-	legacy, err := pragmaInt(conn, "legacy_alter_table")
-	if err != nil {
-		return fail("read PRAGMA legacy_alter_table", err)
-	}
-	if err := conn.Exec("PRAGMA legacy_alter_table=ON"); err != nil {
-		return fail("PRAGMA legacy_alter_table", err)
-	}
-	err = conn.Exec(fmt.Sprintf("ALTER TABLE %s RENAME TO %s", quote(tmp), quote(table)))
-	if legacy == 0 {
-		if e := conn.Exec("PRAGMA legacy_alter_table=OFF"); e != nil && err == nil {
-			err = e
-		}
-	}
-	if err != nil {
-		return fail("rename new table", err)
-	}
-
-	// 5. Indexes and triggers, then views and foreign keys.
-	for _, d := range deps {
-		if err := conn.Exec(d.sql); err != nil {
-			return fail(fmt.Sprintf("recreate %s %s", d.typ, d.name),
-				fmt.Errorf("%w (drop it before the rebuild and create it again after)", err))
+	for _, st := range pl.steps {
+		if err := conn.Exec(st.sql); err != nil {
+			if st.dependent {
+				err = fmt.Errorf("%w (drop it before the rebuild and create it again after)", err)
+			}
+			return fail(st.name, err)
 		}
 	}
 	if err := checkViews(conn); err != nil {
 		return fail("check views", err)
 	}
-	if err := foreignKeyCheck(conn, table); err != nil {
+	if err := foreignKeyCheck(conn, pl.table); err != nil {
 		return fail("PRAGMA foreign_key_check", err)
 	}
 	return nil
+}
+
+// Plan returns the statements that rebuild spec.Table on conn's current
+// schema, without changing it: for runners that execute statements split
+// ahead of time (the D1 Worker, through migrations/sqlite.SplitStatements).
+// Run them in one transaction with foreign keys off. Where enforcement
+// cannot be turned off (D1), the DROP TABLE among them fires the ON DELETE
+// actions of child tables, even with PRAGMA defer_foreign_keys: lint
+// reports such rebuilds (L014).
+func Plan(ctx context.Context, conn *sqlite3.Conn, spec Spec) ([]string, error) {
+	old := conn.SetInterrupt(ctx)
+	defer conn.SetInterrupt(old)
+	pl, err := makePlan(conn, spec)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(pl.steps))
+	for i, st := range pl.steps {
+		out[i] = st.sql
+	}
+	return out, nil
+}
+
+type step struct {
+	name, sql string
+	dependent bool // an index or trigger recreated
+}
+
+type plan struct {
+	table string
+	steps []step
+}
+
+// makePlan reads the catalog and builds the steps of a rebuild. It
+// creates the new table inside a savepoint to learn its columns, and
+// rolls that back.
+func makePlan(conn *sqlite3.Conn, spec Spec) (_ *plan, err error) {
+	fail := func(step string, err error) error { return &Error{Table: spec.Table, Step: step, Err: err} }
+
+	// The old table, its columns, indexes and triggers.
+	table, err := tableName(conn, spec.Table)
+	if err != nil {
+		return nil, fail("find table", err)
+	}
+	oldCols, err := columns(conn, table)
+	if err != nil {
+		return nil, fail("read columns", err)
+	}
+	oldRowid, err := hasRowid(conn, table)
+	if err != nil {
+		return nil, fail("read table list", err)
+	}
+	deps, err := dependents(conn, table)
+	if err != nil {
+		return nil, fail("read indexes and triggers", err)
+	}
+	legacy, err := pragmaInt(conn, "legacy_alter_table")
+	if err != nil {
+		return nil, fail("read PRAGMA legacy_alter_table", err)
+	}
+
+	// The new table under a temporary name.
+	tmp := "_larder_rebuild_" + strings.ToLower(table)
+	def, named, err := renameCreate(spec.Definition, tmp)
+	if err != nil {
+		return nil, fail("new definition", err)
+	}
+	if !strings.EqualFold(named, table) {
+		return nil, fail("new definition", fmt.Errorf("%w: CREATE TABLE names %q, want %q (a rebuild is in place; rename with ALTER TABLE after it)", ErrBadDefinition, named, table))
+	}
+	newCols, newRowid, err := probe(conn, def, tmp)
+	if err != nil {
+		return nil, fail("create new table", err)
+	}
+
+	// Copy with the mapping; keep rowids when both are rowid tables.
+	into, from, err := mapping(oldCols, newCols, spec.Columns)
+	if err != nil {
+		return nil, fail("column mapping", err)
+	}
+	if oldRowid && newRowid && !hasRowidAlias(newCols) {
+		into, from = append([]string{"rowid"}, into...), append([]string{"rowid"}, from...)
+	}
+	if len(into) == 0 {
+		return nil, fail("column mapping", fmt.Errorf("%w: no column of the new table gets a value from the old one", ErrBadMapping))
+	}
+	pl := &plan{table: table}
+	add := func(name, sql string) { pl.steps = append(pl.steps, step{name: name, sql: sql}) }
+	add("create new table", def)
+	add("copy rows", fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s", quote(tmp),
+		strings.Join(into, ", "), strings.Join(from, ", "), quote(table)))
+	// Drop the old table, rename the new one. legacy_alter_table keeps the
+	// rename from re-parsing (and failing on) views and triggers that name
+	// the table while it does not exist, and leaves them as written.
+	add("drop old table", "DROP TABLE "+quote(table))
+	add("rename new table", "PRAGMA legacy_alter_table=ON")
+	add("rename new table", fmt.Sprintf("ALTER TABLE %s RENAME TO %s", quote(tmp), quote(table)))
+	if legacy == 0 {
+		add("rename new table", "PRAGMA legacy_alter_table=OFF")
+	}
+	for _, d := range deps {
+		pl.steps = append(pl.steps, step{name: fmt.Sprintf("recreate %s %s", d.typ, d.name), sql: d.sql, dependent: true})
+	}
+	return pl, nil
+}
+
+// probe creates the new table inside a savepoint, reads its columns and
+// whether it has rowids, and rolls the creation back.
+func probe(conn *sqlite3.Conn, def, tmp string) (cols []column, rowid bool, err error) {
+	if err := conn.Exec("SAVEPOINT larder_rebuild_probe"); err != nil {
+		return nil, false, err
+	}
+	defer func() {
+		if e := conn.Exec("ROLLBACK TO larder_rebuild_probe; RELEASE larder_rebuild_probe"); e != nil && err == nil {
+			err = e
+		}
+	}()
+	if err := conn.Exec(def); err != nil {
+		return nil, false, err
+	}
+	if cols, err = columns(conn, tmp); err != nil {
+		return nil, false, err
+	}
+	rowid, err = hasRowid(conn, tmp)
+	return cols, rowid, err
 }
 
 type observerKey struct{}
@@ -203,26 +253,42 @@ func WithObserver(ctx context.Context, f func(spec Spec, err error, done bool)) 
 // starts text (the rest of a script). It returns how many bytes of text the
 // statement covers, so that a script runner can go on after it.
 func Statement(ctx context.Context, conn *sqlite3.Conn, d *migrations.RebuildDirective, text string) (int, error) {
-	// CREATE TABLE for an existing name fails to prepare: find the extent of
-	// the statement by preparing it under a name that does not exist.
-	tmp := "_larder_rebuild_probe"
-	renamed, _, err := renameCreate(text, tmp)
+	spec, n, err := directiveSpec(conn, d, text)
 	if err != nil {
-		return 0, &Error{Table: d.Table, Step: "new definition", Err: err}
+		return 0, err
+	}
+	return n, Table(ctx, conn, spec)
+}
+
+// PlanStatement is Statement for SplitStatements: it returns the
+// statements of the rebuild (see Plan) instead of running them.
+func PlanStatement(ctx context.Context, conn *sqlite3.Conn, d *migrations.RebuildDirective, text string) ([]string, int, error) {
+	spec, n, err := directiveSpec(conn, d, text)
+	if err != nil {
+		return nil, 0, err
+	}
+	stmts, err := Plan(ctx, conn, spec)
+	return stmts, n, err
+}
+
+// directiveSpec finds the CREATE TABLE statement at the start of text. A
+// CREATE TABLE for an existing name fails to prepare: the extent of the
+// statement is found by preparing it under a name that does not exist.
+func directiveSpec(conn *sqlite3.Conn, d *migrations.RebuildDirective, text string) (Spec, int, error) {
+	renamed, _, err := renameCreate(text, "_larder_rebuild_probe")
+	if err != nil {
+		return Spec{}, 0, &Error{Table: d.Table, Step: "new definition", Err: err}
 	}
 	stmt, tail, err := conn.Prepare(renamed)
 	if stmt != nil {
 		stmt.Close()
 	}
 	if err != nil {
-		return 0, &Error{Table: d.Table, Step: "new definition", Err: err}
+		return Spec{}, 0, &Error{Table: d.Table, Step: "new definition", Err: err}
 	}
 	n := len(text) - len(tail)
-	def := strings.TrimSpace(text[:n])
-	if err := Table(ctx, conn, Spec{Table: d.Table, Definition: def, Columns: d.Columns}); err != nil {
-		return n, err
-	}
-	return n, nil
+	def := strings.TrimSuffix(strings.TrimSpace(text[:n]), ";")
+	return Spec{Table: d.Table, Definition: def, Columns: d.Columns}, n, nil
 }
 
 type column struct {

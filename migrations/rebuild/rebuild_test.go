@@ -298,3 +298,80 @@ func TestBundleKeepsNoForeignKeys(t *testing.T) {
 		t.Error("a bundled rebuild migration lost NoForeignKeys")
 	}
 }
+
+// SplitStatements expands a rebuild directive into the rebuild's own
+// statements (for the D1 Worker); replaying them gives what the directive
+// gives.
+func TestSplitStatementsExpandsRebuild(t *testing.T) {
+	ctx := context.Background()
+	m1, m2 := parse(t, "0001_topics.sql", v1), parse(t, "0002_topics_v2.sql", v2)
+	scratch := open(t)
+	if err := sqlite.SplitStatements(ctx, scratch, []*migrations.Migration{m1, m2}); err != nil {
+		t.Fatal(err)
+	}
+	var sqls []string
+	for _, s := range m2.UpStatements {
+		sqls = append(sqls, s.SQL)
+		if s.Line != 4 && !strings.HasPrefix(s.SQL, "INSERT INTO topics (title") {
+			t.Errorf("statement %q on line %d, want the CREATE TABLE's line 4", s.SQL, s.Line)
+		}
+	}
+	joined := strings.Join(sqls, "\n")
+	for _, want := range []string{`CREATE TABLE "_larder_rebuild_topics"`, `INSERT INTO "_larder_rebuild_topics" ("id", "title", "author_name") SELECT "id", "title", (coalesce(author, 'anonymous')) FROM "topics"`,
+		`DROP TABLE "topics"`, `ALTER TABLE "_larder_rebuild_topics" RENAME TO "topics"`, "CREATE INDEX topics_title", "CREATE TRIGGER topics_audit"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("split statements lack %q:\n%s", want, joined)
+		}
+	}
+
+	// Replay the statements as a runner without SQLite's parser would.
+	replayed := open(t)
+	if err := sqlite.Exec(ctx, replayed, m1.Up, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := replayed.Exec("PRAGMA foreign_keys=OFF; BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range sqls {
+		if err := replayed.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	if err := replayed.Exec("COMMIT; PRAGMA foreign_keys=ON"); err != nil {
+		t.Fatal(err)
+	}
+	direct := open(t)
+	if err := up(t, direct, m1, m2); err != nil {
+		t.Fatal(err)
+	}
+	q := "SELECT group_concat(id || title || author_name || views || pinned, ';') FROM topics"
+	if a, b := rows(t, replayed, q), rows(t, direct, q); a != b {
+		t.Errorf("replayed %q, directive %q", a, b)
+	}
+	q = "SELECT group_concat(type || ' ' || name || ' ' || sql, ';') FROM (SELECT * FROM sqlite_schema WHERE name NOT IN ('_migrations') ORDER BY name)"
+	if a, b := rows(t, replayed, q), rows(t, direct, q); a != b {
+		t.Errorf("schemas differ:\n%s\n%s", a, b)
+	}
+}
+
+func TestPlanChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	conn := open(t)
+	if err := up(t, conn, parse(t, "0001_topics.sql", v1)); err != nil {
+		t.Fatal(err)
+	}
+	before := rows(t, conn, "SELECT group_concat(name) FROM sqlite_schema")
+	stmts, err := rebuild.Plan(ctx, conn, rebuild.Spec{Table: "topics",
+		Definition: "CREATE TABLE topics (id INTEGER PRIMARY KEY, title TEXT)"})
+	if err != nil || len(stmts) < 5 {
+		t.Fatalf("plan %v, err %v", stmts, err)
+	}
+	if after := rows(t, conn, "SELECT group_concat(name) FROM sqlite_schema"); after != before {
+		t.Errorf("Plan changed the schema: %s -> %s", before, after)
+	}
+	_, err = rebuild.Plan(ctx, conn, rebuild.Spec{Table: "topics",
+		Definition: "CREATE TABLE topics (uid INTEGER PRIMARY KEY, label TEXT)"})
+	if !errors.Is(err, rebuild.ErrBadMapping) {
+		t.Errorf("nothing copied: err = %v, want ErrBadMapping", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/ncruces/go-sqlite3"
 
 	"github.com/larderdb/larder/migrations"
+	"github.com/larderdb/larder/migrations/rebuild"
 )
 
 // SplitStatements fills UpStatements and DownStatements of every SQL
@@ -29,7 +30,18 @@ func SplitStatements(ctx context.Context, conn *sqlite3.Conn, migs []*migrations
 		if m.IsCode() {
 			continue
 		}
+		if m.NoForeignKeys {
+			// As the Store does for a rebuild (outside any transaction).
+			if err := conn.Exec("PRAGMA foreign_keys=OFF"); err != nil {
+				return err
+			}
+		}
 		up, err := splitExec(ctx, conn, m.Up, m.UpLine)
+		if m.NoForeignKeys {
+			if err := conn.Exec("PRAGMA foreign_keys=ON"); err != nil {
+				return err
+			}
+		}
 		if err != nil {
 			return fmt.Errorf("migrate: split %s: %w", m.Label(), err)
 		}
@@ -62,6 +74,28 @@ func splitExec(ctx context.Context, conn *sqlite3.Conn, script string, firstLine
 	offset, line := 0, firstLine
 	for offset < len(script) {
 		rest := script[offset:]
+		if d, err := migrations.ParseRebuildDirective(rest[:leadingTrivia(rest)]); d != nil || err != nil {
+			// "-- migrate:rebuild": split into the rebuild's own statements.
+			lead := leadingTrivia(rest)
+			stmtLine := line + strings.Count(rest[:lead], "\n")
+			var stmts []string
+			n := 0
+			if err == nil {
+				stmts, n, err = rebuild.PlanStatement(ctx, conn, d, rest[lead:])
+			}
+			if err == nil {
+				err = execWithoutForeignKeys(conn, stmts)
+			}
+			if err != nil {
+				return nil, &StatementError{Statement: firstStatement(strings.TrimSpace(rest[lead:])), Line: stmtLine, Err: err}
+			}
+			for _, s := range stmts {
+				out = append(out, migrations.Statement{SQL: s, Line: stmtLine})
+			}
+			line += strings.Count(rest[:lead+n], "\n")
+			offset += lead + n
+			continue
+		}
 		stmt, n, err := prepareNext(conn, rest)
 		lead := leadingTrivia(rest[:n])
 		stmtLine := line + strings.Count(rest[:lead], "\n")
@@ -95,4 +129,28 @@ func splitExec(ctx context.Context, conn *sqlite3.Conn, script string, firstLine
 		out = append(out, migrations.Statement{SQL: text, Line: stmtLine})
 	}
 	return out, nil
+}
+
+// execWithoutForeignKeys runs a rebuild's statements on the scratch
+// database, with foreign keys off when it can turn them off (outside a
+// transaction), as the stores do.
+func execWithoutForeignKeys(conn *sqlite3.Conn, stmts []string) (err error) {
+	if conn.GetAutocommit() {
+		if on, err := pragmaInt(conn, "foreign_keys"); err == nil && on == 1 {
+			if err := conn.Exec("PRAGMA foreign_keys=OFF"); err != nil {
+				return err
+			}
+			defer func() {
+				if e := conn.Exec("PRAGMA foreign_keys=ON"); e != nil && err == nil {
+					err = e
+				}
+			}()
+		}
+	}
+	for _, s := range stmts {
+		if err := conn.Exec(s); err != nil {
+			return err
+		}
+	}
+	return nil
 }
