@@ -240,6 +240,21 @@ func check(m *migrations.Migration, before, after *schema.Schema, rec *recorder)
 		}
 	}
 
+	for _, spec := range rec.rebuilds {
+		for _, child := range before.Tables {
+			if strings.EqualFold(child.Name, spec.Table) {
+				continue
+			}
+			for _, fk := range child.ForeignKeys {
+				act := strings.ToUpper(fk.OnDelete)
+				if strings.EqualFold(fk.Parent, spec.Table) && (act == "CASCADE" || act == "SET NULL" || act == "SET DEFAULT") {
+					add("L014", spec.Table, "rebuild of %s: on D1 its DROP TABLE fires ON DELETE %s on %s(%s)",
+						spec.Table, act, child.Name, strings.Join(fk.From, ", "))
+				}
+			}
+		}
+	}
+
 	if v, ok := rec.pragmas["foreign_keys"]; ok && v != "" {
 		add("L009", "", "PRAGMA foreign_keys = %s inside the migration's transaction does nothing", v)
 	}

@@ -68,6 +68,9 @@ var rules = []Rule{
 	{"L013", "d1-sqlite-version", Warning, false,
 		"sqlite_version(), which Cloudflare D1 refuses",
 		"do not branch on the SQLite version inside a migration"},
+	{"L014", "d1-rebuild-cascade", Warning, false,
+		"a table rebuild of a parent whose child tables have ON DELETE CASCADE, SET NULL or SET DEFAULT: safe where foreign keys can be turned off (native, browser), but D1 cannot turn them off, and the rebuild's DROP TABLE fires those actions there (PRAGMA defer_foreign_keys defers checks, not actions)",
+		"keep the migration off D1, or use ALTER TABLE (ADD, RENAME, DROP COLUMN) there instead of a rebuild"},
 }
 
 // Rules returns every rule, in code order.
