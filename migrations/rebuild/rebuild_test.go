@@ -375,3 +375,33 @@ func TestPlanChangesNothing(t *testing.T) {
 		t.Errorf("nothing copied: err = %v, want ErrBadMapping", err)
 	}
 }
+
+// A self-referencing tree with ON DELETE CASCADE and an AUTOINCREMENT key:
+// no row is lost, and the sequence goes on from where it was.
+func TestRebuildSelfReferenceAndAutoincrement(t *testing.T) {
+	conn := open(t)
+	m1 := parse(t, "0001_tree.sql", `CREATE TABLE node (id INTEGER PRIMARY KEY AUTOINCREMENT, parent INTEGER REFERENCES node(id) ON DELETE CASCADE, label TEXT);
+INSERT INTO node (label) VALUES ('root');
+INSERT INTO node (parent, label) VALUES (1, 'a'), (1, 'b'), (2, 'a1');
+DELETE FROM node WHERE id = 4;
+INSERT INTO node (parent, label) VALUES (2, 'a2');`)
+	m2 := parse(t, "0002_tree.sql", `-- migrate:rebuild node
+-- migrate:map name = coalesce(label, '')
+CREATE TABLE node (id INTEGER PRIMARY KEY AUTOINCREMENT, parent INTEGER REFERENCES node(id) ON DELETE CASCADE, name TEXT NOT NULL);
+INSERT INTO node (parent, name) VALUES (1, 'c');`)
+	if err := up(t, conn, m1, m2); err != nil {
+		t.Fatal(err)
+	}
+	if got := rows(t, conn, "SELECT id, coalesce(parent, '-'), name FROM node ORDER BY id"); got != "1|-|root\n2|1|a\n3|1|b\n5|2|a2\n6|1|c" {
+		t.Errorf("node:\n%s", got)
+	}
+	if got := rows(t, conn, "SELECT name, seq FROM sqlite_sequence"); got != "node|6" {
+		t.Errorf("sqlite_sequence: %q", got)
+	}
+	if err := conn.Exec("DELETE FROM node WHERE id = 2"); err != nil {
+		t.Fatal(err)
+	}
+	if got := rows(t, conn, "SELECT group_concat(id) FROM node"); got != "1,3,6" {
+		t.Errorf("self cascade after rebuild: %s", got)
+	}
+}
