@@ -103,7 +103,7 @@ func Check(ctx context.Context, migs []*migrations.Migration, queries []Query, o
 	since := opts.Since
 	if since == 0 {
 		if len(sorted) < 2 {
-			return nil, fmt.Errorf("compat: only one migration: nothing is newer than a base version; pass Since")
+			return nil, fmt.Errorf("compat: only one migration, so no base version before it: pass --since (Options.Since)")
 		}
 		since = sorted[len(sorted)-2].Version
 	}
