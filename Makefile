@@ -39,3 +39,13 @@ gotest:
 
 ## test: every test, browser ones included
 test: vet gotest
+
+## bench: Larder vs the peer browser SQLite stacks in headless Chromium;
+## writes bench/RESULTS.md and bench/results.png. BENCHFLAGS='-only insert-1k/ -runs 7'
+## reruns a part (see bench/README.md). Not part of `make test`.
+.PHONY: bench
+BENCHFLAGS ?=
+bench: build
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+	cd bench && npm ci --no-audit --no-fund
+	$(GO) run ./bench/cmd/bench $(BENCHFLAGS)

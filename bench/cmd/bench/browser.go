@@ -1,0 +1,155 @@
+package main
+
+// The Chromium launcher. The browser, its path and its flags are those of
+// internal/browsertest (the browser-test harness); that package's Browser and
+// Tab are bound to a testing.TB, so the few lines that open a tab and
+// evaluate in it live here.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/storage"
+	"github.com/chromedp/chromedp"
+
+	"github.com/larderdb/larder/internal/browsertest"
+)
+
+type chromium struct {
+	ctx     context.Context // the browser; every page is a new tab under it
+	cancel  context.CancelFunc
+	dir     string
+	Version string // "Chrome/156.0.8078.79"
+	control context.Context
+}
+
+func startChromium(execPath string) (*chromium, error) {
+	dir, err := os.MkdirTemp("", "larder-bench-chromium-")
+	if err != nil {
+		return nil, err
+	}
+	if execPath == "" {
+		if execPath, err = browsertest.FindChromium(); err != nil {
+			return nil, err
+		}
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(execPath),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		// Timers and renderers of background tabs must not be throttled
+		// while a benchmark waits on them.
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
+		chromedp.Flag("mute-audio", true),
+		chromedp.UserDataDir(dir),
+	}
+	for _, f := range browsertest.Flags {
+		opts = append(opts, chromedp.Flag(f, true))
+	}
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, bcancel := chromedp.NewContext(actx)
+	c := &chromium{ctx: bctx, dir: dir, control: bctx}
+	c.cancel = func() { bcancel(); acancel(); os.RemoveAll(dir) }
+	// The first Run starts the browser and its first tab, which stays as
+	// the control tab for cache and storage commands.
+	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
+		c.cancel()
+		return nil, fmt.Errorf("bench: start chromium: %w", err)
+	}
+	v, err := chromedp.CallBrowser(bctx, browser.GetVersion, cdp.Empty{})
+	if err != nil {
+		c.cancel()
+		return nil, fmt.Errorf("bench: chromium version: %w", err)
+	}
+	c.Version = v.Product
+	return c, nil
+}
+
+func (c *chromium) close() { c.cancel() }
+
+// clearOrigin deletes every kind of storage of the origin: OPFS, IndexedDB,
+// caches, service workers.
+func (c *chromium) clearOrigin(origin string) error {
+	_, err := chromedp.Call(c.control, storage.ClearDataForOrigin, storage.ClearDataForOriginParams{Origin: origin, StorageTypes: "all"})
+	return err
+}
+
+// clearCache empties the HTTP cache and with it V8's code cache of every
+// script and wasm module it held.
+func (c *chromium) clearCache() error {
+	_, err := chromedp.Call(c.control, network.ClearBrowserCache, cdp.Empty{})
+	return err
+}
+
+// evalPage opens url in a new tab, waits for the module to set window.bench,
+// evaluates expr (a Promise) and decodes its JSON value into out. With
+// finish set, it then reads the workers' wasm memory and evaluates finish.
+// The tab is closed when it returns, so every call is a fresh page load.
+func (c *chromium) evalPage(url, expr, finish string, timeout time.Duration, out any) (mem int64, err error) {
+	mem = -1
+	tab, cancel := chromedp.NewContext(c.ctx)
+	defer cancel()
+	if err := chromedp.Do(tab, chromedp.Navigate("about:blank")); err != nil {
+		return mem, err
+	}
+	var mu sync.Mutex
+	var console []string
+	cctx, ccancel := context.WithCancel(tab)
+	defer ccancel()
+	msgs := chromedp.Console(cctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.Type == "error" || m.IsException() {
+				mu.Lock()
+				console = append(console, m.String())
+				mu.Unlock()
+			}
+		}
+	}()
+	tctx, tcancel := context.WithTimeout(tab, timeout)
+	defer tcancel()
+	wrap := func(expr string) string {
+		return `(async () => {
+  const t0 = performance.now();
+  while (!window.bench) {
+    if (performance.now() - t0 > 30000) throw new Error("bench.js did not load");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return JSON.stringify(await (` + expr + `));
+})()`
+	}
+	err = chromedp.Do(tctx, chromedp.Navigate(url))
+	var raw string
+	if err == nil {
+		raw, err = chromedp.Run(tctx, chromedp.Evaluate[string](wrap(expr), chromedp.EvalAwaitPromise))
+	}
+	if err == nil && finish != "" {
+		if m, merr := workerWasmMemory(tctx); merr == nil {
+			mem = m
+		}
+		_, err = chromedp.Run(tctx, chromedp.Evaluate[string](wrap(finish), chromedp.EvalAwaitPromise))
+	}
+	if err != nil {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(console) > 0 {
+			return mem, fmt.Errorf("%w (console: %s)", err, strings.Join(console, " | "))
+		}
+		return mem, err
+	}
+	return mem, json.Unmarshal([]byte(raw), out)
+}

@@ -1,0 +1,298 @@
+// Command bench measures Larder against peer browser SQLite stacks
+// (@sqlite.org/sqlite-wasm, wa-sqlite, PGlite) in headless Chromium and writes
+// bench/RESULTS.md, bench/results.png and bench/results.json.
+//
+// It is run by `make bench` from the repository root, after `make build` and
+// `npm ci` under bench/. Every figure is the median of -runs fresh page loads;
+// see bench/README.md for the workloads.
+//
+//	go run ./bench/cmd/bench [-runs 5] [-only REGEXP] [-report-only]
+//
+// -only selects cells by "workload/system/backend", e.g. -only 'insert-1k/',
+// -only '/larder/opfs$' or -only 'select-10k/(larder|wa-sqlite)/'. The cells it
+// measures replace those in bench/results.json; the others are kept, and the
+// report is written from the merged file.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"time"
+)
+
+func main() {
+	runs := flag.Int("runs", 5, "fresh page loads per figure (the median is reported)")
+	only := flag.String("only", "", `regexp over "workload/system/backend" selecting what to (re)measure`)
+	root := flag.String("root", ".", "repository root (holds dist/ and bench/)")
+	chromiumPath := flag.String("chromium", "", "Chromium binary (default: $LARDER_CHROMIUM, then /usr/bin/chromium, as the browser tests)")
+	timeout := flag.Duration("timeout", 5*time.Minute, "limit for one page load")
+	reportOnly := flag.Bool("report-only", false, "rewrite RESULTS.md and results.png from results.json without measuring")
+	out := flag.String("out", "", "directory for RESULTS.md, results.png and results.json (default ROOT/bench)")
+	flag.DurationVar(&cellBudget, "cell-budget", cellBudget, "stop adding runs to a figure once its runs took this long and it has 3")
+	flag.Parse()
+	log.SetFlags(log.Ltime)
+	if err := run(*root, *out, *chromiumPath, *only, *runs, *timeout, *reportOnly); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// cellBudget bounds the slowest figures (PGlite on IndexedDB syncs its data
+// directory after every statement): after 3 runs, a figure whose runs took
+// longer than this in total gets no more runs. RESULTS.md shows the count.
+var cellBudget = 5 * time.Minute
+
+func run(root, out, chromiumPath, only string, runs int, timeout time.Duration, reportOnly bool) error {
+	benchDir := out
+	if benchDir == "" {
+		benchDir = filepath.Join(root, "bench")
+	}
+	jsonPath := filepath.Join(benchDir, "results.json")
+	res, err := loadResults(jsonPath)
+	if err != nil {
+		return fmt.Errorf("bench: %s: %w", jsonPath, err)
+	}
+	sel, err := regexp.Compile(only)
+	if err != nil {
+		return fmt.Errorf("bench: -only: %w", err)
+	}
+	if runs < 1 {
+		return fmt.Errorf("bench: -runs must be at least 1")
+	}
+
+	b, err := startChromium(chromiumPath)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+
+	if !reportOnly {
+		if err := measureAll(root, jsonPath, b, res, sel, runs, timeout); err != nil {
+			return err
+		}
+		res.Meta = newMeta(root, b.Version, runs, nil)
+		if _, err := os.Stat(filepath.Join(root, "dist", "larder.js")); err != nil {
+			res.Meta.Notes = appendOnce(res.Meta.Notes, "dist/larder.js was missing: Larder was not measured in this run.")
+		}
+	}
+	res.Sizes = measureSizes(root, res.Sizes)
+	if err := res.save(jsonPath); err != nil {
+		return err
+	}
+	if err := writeReport(filepath.Join(benchDir, "RESULTS.md"), res); err != nil {
+		return err
+	}
+	if err := writeChart(b, filepath.Join(benchDir, "results.png"), res); err != nil {
+		return err
+	}
+	log.Printf("wrote %s, %s, %s", jsonPath, filepath.Join(benchDir, "RESULTS.md"), filepath.Join(benchDir, "results.png"))
+	return nil
+}
+
+func measureAll(root, jsonPath string, b *chromium, res *results, sel *regexp.Regexp, runs int, timeout time.Duration) error {
+	srv, err := startServer(root)
+	if err != nil {
+		return err
+	}
+	defer srv.close()
+	haveLarder := fileExists(filepath.Join(root, "dist", "larder.js"))
+	if !haveLarder {
+		log.Printf("dist/larder.js missing: measuring the peers only")
+	}
+	cacheCold := true
+	for _, w := range workloads {
+		var todo []config
+		for _, c := range configs {
+			if !w.appliesTo(c) || !sel.MatchString(w.ID+"/"+c.key()) {
+				continue
+			}
+			if c.System == "larder" && !haveLarder {
+				continue
+			}
+			todo = append(todo, c)
+		}
+		if len(todo) == 0 {
+			continue
+		}
+		if !w.ColdCache && cacheCold {
+			// Warm the HTTP cache for every system before a warm figure.
+			for _, c := range todo {
+				var out pageResult
+				b.clearOrigin(srv.origin(c))
+				if _, err := b.evalPage(pageURL(srv, c), runExpr(c, "start", "measure"), "", timeout, &out); err != nil {
+					log.Printf("warm-up %s: %v", c.key(), err)
+				}
+			}
+			cacheCold = false
+		}
+		cells := map[string]*cell{}
+		for _, c := range todo {
+			cells[c.key()] = res.reset(w, c)
+		}
+		for i := 0; i < runs; i++ {
+			for _, c := range todo {
+				cl := cells[c.key()]
+				if cl.Error != "" && len(cl.MS) == 0 && i >= 2 {
+					continue // failed twice in a row and never worked: skip
+				}
+				if reason, ok := skipped[w.ID+"/"+c.key()]; ok {
+					cl.Error = "not measured: " + reason
+					continue
+				}
+				if total := sum(cl.MS); len(cl.MS) >= 3 && time.Duration(total*float64(time.Millisecond)) > cellBudget {
+					continue
+				}
+				out, err := measureOne(b, srv, w, c, timeout)
+				if w.ColdCache {
+					cacheCold = true
+				}
+				if err != nil {
+					cl.Error = firstLine(err.Error())
+					log.Printf("%-12s %-26s run %d: error: %s", w.ID, c.key(), i+1, cl.Error)
+					continue
+				}
+				cl.MS = append(cl.MS, out.MS)
+				mem := out.DevtoolsMemory
+				if mem < 0 && out.Memory != nil {
+					mem = int64(*out.Memory) // the adapter's own figure
+				}
+				cl.Memory = append(cl.Memory, mem)
+				if out.Info != nil {
+					cl.Info = out.Info
+				}
+				log.Printf("%-12s %-26s run %d: %9.1f ms  mem %s", w.ID, c.key(), i+1, out.MS, fmtBytes(mem))
+			}
+		}
+		if err := res.save(jsonPath); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type pageResult struct {
+	MS     float64        `json:"ms"`
+	Memory *float64       `json:"memory"`
+	Info   map[string]any `json:"info"`
+	// DevtoolsMemory is the workers' wasm memory read through DevTools
+	// (see memory.go), -1 when that failed.
+	DevtoolsMemory int64 `json:"-"`
+}
+
+func pageURL(srv *server, c config) string { return srv.origin(c) + "/bench/web/index.html" }
+
+func measureExpr(c config, js string) string {
+	opts, _ := json.Marshal(map[string]string{"system": c.System, "backend": c.Backend, "workload": js})
+	return "window.bench.measure(" + string(opts) + ")"
+}
+
+func runExpr(c config, js, phase string) string {
+	opts, _ := json.Marshal(map[string]string{"system": c.System, "backend": c.Backend, "workload": js, "phase": phase})
+	return "window.bench.run(" + string(opts) + ")"
+}
+
+// measureOne is one figure: clean storage, an optional setup page load, then
+// the timed page load.
+func measureOne(b *chromium, srv *server, w workload, c config, timeout time.Duration) (pageResult, error) {
+	var out pageResult
+	if err := b.clearOrigin(srv.origin(c)); err != nil {
+		return out, fmt.Errorf("clear storage: %w", err)
+	}
+	if w.Setup {
+		var setup pageResult
+		if _, err := b.evalPage(pageURL(srv, c), runExpr(c, w.JS, "setup"), "", timeout, &setup); err != nil {
+			return out, fmt.Errorf("setup: %w", err)
+		}
+	}
+	if w.ColdCache {
+		if err := b.clearCache(); err != nil {
+			return out, fmt.Errorf("clear cache: %w", err)
+		}
+	}
+	mem, err := b.evalPage(pageURL(srv, c), measureExpr(c, w.JS), "window.bench.finish()", timeout, &out)
+	out.DevtoolsMemory = mem
+	// Let the closed tab's worker release its OPFS handles and locks.
+	time.Sleep(150 * time.Millisecond)
+	return out, err
+}
+
+func newMeta(root, chromiumVersion string, runs int, notes []string) meta {
+	m := meta{
+		Date:     time.Now().UTC().Format("2006-01-02 15:04 UTC"),
+		Chromium: chromiumVersion,
+		Machine:  machine(),
+		Go:       runtime.Version(),
+		Runs:     runs,
+		Peers:    map[string]string{},
+	}
+	var pkg struct {
+		Dependencies map[string]string `json:"dependencies"`
+	}
+	if b, err := os.ReadFile(filepath.Join(root, "bench", "package.json")); err == nil && json.Unmarshal(b, &pkg) == nil {
+		m.Peers = pkg.Dependencies
+	}
+	return m
+}
+
+func machine() string {
+	model := ""
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "model name") {
+				model = strings.TrimSpace(strings.SplitN(l, ":", 2)[1])
+				break
+			}
+		}
+	}
+	mem := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb int64
+		fmt.Sscanf(strings.SplitN(string(b), "\n", 2)[0], "MemTotal: %d kB", &kb)
+		mem = fmt.Sprintf(", %.0f GB RAM", float64(kb)/1024/1024)
+	}
+	return fmt.Sprintf("%s/%s, %d cores (%s)%s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), model, mem)
+}
+
+func sum(xs []float64) float64 {
+	t := 0.0
+	for _, x := range xs {
+		t += x
+	}
+	return t
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+func appendOnce(xs []string, s string) []string {
+	for _, x := range xs {
+		if x == s {
+			return xs
+		}
+	}
+	return append(xs, s)
+}
+
+func fmtBytes(n int64) string {
+	switch {
+	case n < 0:
+		return "n/a"
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	default:
+		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
+	}
+}

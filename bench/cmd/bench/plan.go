@@ -1,0 +1,65 @@
+package main
+
+// A config is one system on one storage backend.
+type config struct {
+	System  string // "larder", "sqlite-wasm", "wa-sqlite", "pglite"
+	Backend string // as the system names it ("opfs", "ahp", "idb", "memory", ...)
+	Class   string // "memory", "opfs" or "idb": the column the ratios compare within
+	Label   string // what a reader recognises
+	// Isolated pages are served with COOP/COEP (cross-origin isolation),
+	// which the official build's "opfs" VFS needs for SharedArrayBuffer.
+	Isolated bool
+}
+
+func (c config) key() string { return c.System + "/" + c.Backend }
+
+var configs = []config{
+	{System: "larder", Backend: "memory", Class: "memory", Label: "Larder memory"},
+	{System: "larder", Backend: "opfs", Class: "opfs", Label: "Larder OPFS"},
+	{System: "larder", Backend: "idb", Class: "idb", Label: "Larder IndexedDB"},
+	{System: "sqlite-wasm", Backend: "memory", Class: "memory", Label: "sqlite-wasm :memory:"},
+	{System: "sqlite-wasm", Backend: "opfs", Class: "opfs", Label: "sqlite-wasm opfs", Isolated: true},
+	{System: "sqlite-wasm", Backend: "opfs-sahpool", Class: "opfs", Label: "sqlite-wasm opfs-sahpool"},
+	{System: "wa-sqlite", Backend: "memory", Class: "memory", Label: "wa-sqlite :memory:"},
+	{System: "wa-sqlite", Backend: "ahp", Class: "opfs", Label: "wa-sqlite AccessHandlePool"},
+	{System: "wa-sqlite", Backend: "idb", Class: "idb", Label: "wa-sqlite IDBBatchAtomic"},
+	{System: "pglite", Backend: "memory", Class: "memory", Label: "PGlite memory"},
+	{System: "pglite", Backend: "idb", Class: "idb", Label: "PGlite idb"},
+}
+
+// A workload is one timed figure. JS names the function in bench/web/bench.js.
+type workload struct {
+	ID    string
+	JS    string
+	Title string
+	// Setup runs the JS workload's setup phase on an earlier page load, so
+	// that the timed page load finds persistent state (a migrated database,
+	// a 20 MB database).
+	Setup bool
+	// ColdCache clears the browser's HTTP and code caches before the timed
+	// page load.
+	ColdCache bool
+	// PersistentOnly workloads make no sense on memory backends.
+	PersistentOnly bool
+}
+
+var workloads = []workload{
+	{ID: "start-cold", JS: "start", Title: "Cold start: empty HTTP/code cache, fresh db, 10 migrations", ColdCache: true},
+	{ID: "start-fresh", JS: "start", Title: "Start: warm HTTP cache, fresh db, 10 migrations"},
+	{ID: "start-warm", JS: "start", Title: "Warm start: warm HTTP cache, db already migrated", Setup: true, PersistentOnly: true},
+	{ID: "insert-1k", JS: "insert-1k", Title: "1,000 autocommit single-row inserts"},
+	{ID: "tx-10k", JS: "tx-10k", Title: "10,000 inserts in one transaction"},
+	{ID: "select-10k", JS: "select-10k", Title: "10,000 point selects by primary key from the page"},
+	{ID: "scan-100k", JS: "scan-100k", Title: "Aggregate scan over 100,000 rows"},
+	{ID: "export-20mb", JS: "export-20mb", Title: "Export of a 20 MB database"},
+	{ID: "reopen-20mb", JS: "reopen-20mb", Title: "Open + first query of a 20 MB database after reload", Setup: true, PersistentOnly: true},
+}
+
+func (w workload) appliesTo(c config) bool {
+	return !(w.PersistentOnly && c.Class == "memory")
+}
+
+// skipped figures, with the reason printed in RESULTS.md.
+var skipped = map[string]string{
+	"tx-10k/pglite/idb": "PGlite writes its changed data directory to IndexedDB after every statement, even inside BEGIN…COMMIT (~0.1 s each in insert-1k), so 10,000 awaited statements take about 20 minutes a run",
+}
