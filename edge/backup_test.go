@@ -279,3 +279,62 @@ func first(rows []map[string]any) any {
 	}
 	return rows[0]
 }
+
+func TestWorkerBackupTokenAndCORS(t *testing.T) {
+	w := startWorker(t, buildWorker(t, bundleOf(t, appMigrations, "")), t.TempDir(), 1,
+		"BACKUP_TOKEN=s3cret", "CORS_ORIGINS=https://app.example, https://other.example")
+	send := func(method, path, origin, auth string, body []byte, hdr ...string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(method, w.URL+path, bytes.NewReader(body))
+		req.Close = true
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	good := realImage(t)
+	for _, c := range []struct {
+		method, path, auth string
+		want               int
+	}{
+		{"PUT", "/api/backup/t1", "", 401},
+		{"PUT", "/api/backup/t1", "Bearer wrong", 401},
+		{"GET", "/api/backups", "", 401},
+		{"GET", "/api/backup/t1", "", 401},
+		{"PUT", "/api/backup/t1", "Bearer s3cret", 201},
+		{"GET", "/api/backup/t1", "Bearer s3cret", 200},
+		{"GET", "/api/backups", "Bearer s3cret", 200},
+		{"GET", "/api/migrations", "", 200}, // status is not a backup route
+	} {
+		if res := send(c.method, c.path, "", c.auth, good); res.StatusCode != c.want {
+			t.Errorf("%s %s with %q: %d, want %d", c.method, c.path, c.auth, res.StatusCode, c.want)
+		}
+	}
+	// A preflight from an allowed origin is answered; others get no CORS headers.
+	res := send("OPTIONS", "/api/backup/t1", "https://other.example", "", nil,
+		"Access-Control-Request-Method", "PUT", "Access-Control-Request-Headers", "authorization, content-type")
+	if res.StatusCode != 204 || res.Header.Get("Access-Control-Allow-Origin") != "https://other.example" ||
+		!strings.Contains(res.Header.Get("Access-Control-Allow-Methods"), "PUT") ||
+		!strings.Contains(strings.ToLower(res.Header.Get("Access-Control-Allow-Headers")), "authorization") {
+		t.Errorf("preflight from an allowed origin: %d %v", res.StatusCode, res.Header)
+	}
+	res = send("GET", "/api/migrations", "https://evil.example", "", nil)
+	if res.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("CORS header for an origin not allowed: %v", res.Header)
+	}
+	res = send("GET", "/api/backup/t1", "https://app.example", "Bearer s3cret", nil)
+	if res.StatusCode != 200 || res.Header.Get("Access-Control-Allow-Origin") != "https://app.example" {
+		t.Errorf("GET from an allowed origin: %d %v", res.StatusCode, res.Header)
+	}
+}
