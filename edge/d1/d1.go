@@ -90,7 +90,7 @@ var ErrTransactionControl = errors.New("transaction control statement inside a m
 
 // ErrNotSplit is returned for a migration whose statements were not split
 // ahead of time: build the bundle with migrations/sqlite.SplitStatements.
-var ErrNotSplit = errors.New("migration has no pre-split statements (build the bundle natively with SQLite splitting: `make edge-bundle`)")
+var ErrNotSplit = errors.New("migration has no pre-split statements (make the bundle with `larder migrate bundle --statements`, as `make edge-build` does)")
 
 // ErrCodeMigration is returned for Go migrations, which cannot run on D1.
 var ErrCodeMigration = errors.New("Go code migrations cannot run on D1")
