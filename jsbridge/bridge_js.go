@@ -71,6 +71,9 @@ func (s *server) call(op string, req jsutil.Value) (res any, err error) {
 	if op == "close" {
 		return nil, s.h.Close(str(req, "db"))
 	}
+	if op == "shutdown" { // the owner stops serving the database
+		return nil, s.h.Shutdown(str(req, "db"))
+	}
 	if op == "closeAll" { // pagehide: release every storage handle
 		s.h.CloseAll()
 		return nil, nil
@@ -88,6 +91,11 @@ func (s *server) call(op string, req jsutil.Value) (res any, err error) {
 	d, err := s.h.Lookup(str(req, "db"))
 	if err != nil {
 		return nil, err
+	}
+	if k := req.Get("known"); k.Type() == jsutil.TypeNumber && op != "migrations" {
+		if err := d.CheckCurrent(int64(k.Float())); err != nil {
+			return nil, err
+		}
 	}
 	tx := txID(req)
 	switch op {

@@ -368,6 +368,9 @@ func (d *Database) migrate(ctx context.Context, o OpenOptions) (OpenResult, erro
 		return OpenResult{}, &Error{Code: CodeInvalidArgument, Message: "open: migrations: " + err.Error(), Err: err}
 	}
 	results, err := p.Up(ctx, 0)
+	if errors.Is(err, migrations.ErrDatabaseNewer) {
+		return d.openNewer(ctx, p, o)
+	}
 	clear(d.pending)
 	migs := p.Migrations()
 	// After a successful Up every known migration is applied (validation
@@ -400,6 +403,73 @@ func (d *Database) migrate(ctx context.Context, o OpenOptions) (OpenResult, erro
 		d.host.emit(d.name, Event{Type: "versionchange", From: from, To: to, Breaking: breaking})
 	}
 	return OpenResult{Version: to, Applied: results}, nil
+}
+
+// openNewer handles a database migrated past the code's newest migration
+// (a newer tab, or a newer deployment, got there first). The browser rule:
+// if every newer applied migration is non-breaking, this code still works
+// with the schema, so the open succeeds at the database's version (after
+// validating the migrations it does know); if one of them is breaking, it
+// fails with LARDER_OUTDATED. d.mu is held.
+func (d *Database) openNewer(ctx context.Context, p *migrations.Provider, o OpenOptions) (OpenResult, error) {
+	store := msqlite.NewStore(d.conn)
+	recs, err := store.Applied(ctx)
+	if err != nil {
+		return OpenResult{}, err
+	}
+	known := p.Migrations()
+	newest := known[len(known)-1].Version
+	migs := slices.Clone(known)
+	for _, r := range recs {
+		if r.Version <= newest {
+			continue
+		}
+		if r.Breaking {
+			return OpenResult{}, &Error{Code: CodeOutdated, Message: fmt.Sprintf(
+				"open %s: the database is at a newer schema: migration %04d_%s is breaking and this code knows migrations up to %d only; load the new version of the app",
+				d.name, r.Version, r.Name, newest)}
+		}
+		migs = append(migs, &migrations.Migration{Version: r.Version, Name: r.Name, Checksum: r.Checksum,
+			Up: "-- applied by newer code", UpLine: 1, Breaking: r.Breaking})
+	}
+	p2, err := migrations.NewProvider(store, migs, migrations.Options{AllowOutOfOrder: o.AllowOutOfOrder})
+	if err != nil {
+		return OpenResult{}, err
+	}
+	results, err := p2.Up(ctx, 0)
+	clear(d.pending)
+	if err != nil {
+		return OpenResult{Applied: results}, err
+	}
+	d.version = migs[len(migs)-1].Version
+	return OpenResult{Version: d.version, Applied: results}, nil
+}
+
+// CheckCurrent returns LARDER_OUTDATED if a breaking migration newer than
+// known (the newest migration the calling page's code has) was applied:
+// old code must not write into a schema it does not know. known 0 skips
+// the check.
+func (d *Database) CheckCurrent(known int64) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return d.closedErr()
+	}
+	if known <= 0 || known >= d.version {
+		return nil
+	}
+	stmt, _, err := d.conn.Prepare(`SELECT version, name FROM _migrations WHERE breaking AND version > ? ORDER BY version LIMIT 1`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	stmt.BindInt64(1, known)
+	if stmt.Step() {
+		return &Error{Code: CodeOutdated, Message: fmt.Sprintf(
+			"database %s was upgraded past this code (migration %04d_%s is breaking): load the new version of the app",
+			d.name, stmt.ColumnInt64(0), stmt.ColumnText(1))}
+	}
+	return stmt.Err()
 }
 
 func currentVersion(c *sqlite3.Conn) (int64, error) {

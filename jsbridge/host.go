@@ -216,6 +216,17 @@ func (h *Host) Close(name string) error {
 	return d.shutdown()
 }
 
+// Shutdown closes the database name for every user at once (the owner of
+// a database stops serving it).
+func (h *Host) Shutdown(name string) error {
+	h.mu.Lock()
+	if d := h.dbs[name]; d != nil {
+		d.refs = 1
+	}
+	h.mu.Unlock()
+	return h.Close(name)
+}
+
 // CloseAll closes every database (pagehide: release the OPFS handles).
 func (h *Host) CloseAll() {
 	h.mu.Lock()

@@ -233,3 +233,44 @@ func TestExportImport(t *testing.T) {
 		t.Fatal("plain error not internal")
 	}
 }
+
+func TestOlderCodeOnNewerDatabase(t *testing.T) {
+	ctx := context.Background()
+	h, _ := newHost(t)
+	m1 := mig(1, "init", "CREATE TABLE t(x)")
+	m2 := mig(2, "add", "ALTER TABLE t ADD COLUMN y")
+	m3 := mig(3, "drop", "ALTER TABLE t DROP COLUMN x")
+	m3.Breaking = true
+	d, _, err := h.Open(ctx, OpenOptions{Name: "n", Storage: "memory", Migrations: []*migrations.Migration{m1, m2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Older code (knows 1) on a database at 2 (non-breaking): works.
+	_, res, err := h.Open(ctx, OpenOptions{Name: "n", Storage: "memory", Migrations: []*migrations.Migration{m1}})
+	if err != nil || res.Version != 2 {
+		t.Fatalf("older code, non-breaking newer: %+v %v", res, err)
+	}
+	if err := d.CheckCurrent(1); err != nil {
+		t.Fatalf("check current: %v", err)
+	}
+	// Newer code applies a breaking migration: older code is outdated.
+	if _, _, err := h.Open(ctx, OpenOptions{Name: "n", Storage: "memory", Migrations: []*migrations.Migration{m1, m2, m3}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.CheckCurrent(2); Classify(err).Code != CodeOutdated {
+		t.Fatalf("check current after breaking: %v", err)
+	}
+	if err := d.CheckCurrent(3); err != nil {
+		t.Fatalf("check current for new code: %v", err)
+	}
+	_, _, err = h.Open(ctx, OpenOptions{Name: "n", Storage: "memory", Migrations: []*migrations.Migration{m1, m2}})
+	if Classify(err).Code != CodeOutdated {
+		t.Fatalf("older code, breaking newer: %v", err)
+	}
+	// An edited migration is still reported, newer database or not.
+	edited := mig(1, "init", "CREATE TABLE t(x, z)")
+	_, _, err = h.Open(ctx, OpenOptions{Name: "n", Storage: "memory", Migrations: []*migrations.Migration{edited}})
+	if c := Classify(err).Code; c != CodeOutdated && c != "LARDER_CHECKSUM_MISMATCH" {
+		t.Fatalf("edited + newer: %v", err)
+	}
+}

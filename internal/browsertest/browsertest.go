@@ -1,3 +1,5 @@
+//go:build !js
+
 // Package browsertest runs Larder's browser tests: it finds (never
 // downloads) Chromium, launches it headless with a fresh profile, serves a
 // directory on 127.0.0.1 with the headers a Larder app needs, opens tabs and

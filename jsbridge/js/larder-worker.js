@@ -163,17 +163,260 @@ export function normalizeOpen(req) {
   return { ...req, migrations };
 }
 
-// Host serves requests for one context: it owns the Runtime. (Many tabs:
-// the owner election and forwarding live here, above the Runtime.)
+// ---- Many tabs ----------------------------------------------------------
+//
+// One owner per database per origin. Every context (the worker of each tab,
+// or a service worker running in-process) that opens database NAME asks for
+// the Web Lock "larder:NAME". The holder is the owner: its larder.wasm has
+// the database open and runs every request, its own and those other
+// contexts forward to it over the BroadcastChannel "larder:NAME". The
+// others queue for the lock, so when the owner goes away (tab closed,
+// worker killed or crashed, page hidden) the browser hands the lock to the
+// next one, which opens the database and announces itself.
+//
+// Forwarded requests: the client posts {t:"req"} and re-posts it every
+// RESEND_MS until the owner acknowledges it with {t:"ack"}, which the
+// owner sends when it hands the request to SQLite (it dedupes re-posts).
+// When a new owner announces itself, requests that were never acknowledged
+// go to it (retried); requests acknowledged by the old owner have an
+// unknown outcome and reject with LARDER_OWNER_GONE, as do later calls in
+// a transaction begun on the old owner (SQLite rolled it back). A request
+// nobody acknowledges within FORWARD_TIMEOUT_MS rejects with
+// LARDER_TIMEOUT. Nothing waits forever.
+
+const RESEND_MS = 250;
+const FORWARD_TIMEOUT_MS = 20000;
+const CONTEXT_ID = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+
+function failure(code, message) {
+  return { ok: false, error: { name: "Error", code, message } };
+}
+
+class SharedDb {
+  constructor(host, name, storage) {
+    this.host = host;
+    this.name = name;
+    this.storage = storage;
+    this.lockName = "larder:" + name;
+    this.role = "none"; // "owner" | "client" | "none"
+    this.ownerId = null;
+    this.serving = false;
+    this.handles = 0; // open handles of this context
+    this.pending = new Map(); // forwarded requests of this context
+    this.seen = new Map(); // requests run for others: key → result | null
+    this.inflight = 0;
+    this.txOwner = new Map(); // tx id → owner that began it
+    this.seq = 0;
+    this.electing = null;
+    this.channel = new BroadcastChannel(this.lockName);
+    this.channel.onmessage = (e) => this.onChannel(e.data);
+  }
+
+  // elect settles once this context knows its role.
+  elect() {
+    if (this.electing) return this.electing;
+    this.electing = new Promise((resolve) => {
+      navigator.locks.request(this.lockName, { ifAvailable: true }, async (lock) => {
+        if (lock) {
+          await this.becomeOwner();
+          resolve();
+          return this.hold();
+        }
+        this.role = "client";
+        this.channel.postMessage({ t: "hello", from: CONTEXT_ID });
+        resolve();
+        // Queue for the takeover.
+        navigator.locks.request(this.lockName, async () => {
+          if (this.role === "none") return; // released meanwhile
+          await this.becomeOwner();
+          return this.hold();
+        });
+      });
+    });
+    return this.electing;
+  }
+
+  hold() {
+    return new Promise((r) => (this.releaseLock = r));
+  }
+
+  async becomeOwner() {
+    this.role = "owner";
+    this.ownerId = CONTEXT_ID;
+    await this.serve().catch(() => {});
+    this.channel.postMessage({ t: "owner", owner: CONTEXT_ID });
+    // Our own forwarded requests: not started → run here; started by the
+    // old owner → outcome unknown.
+    for (const [id, p] of this.pending) this.reroute(id, p, CONTEXT_ID);
+  }
+
+  // serve opens the database for serving (no migrations: each context's
+  // open() validates and applies its own).
+  async serve() {
+    if (this.serving) return;
+    await this.host.runtime.call("open", { name: this.name, storage: this.storage, migrations: [] });
+    this.serving = true;
+  }
+
+  async route(msg) {
+    if (msg.tx != null && this.txOwner.has(msg.tx) && this.txOwner.get(msg.tx) !== this.currentOwner()) {
+      return failure("LARDER_OWNER_GONE", `the tab that ran this transaction closed; it was rolled back`);
+    }
+    if (this.role === "none") {
+      this.electing = null;
+      await this.elect();
+    } else {
+      await this.electing;
+    }
+    const res = this.role === "owner" ? await this.local(msg) : await this.forward(msg);
+    if (msg.op === "begin" && res.ok) this.txOwner.set(res.result, res.owner || CONTEXT_ID);
+    if ((msg.op === "commit" || msg.op === "rollback") && msg.tx != null) this.txOwner.delete(msg.tx);
+    return res;
+  }
+
+  currentOwner() {
+    return this.role === "owner" ? CONTEXT_ID : this.ownerId;
+  }
+
+  async local(msg) {
+    try {
+      if (msg.op !== "reset") await this.serve();
+      const req = msg.op === "open" ? normalizeOpen(msg) : msg;
+      const result = await this.host.runtime.call(msg.op, req);
+      if (msg.op === "reset") this.serving = false;
+      return { ok: true, result, owner: CONTEXT_ID };
+    } catch (e) {
+      if (msg.op === "reset") this.serving = false;
+      return { ok: false, error: wireError(e) };
+    }
+  }
+
+  forward(msg) {
+    return new Promise((resolve) => {
+      const id = ++this.seq;
+      const p = { msg, resolve, started: null, t0: Date.now() };
+      this.pending.set(id, p);
+      const post = () => this.channel.postMessage({ t: "req", from: CONTEXT_ID, id, msg });
+      p.post = post;
+      post();
+      p.timer = setInterval(() => {
+        if (p.started) return;
+        if (Date.now() - p.t0 > FORWARD_TIMEOUT_MS) {
+          this.settle(id, failure("LARDER_TIMEOUT", `no tab answered for database "${this.name}" within ${FORWARD_TIMEOUT_MS} ms`));
+        } else post();
+      }, RESEND_MS);
+    });
+  }
+
+  settle(id, res) {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    clearInterval(p.timer);
+    p.resolve(res);
+  }
+
+  reroute(id, p, newOwner) {
+    if (p.started && p.started !== newOwner) {
+      this.settle(id, failure("LARDER_OWNER_GONE", `the tab that owned database "${this.name}" closed while running ${p.msg.op}; its outcome is unknown`));
+    } else if (!p.started) {
+      if (newOwner === CONTEXT_ID) {
+        this.pending.delete(id);
+        clearInterval(p.timer);
+        this.local(p.msg).then(p.resolve);
+      } else p.post();
+    }
+  }
+
+  onChannel(m) {
+    switch (m.t) {
+      case "req":
+        if (this.role === "owner") this.serveRemote(m);
+        break;
+      case "hello":
+        if (this.role === "owner") this.channel.postMessage({ t: "owner", owner: CONTEXT_ID });
+        break;
+      case "owner":
+        if (m.owner === CONTEXT_ID) break;
+        this.ownerId = m.owner;
+        for (const [id, p] of this.pending) this.reroute(id, p, m.owner);
+        break;
+      case "ack": {
+        if (m.to !== CONTEXT_ID) break;
+        const p = this.pending.get(m.id);
+        if (p && !p.started) p.started = m.owner;
+        if (m.owner) this.ownerId = m.owner;
+        break;
+      }
+      case "res":
+        if (m.to === CONTEXT_ID) this.settle(m.id, m.res);
+        break;
+      case "event":
+        if (this.handles > 0) this.host.emit({ type: "event", db: m.db, detail: m.detail });
+        break;
+    }
+  }
+
+  async serveRemote(m) {
+    const key = m.from + ":" + m.id;
+    if (this.seen.has(key)) {
+      const done = this.seen.get(key);
+      if (done) this.channel.postMessage({ t: "res", to: m.from, id: m.id, res: done });
+      else this.channel.postMessage({ t: "ack", to: m.from, id: m.id, owner: CONTEXT_ID });
+      return;
+    }
+    if (this.releasing) return; // not started: the next owner will take it
+    this.seen.set(key, null);
+    this.channel.postMessage({ t: "ack", to: m.from, id: m.id, owner: CONTEXT_ID });
+    this.inflight++;
+    const res = await this.local(m.msg);
+    this.inflight--;
+    if (res.ok && res.result instanceof Uint8Array) {
+      // posting copies it for every listener: fine, it is not transferred
+    }
+    this.seen.set(key, res);
+    setTimeout(() => this.seen.delete(key), 60000);
+    this.channel.postMessage({ t: "res", to: m.from, id: m.id, res });
+    if (this.releasing && this.inflight === 0 && this.drained) this.drained();
+  }
+
+  // release gives ownership up (last handle of this context closed, or
+  // pagehide): finish what runs, close the database, free the lock.
+  async release() {
+    if (this.role !== "owner") {
+      this.role = "none";
+      this.electing = null;
+      return;
+    }
+    this.releasing = true;
+    if (this.inflight > 0) await new Promise((r) => (this.drained = r));
+    try {
+      await this.host.runtime.call("shutdown", { db: this.name });
+    } catch {}
+    this.serving = false;
+    this.role = "none";
+    this.releasing = false;
+    this.electing = null;
+    if (this.releaseLock) this.releaseLock();
+  }
+}
+
+// Host serves the requests of one context (a tab's worker, or a service
+// worker in-process): it owns the Runtime and one SharedDb per database.
 export class Host {
   constructor(emit) {
     this.emit = emit; // (message, transfer?) => void
     this.runtime = null;
+    this.dbs = new Map();
   }
 
   async init(source) {
     this.runtime = new Runtime(
-      (db, detail) => this.emit({ type: "event", db, detail }),
+      (db, detail) => {
+        this.emit({ type: "event", db, detail });
+        const shared = this.dbs.get(db);
+        if (shared) shared.channel.postMessage({ t: "event", db, detail });
+      },
       (err) => this.emit({ type: "exit", error: wireError(err) }),
     );
     await this.runtime.start(source);
@@ -181,14 +424,37 @@ export class Host {
 
   // handle answers one request: {ok, result} or {ok: false, error}.
   async handle(msg) {
-    const { op } = msg;
-    try {
-      const req = op === "open" ? normalizeOpen(msg) : msg;
-      const result = await this.runtime.call(op, req);
-      return { ok: true, result };
-    } catch (e) {
-      return { ok: false, error: wireError(e) };
+    const name = msg.op === "open" ? msg.name : msg.db;
+    const storage = msg.storage || "auto";
+    const multi = typeof navigator !== "undefined" && navigator.locks && typeof BroadcastChannel === "function";
+    if (!multi || storage === "memory" || (msg.op !== "open" && msg.op !== "reset" && !this.dbs.has(name))) {
+      try {
+        const req = msg.op === "open" ? normalizeOpen(msg) : msg;
+        return { ok: true, result: await this.runtime.call(msg.op, req) };
+      } catch (e) {
+        return { ok: false, error: wireError(e) };
+      }
     }
+    let db = this.dbs.get(name);
+    if (!db) {
+      db = new SharedDb(this, name, storage);
+      this.dbs.set(name, db);
+    }
+    if (msg.op === "open") db.handles++;
+    const res = await db.route(msg);
+    if (msg.op === "open" && !res.ok) db.handles--;
+    if (msg.op === "close" || msg.op === "reset") db.handles = Math.max(0, db.handles - 1);
+    if ((msg.op === "close" || msg.op === "reset" || (msg.op === "open" && !res.ok)) && db.handles === 0) {
+      await db.release();
+    }
+    delete res.owner;
+    return res;
+  }
+
+  // pagehide: give up every ownership so the next owner is not kept
+  // waiting on handles of a page that is going away.
+  async releaseAll() {
+    await Promise.all([...this.dbs.values()].map((db) => db.release()));
   }
 }
 
@@ -214,7 +480,7 @@ if (isLarderWorker) {
       return;
     }
     if (msg.type === "pagehide") {
-      if (host.runtime && !host.runtime.dead) host.runtime.call("closeAll", {}).catch(() => {});
+      if (host.runtime && !host.runtime.dead) host.releaseAll().catch(() => {});
       return;
     }
     if (msg.type !== "req") return;

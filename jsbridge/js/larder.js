@@ -11,6 +11,7 @@ const DEFAULT_WASM = new URL("./larder.wasm", import.meta.url).href;
 
 const CLOSED = "LARDER_CLOSED";
 const CRASHED = "LARDER_CRASHED";
+const OUTDATED = "LARDER_OUTDATED";
 
 function larderError(code, message, extra) {
   const e = new Error(message);
@@ -292,28 +293,46 @@ async function requestPersistence() {
 // ---- the handle ----
 
 class Database extends EventTarget {
-  constructor(rt, name, res, persisted) {
+  constructor(rt, name, res, persisted, known) {
     super();
     this._rt = rt;
     this.name = name;
     this.storage = res.storage;
     this.version = res.version;
     this.persisted = persisted;
+    this._known = known; // newest migration this code knows (0: none given)
     this._closed = null;
+    this._outdated = null;
     rt.handles.add(this);
   }
 
   _event(db, detail) {
     if (db !== this.name || this._closed) return;
-    if (detail.type === "versionchange") this.version = Math.max(Number(this.version), Number(detail.to));
+    if (detail.type === "versionchange") {
+      this.version = Math.max(Number(this.version), Number(detail.to));
+      if (detail.breaking && this._known > 0 && Number(detail.to) > this._known && !this._outdated) {
+        this._outdated = larderError(
+          OUTDATED,
+          `database "${this.name}" was upgraded to version ${detail.to} by a breaking migration; this code knows up to ${this._known}: load the new version of the app`,
+        );
+      }
+    }
     const { type, ...rest } = detail;
     this.dispatchEvent(new CustomEvent(type, { detail: rest }));
   }
 
   async _call(op, msg = {}, transfer) {
     if (this._closed) throw this._closed;
+    if (this._outdated && op !== "close" && op !== "reset" && op !== "export") throw this._outdated;
     if (this._rt.dead) throw this._rt.dead;
-    return this._rt.request({ op, db: this.name, ...msg }, transfer);
+    const req = { op, db: this.name, storage: this.storage, ...msg };
+    if (this._known > 0) req.known = this._known;
+    try {
+      return await this._rt.request(req, transfer);
+    } catch (e) {
+      if (e.code === OUTDATED && !this._outdated) this._outdated = e;
+      throw e;
+    }
   }
 
   async exec(sql, params) {
@@ -381,7 +400,7 @@ class Database extends EventTarget {
   async close() {
     if (this._closed) return;
     this._close(`database "${this.name}" is closed`);
-    await this._rt.request({ op: "close", db: this.name }).catch(() => {});
+    await this._rt.request({ op: "close", db: this.name, storage: this.storage }).catch(() => {});
   }
 
   _close(message) {
@@ -408,7 +427,8 @@ export async function open(options = {}) {
     migrations: rt.wireMigrations(migs),
     allowOutOfOrder: !!options.allowOutOfOrder,
   });
-  return new Database(rt, name, res, persisted);
+  const known = migs.reduce((m, x) => Math.max(m, Number(x.version) || 0), 0);
+  return new Database(rt, name, res, persisted, known);
 }
 
 /** Deletes the storage of database `name` without opening it (devtools). */
