@@ -3,7 +3,11 @@ package opfs
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"testing"
+
+	"github.com/larderdb/larder/wasm/vfscore/crashtest"
 
 	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/vfs"
@@ -50,5 +54,38 @@ func TestUnavailableNatively(t *testing.T) {
 	}
 	if err := Preopen(context.Background(), "a/b"); err == nil {
 		t.Error("Preopen accepted a name with a slash")
+	}
+}
+
+// TestOneFlushPerCommit checks the point of RecommendedPragmas: an
+// autocommit insert flushes the WAL once and nothing else (checkpoints
+// aside), and never awaits anything (the fake backend is only asked for
+// handles once).
+func TestOneFlushPerCommit(t *testing.T) {
+	tr := crashtest.NewDiskTrial(rand.New(rand.NewPCG(1, 1)), 0, newVFS)
+	defer tr.Close()
+	conn, err := tr.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Exec(RecommendedPragmas + "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	d := tr.Disk()
+	flushes := func() (db, wal, journal int) {
+		return d.File("test.db.db").Flushes(), d.File("test.db.wal").Flushes(), d.File("test.db.journal").Flushes()
+	}
+	db0, wal0, j0 := flushes()
+	const n = 100 // fewer pages than a checkpoint needs
+	for i := range n {
+		if err := conn.Exec(fmt.Sprintf("INSERT INTO t(v) VALUES ('row %d')", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db1, wal1, j1 := flushes()
+	if wal1-wal0 != n || db1 != db0 || j1 != j0 {
+		t.Errorf("%d inserts flushed the WAL %d times, the database %d, the journal %d; want %d, 0, 0",
+			n, wal1-wal0, db1-db0, j1-j0, n)
 	}
 }

@@ -136,6 +136,7 @@ type File struct {
 	durable []byte
 	cur     []byte
 	pending []op
+	flushes int
 }
 
 type op struct {
@@ -225,7 +226,15 @@ func (f *File) Flush() error {
 	}
 	f.durable = slices.Clone(f.cur)
 	f.pending = nil
+	f.flushes++
 	return nil
+}
+
+// Flushes returns how many times the file was flushed.
+func (f *File) Flushes() int {
+	f.disk.mu.Lock()
+	defer f.disk.mu.Unlock()
+	return f.flushes
 }
 
 func writeAt(b, p []byte, off int64) []byte {
