@@ -19,6 +19,13 @@
 // completed, so the stored file is always the file as of some completed
 // sync.
 //
+// Commits use the browser's default IndexedDB durability, like every
+// IndexedDB library: a commit survives a killed worker, a closed tab and a
+// crashed browser. Open with ?durability=strict (file:app.db?vfs=idb&durability=strict)
+// to also survive an OS crash or power loss, at the cost of an fsync per
+// commit; relaxed is accepted too. Either way a crash never leaves a
+// partial transaction: each commit is one atomic IndexedDB transaction.
+//
 // The main database offers SQLite batch-atomic writes
 // (SQLITE_IOCAP_BATCH_ATOMIC): a transaction whose pages fit in SQLite's
 // page cache commits as a single IndexedDB transaction with no journal.
@@ -76,6 +83,7 @@ func newVFS(b vfscore.Backend) (*vfscore.VFS, error) {
 	return vfscore.New(b, vfscore.Options{
 		Name:       VFSName,
 		SectorSize: blockSize,
+		URIParams:  []string{"durability"},
 	})
 }
 

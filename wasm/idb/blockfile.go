@@ -2,6 +2,7 @@ package idb
 
 import (
 	"container/list"
+	"fmt"
 	"io"
 	"maps"
 	"slices"
@@ -26,8 +27,9 @@ type store interface {
 	// keyed by index.
 	get(file string, first, n int64) (map[int64][]byte, error)
 	// commit atomically deletes the blocks of file from index from on
-	// (none when from < 0), stores blocks, and records size.
-	commit(file string, size, from int64, blocks map[int64][]byte) error
+	// (none when from < 0), stores blocks, and records size, as one
+	// IndexedDB transaction with the given durability hint.
+	commit(file string, size, from int64, blocks map[int64][]byte, durability string) error
 }
 
 // blockFile is a file stored as blocks in a store. It is a
@@ -45,17 +47,43 @@ type blockFile struct {
 	low     int64
 	pending map[int64][]byte // unflushed blocks
 
-	cache *blockCache
+	cache      *blockCache
+	durability string // IDBTransaction durability hint of commits
 }
 
-var _ vfscore.AtomicHandle = (*blockFile)(nil)
+var (
+	_ vfscore.AtomicHandle = (*blockFile)(nil)
+	_ vfscore.Configurable = (*blockFile)(nil)
+)
+
+// defaultDurability is the IndexedDB durability hint used unless the
+// database is opened with ?durability=strict (or relaxed): the browser's
+// default, as every IndexedDB library uses. A commit then survives a killed
+// worker, a closed tab and a crashed browser; "strict" also survives an OS
+// crash or a power loss, at the cost of an fsync per commit.
+const defaultDurability = "default"
+
+// Configure implements [vfscore.Configurable]: durability=strict|relaxed|default.
+func (f *blockFile) Configure(key, value string) error {
+	switch key {
+	case "durability":
+		switch value {
+		case "strict", "relaxed", "default":
+			f.durability = value
+			return nil
+		}
+		return fmt.Errorf("durability must be strict, relaxed or default")
+	}
+	return fmt.Errorf("unknown parameter")
+}
 
 func newBlockFile(st store, name string, size int64, capacity int) *blockFile {
 	return &blockFile{
 		st: st, name: name,
 		size: size, durable: size, low: size,
-		pending: map[int64][]byte{},
-		cache:   newBlockCache(capacity),
+		pending:    map[int64][]byte{},
+		cache:      newBlockCache(capacity),
+		durability: defaultDurability,
 	}
 }
 
@@ -174,7 +202,7 @@ func (f *blockFile) Flush() error {
 	if f.low < f.durable {
 		from = divRoundUp(f.low, blockSize)
 	}
-	if err := f.st.commit(f.name, f.size, from, f.pending); err != nil {
+	if err := f.st.commit(f.name, f.size, from, f.pending, f.durability); err != nil {
 		return err
 	}
 	if from >= 0 {

@@ -19,11 +19,6 @@ import (
 // delete (an older page that has not closed yet).
 const openTimeout = 5 * time.Second
 
-// durability is the IndexedDB durability hint of commits: "strict" makes
-// the browser flush to disk before the commit completes, as an OPFS flush
-// does.
-const durability = "strict"
-
 func available() bool {
 	return js.Global().Get("indexedDB").Truthy()
 }
@@ -103,11 +98,11 @@ var _ store = (*idbStore)(nil)
 
 var errClosed = errors.New("the IndexedDB connection was closed (another context is deleting or upgrading the database, or it was released)")
 
-func (s *idbStore) transaction(stores []any, mode string) (js.Value, error) {
+func (s *idbStore) transaction(stores []any, mode, durability string) (js.Value, error) {
 	if s.closed.Load() {
 		return js.Value{}, errClosed
 	}
-	if mode == "readwrite" {
+	if durability != "" {
 		return jsutil.Call(s.db, "transaction", stores, mode, map[string]any{"durability": durability})
 	}
 	return jsutil.Call(s.db, "transaction", stores, mode)
@@ -119,7 +114,7 @@ func keyRange(file string, first, last float64) js.Value {
 
 // get implements [store] with getAllKeys and getAll over a key range.
 func (s *idbStore) get(file string, first, n int64) (map[int64][]byte, error) {
-	tx, err := s.transaction([]any{"blocks"}, "readonly")
+	tx, err := s.transaction([]any{"blocks"}, "readonly", "")
 	if err != nil {
 		return nil, err
 	}
@@ -157,8 +152,8 @@ func (s *idbStore) get(file string, first, n int64) (map[int64][]byte, error) {
 
 // commit implements [store]: one readwrite transaction, awaited to its
 // "complete" event.
-func (s *idbStore) commit(file string, size, from int64, blocks map[int64][]byte) error {
-	tx, err := s.transaction([]any{"blocks", "files"}, "readwrite")
+func (s *idbStore) commit(file string, size, from int64, blocks map[int64][]byte, durability string) error {
+	tx, err := s.transaction([]any{"blocks", "files"}, "readwrite", durability)
 	if err != nil {
 		return err
 	}
@@ -193,7 +188,7 @@ func (s *idbStore) commit(file string, size, from int64, blocks map[int64][]byte
 
 // sizes reads the stored size of every file.
 func (s *idbStore) sizes() (map[string]int64, error) {
-	tx, err := s.transaction([]any{"files"}, "readonly")
+	tx, err := s.transaction([]any{"files"}, "readonly", "")
 	if err != nil {
 		return nil, err
 	}

@@ -107,3 +107,28 @@ func TestQuotaFull(t *testing.T) {
 		t.Errorf("after SQLITE_FULL: %d rows, want the %d committed", count, rows)
 	}
 }
+
+// TestDurabilityParameter: ?durability= chooses the IndexedDB durability
+// hint of commits; a bad value refuses to open.
+func TestDurabilityParameter(t *testing.T) {
+	for _, c := range []struct{ param, want string }{{"", "default"}, {"&durability=strict", "strict"}, {"&durability=relaxed", "relaxed"}} {
+		tr := newStoreTrial(rand.New(rand.NewPCG(1, 2)), 0).(*storeTrial)
+		conn, err := sqlite3.Open("file:test.db?vfs=" + tr.vfsName + c.param)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.Exec("CREATE TABLE t(x)"); err != nil {
+			t.Fatal(err)
+		}
+		if tr.st.durability != c.want {
+			t.Errorf("%q: commits used durability %q, want %q", c.param, tr.st.durability, c.want)
+		}
+		conn.Close()
+		tr.Close()
+	}
+	tr := newStoreTrial(rand.New(rand.NewPCG(1, 2)), 0).(*storeTrial)
+	defer tr.Close()
+	if _, err := sqlite3.Open("file:test.db?vfs=" + tr.vfsName + "&durability=sometimes"); !errors.Is(err, sqlite3.CANTOPEN) {
+		t.Errorf("bad durability: %v, want SQLITE_CANTOPEN", err)
+	}
+}

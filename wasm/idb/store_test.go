@@ -19,15 +19,16 @@ import (
 // not, at random, as a worker killed while IndexedDB commits) and every
 // later one too.
 type memStore struct {
-	mu      sync.Mutex
-	blocks  map[string]map[int64][]byte
-	sizes   map[string]int64
-	rng     *rand.Rand
-	ops     int
-	crashAt int
-	crashed bool
-	quota   int64          // total stored bytes allowed; 0: no limit
-	commits map[string]int // successful commits per file
+	mu         sync.Mutex
+	blocks     map[string]map[int64][]byte
+	sizes      map[string]int64
+	rng        *rand.Rand
+	ops        int
+	crashAt    int
+	crashed    bool
+	quota      int64          // total stored bytes allowed; 0: no limit
+	commits    map[string]int // successful commits per file
+	durability string         // hint of the last commit
 }
 
 var _ store = (*memStore)(nil)
@@ -63,7 +64,8 @@ func (s *memStore) get(file string, first, n int64) (map[int64][]byte, error) {
 	return out, nil
 }
 
-func (s *memStore) commit(file string, size, from int64, blocks map[int64][]byte) error {
+func (s *memStore) commit(file string, size, from int64, blocks map[int64][]byte, durability string) error {
+	s.durability = durability
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	crashing, err := s.tick()

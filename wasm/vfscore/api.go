@@ -54,6 +54,16 @@ type AtomicHandle interface {
 	Dirty() bool
 }
 
+// Configurable is a [Handle] that takes settings from the URI parameters a
+// database is opened with (file:app.db?vfs=idb&durability=strict). The keys
+// it understands are listed in [Options].URIParams; Configure is called on
+// each of the database's handles when its main file is opened with one of
+// them set.
+type Configurable interface {
+	Handle
+	Configure(key, value string) error
+}
+
 // Kind is which of a database's persistent files a [Handle] holds.
 type Kind int
 
@@ -103,4 +113,7 @@ type Options struct {
 	// guarantees. IOCAP_POWERSAFE_OVERWRITE is always reported;
 	// IOCAP_BATCH_ATOMIC is reported for main databases on an [AtomicHandle].
 	Characteristics vfs.DeviceCharacteristic
+	// URIParams are the URI parameters passed on to [Configurable]
+	// handles.
+	URIParams []string
 }

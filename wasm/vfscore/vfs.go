@@ -22,7 +22,7 @@ type VFS struct {
 	dbs map[string]*database // +checklocks:mu
 }
 
-var _ vfs.VFS = (*VFS)(nil)
+var _ vfs.VFSFilename = (*VFS)(nil)
 
 // New returns a VFS storing databases in b.
 func New(b Backend, opts Options) (*VFS, error) {
@@ -199,6 +199,16 @@ func kindOf(name string) (db string, k Kind) {
 // yet are acquired from the Backend (which may wait on the browser);
 // temporary files live in memory.
 func (v *VFS) Open(name string, flags vfs.OpenFlag) (vfs.File, vfs.OpenFlag, error) {
+	return v.open(name, nil, flags)
+}
+
+// OpenFilename implements [vfs.VFSFilename]: like Open, and the URI
+// parameters listed in Options.URIParams configure the database's handles.
+func (v *VFS) OpenFilename(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.OpenFlag, error) {
+	return v.open(name.String(), name, flags)
+}
+
+func (v *VFS) open(name string, fn *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.OpenFlag, error) {
 	dbName, kind, ok := classify(name, flags)
 	if !ok {
 		if flags&(vfs.OPEN_MAIN_DB|vfs.OPEN_MAIN_JOURNAL|vfs.OPEN_WAL) != 0 {
@@ -218,6 +228,9 @@ func (v *VFS) Open(name string, flags vfs.OpenFlag) (vfs.File, vfs.OpenFlag, err
 		return nil, flags, err
 	}
 	h, err := db.files.Handle(kind)
+	if err == nil && kind == MainDB && fn != nil {
+		err = v.configure(db, fn)
+	}
 	if err != nil {
 		v.mu.Unlock()
 		return nil, flags, OpenError(fmt.Errorf("%s: open %s of %q: %w", v.opts.Name, kind, dbName, err))
@@ -238,8 +251,31 @@ func (v *VFS) Open(name string, flags vfs.OpenFlag) (vfs.File, vfs.OpenFlag, err
 	return f, flags, nil
 }
 
-// open returns the acquired database name, or nil.
-func (v *VFS) open(name string) *database {
+// configure passes the URI parameters of a main database's name to its
+// handles.
+func (v *VFS) configure(db *database, fn *vfs.Filename) error {
+	for _, key := range v.opts.URIParams {
+		value := fn.URIParameter(key)
+		if value == "" {
+			continue
+		}
+		for _, k := range [...]Kind{MainDB, Journal, WAL} {
+			h, err := db.files.Handle(k)
+			if err != nil {
+				continue
+			}
+			if c, ok := h.(Configurable); ok {
+				if err := c.Configure(key, value); err != nil {
+					return fmt.Errorf("URI parameter %s=%q: %w", key, value, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// opened returns the acquired database name, or nil.
+func (v *VFS) opened(name string) *database {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.dbs[name]
@@ -253,7 +289,7 @@ func (v *VFS) Delete(name string, syncDir bool) error {
 	if kind == MainDB {
 		return vfs.SystemError(fmt.Errorf("%s: deleting a database file through SQLite is not supported", v.opts.Name), sqlite3.IOERR_DELETE)
 	}
-	db := v.open(dbName)
+	db := v.opened(dbName)
 	if db == nil || db.closed.Load() {
 		return sqlite3.IOERR_DELETE_NOENT
 	}
@@ -270,7 +306,7 @@ func (v *VFS) Delete(name string, syncDir bool) error {
 // Access implements [vfs.VFS]: a journal or WAL exists when it is not empty.
 func (v *VFS) Access(name string, flags vfs.AccessFlag) (bool, error) {
 	dbName, kind := kindOf(name)
-	db := v.open(dbName)
+	db := v.opened(dbName)
 	if db == nil || db.closed.Load() {
 		return false, nil
 	}
