@@ -90,6 +90,24 @@ func (d *Disk) File(name string) *File {
 	return f
 }
 
+// Put stores content as the flushed content of file name.
+func (d *Disk) Put(name string, content []byte) {
+	f := d.File(name)
+	d.mu.Lock()
+	f.durable, f.cur, f.pending = slices.Clone(content), slices.Clone(content), nil
+	d.mu.Unlock()
+}
+
+// Durable returns the flushed content of file name (nil if none).
+func (d *Disk) Durable(name string) []byte {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if f := d.files[name]; f != nil {
+		return slices.Clone(f.durable)
+	}
+	return nil
+}
+
 // Recover returns a new disk holding what survives the crash: each file's
 // flushed content plus a random subset of its unflushed writes and
 // truncates, applied in order, some writes torn at a 512-byte boundary.
