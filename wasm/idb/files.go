@@ -8,11 +8,15 @@ import (
 
 // dbFiles are the files of one database over one store.
 type dbFiles struct {
-	files [3]*blockFile
-	close func() error
+	files   [3]*blockFile
+	close   func() error
+	revoked func() bool // nil: never
 }
 
-var _ vfscore.Files = (*dbFiles)(nil)
+var _ vfscore.Revocable = (*dbFiles)(nil)
+
+// Revoked implements [vfscore.Revocable].
+func (fs *dbFiles) Revoked() bool { return fs.revoked != nil && fs.revoked() }
 
 // newFiles builds the files of a database from their stored sizes.
 func newFiles(st store, sizes map[string]int64, closeFn func() error) *dbFiles {

@@ -53,6 +53,7 @@ func (platformBackend) Acquire(ctx context.Context, name string) (vfscore.Files,
 		return nil, err
 	}
 	fs := newFiles(st, sizes, st.close)
+	fs.revoked = st.closed.Load
 	if size := sizes["db"]; size > 0 && size <= cacheBlocks*blockSize {
 		blocks, err := st.get("db", 0, divRoundUp(size, blockSize))
 		if err != nil {

@@ -132,3 +132,33 @@ func TestDurabilityParameter(t *testing.T) {
 		t.Errorf("bad durability: %v, want SQLITE_CANTOPEN", err)
 	}
 }
+
+// TestRevokedConnection: when the browser closes the IndexedDB connection
+// (another context deletes the database), the next open acquires it again
+// instead of reusing dead handles.
+func TestRevokedConnection(t *testing.T) {
+	tr, conn := openTrial(t)
+	if err := conn.Exec("CREATE TABLE t(x)"); err != nil {
+		t.Fatal(err)
+	}
+	conn2, err := tr.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn2.Close()
+	if tr.st.acquired != 1 {
+		t.Fatalf("acquired %d times for two connections, want 1", tr.st.acquired)
+	}
+	tr.st.revoked = true
+	conn3, err := tr.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn3.Close()
+	if tr.st.acquired != 2 {
+		t.Errorf("after revocation: acquired %d times, want 2", tr.st.acquired)
+	}
+	if err := conn3.Exec("INSERT INTO t VALUES (1)"); err != nil {
+		t.Errorf("write on the re-acquired database: %v", err)
+	}
+}

@@ -29,6 +29,8 @@ type memStore struct {
 	quota      int64          // total stored bytes allowed; 0: no limit
 	commits    map[string]int // successful commits per file
 	durability string         // hint of the last commit
+	revoked    bool           // the "browser" closed the connection
+	acquired   int            // how many times the backend acquired it
 }
 
 var _ store = (*memStore)(nil)
@@ -128,8 +130,16 @@ type memBackend struct{ st *memStore }
 func (b memBackend) Acquire(context.Context, string) (vfscore.Files, error) {
 	b.st.mu.Lock()
 	sizes := maps.Clone(b.st.sizes)
+	b.st.acquired++
+	b.st.revoked = false
 	b.st.mu.Unlock()
-	return newFiles(b.st, sizes, func() error { return nil }), nil
+	fs := newFiles(b.st, sizes, func() error { return nil })
+	fs.revoked = func() bool {
+		b.st.mu.Lock()
+		defer b.st.mu.Unlock()
+		return b.st.revoked
+	}
+	return fs, nil
 }
 
 // storeTrial is a crashtest.Trial of the idb VFS core over a memStore.

@@ -102,6 +102,15 @@ type Files interface {
 	Close() error
 }
 
+// Revocable is a [Files] that the browser can take away (an IndexedDB
+// connection closed by a versionchange from another context). Once Revoked
+// reports true, the core acquires the database afresh on its next open;
+// files still open on the old handles fail with I/O errors.
+type Revocable interface {
+	Files
+	Revoked() bool
+}
+
 // Options configure a [VFS].
 type Options struct {
 	// Name is used in error messages ("opfs", "idb").

@@ -105,7 +105,11 @@ func (v *VFS) IsOpen(name string) bool {
 // +checklocks:v.mu
 func (v *VFS) acquireLocked(ctx context.Context, name string) (*database, error) {
 	if db := v.dbs[name]; db != nil {
-		return db, nil
+		r, ok := db.files.(Revocable)
+		if !ok || !r.Revoked() {
+			return db, nil
+		}
+		v.closeLocked(db) // revoked by the browser: start over
 	}
 	files, err := v.backend.Acquire(ctx, name)
 	if err != nil {
