@@ -33,7 +33,7 @@ class App {
       this.loading.step("download", "Downloading SQLite (larder-fts5.wasm)");
       await this.loading.prefetch(WASM_URL);
       this.loading.step("open", "Starting the database worker, opening storage, applying migrations");
-      const db = await openNotes({ onProgress: (p) => this.loading.progress(p) });
+      const db = await openNotes();
       this.loading.done("open", `Opened on ${db.storage}, schema version ${db.version}`);
       this.db = db;
       db.addEventListener("change", () => this.refresh());

@@ -14,14 +14,12 @@ export const WASM_URL = new URL("./dist/larder-fts5.wasm", import.meta.url).href
 export const MIGRATIONS_URL = new URL("./migrations.json", import.meta.url).href;
 
 // openNotes opens (creating and migrating as needed) the notes database.
-// onProgress receives the runtime's progress events when it sends them.
-export function openNotes({ onProgress } = {}) {
+export function openNotes() {
   return open({
     name: DB_NAME,
     storage: "auto",
     migrations: MIGRATIONS_URL,
     wasm: WASM_URL,
-    onProgress,
   });
 }
 

@@ -39,17 +39,6 @@ export class Loading {
     s.li.textContent = `${text ?? s.text} (${Math.round(performance.now() - s.start)} ms)`;
   }
 
-  // progress shows the runtime's own progress events, when it sends them:
-  // { phase, loaded, total } or { phase: "migrate", version, name, index, count }.
-  progress(p) {
-    if (!p) return;
-    let text = p.phase ?? "working";
-    if (p.name != null) text = `Applying migration ${p.version} ${p.name}`;
-    if (p.index != null && p.count) text += ` (${p.index} of ${p.count})`;
-    $("loading-step").textContent = text + "…";
-    if (p.total) this.#bar(0.6 + 0.35 * (p.loaded ?? p.index ?? 0) / p.total);
-  }
-
   // prefetch downloads url with a byte counter, so that the worker's own
   // fetch of it right after is a cache revalidation (304) or a service
   // worker cache hit instead of a second download.

@@ -3,6 +3,9 @@
 // starts, in this worker itself, since service workers cannot start Web
 // Workers and have no OPFS sync access handles. The popup talks to it with
 // chrome.runtime.sendMessage.
+// Importing larder-worker.js next to larder.js makes open() run larder.wasm
+// in this context (there is no Worker constructor here).
+import "./larder/larder-worker.js";
 import { open } from "./larder/larder.js";
 
 // instance tells one run of this worker from the next, so that a test (or a
@@ -13,7 +16,6 @@ const startedAt = Date.now();
 const ready = open({
   name: "reading-list",
   storage: "idb",
-  worker: false,
   migrations: chrome.runtime.getURL("migrations.json"),
   wasm: chrome.runtime.getURL("larder/larder.wasm"),
 });

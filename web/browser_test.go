@@ -1,0 +1,109 @@
+package web
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/larderdb/larder/internal/browsertest"
+	"github.com/larderdb/larder/internal/site"
+)
+
+// step is the deadline of one person-sized step in a browser test: a guard
+// against a hang, never an assertion about speed.
+const step = 90 * time.Second
+
+// demoServer is `larder serve` (package internal/site) on a free port, with
+// the embedded app shell and dist/ from disk, as `make run` serves it.
+type demoServer struct {
+	URL  string
+	srv  *http.Server
+	addr string
+	h    http.Handler
+}
+
+func startDemo(t *testing.T) *demoServer {
+	t.Helper()
+	dist := browsertest.Dist(t)
+	if _, err := os.Stat(filepath.Join(dist, "larder-fts5.wasm")); err != nil {
+		t.Fatalf("%s: the demo needs the FTS5 build: run `make build EXT=fts5` (make run and make test do): %v", dist, err)
+	}
+	h, err := site.New(site.Config{App: App(), Dist: os.DirFS(dist), Migrations: Migrations()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &demoServer{h: h}
+	d.listen(t, "127.0.0.1:0")
+	return d
+}
+
+func (d *demoServer) listen(t *testing.T, addr string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.addr = ln.Addr().String()
+	d.URL = "http://" + d.addr + "/"
+	d.srv = &http.Server{Handler: d.h}
+	go d.srv.Serve(ln)
+	t.Cleanup(func() { d.srv.Close() })
+}
+
+// stop takes the server down, as when the laptop goes offline.
+func (d *demoServer) stop() { d.srv.Close() }
+
+// run runs chromedp actions on a tab with the step deadline.
+func run(t *testing.T, tab *browsertest.Tab, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab.Context(), step)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v\nconsole:\n%s", what, err, strings.Join(tab.Logs(), "\n"))
+	}
+}
+
+// eval evaluates JS (awaiting a Promise) with the step deadline.
+func eval(t *testing.T, tab *browsertest.Tab, expr string, out any) {
+	t.Helper()
+	if err := tab.EvalTimeout(step, expr, out); err != nil {
+		t.Fatalf("%s: %v\nconsole:\n%s", expr, err, strings.Join(tab.Logs(), "\n"))
+	}
+}
+
+// waitFor polls a JS condition until it is true, with the step deadline:
+// the page updates asynchronously after each click.
+func waitFor(t *testing.T, tab *browsertest.Tab, what, cond string) {
+	t.Helper()
+	run(t, tab, "waiting for "+what, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(step)))
+}
+
+// screenshotDir is where screenshots go: $LARDER_SCREENSHOTS (the docs/
+// images are made with LARDER_SCREENSHOTS=$PWD/docs), else a temp dir.
+func screenshotDir(t *testing.T) string {
+	if d := os.Getenv("LARDER_SCREENSHOTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	d, err := os.MkdirTemp("", "larder-screenshots-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func noErrors(t *testing.T, tab *browsertest.Tab) {
+	t.Helper()
+	if errs := tab.Errors(); len(errs) > 0 {
+		t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
