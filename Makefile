@@ -13,22 +13,41 @@ cli:
 
 ## build: everything the browser needs, into dist/: larder.js,
 ## larder-worker.js, larder.d.ts, wasm_exec.js (of the Go that built the
-## wasm) and larder.wasm; EXT=fts5 builds dist/larder-fts5.wasm instead.
+## wasm) and larder.wasm, which stays lean (no FTS5). EXT=fts5 builds
+## dist/larder-fts5.wasm as well: the same module with -tags fts5 (FTS5 on
+## every connection, about 3 MB more), which apps open with
+## open({ wasm: ".../larder-fts5.wasm" }). EXT takes a list: EXT="fts5 x".
 EXT ?=
-WASM := $(DIST)/larder$(if $(EXT),-$(EXT)).wasm
+WASM := $(DIST)/larder.wasm
+EXT_WASM := $(foreach e,$(EXT),$(DIST)/larder-$(e).wasm)
 JS_FILES := larder.js larder-worker.js larder.d.ts
 WASM_SRC := $(shell find wasm jsbridge internal migrations -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
-build: cli $(WASM)
+build: cli $(WASM) $(EXT_WASM)
 	cp $(addprefix jsbridge/js/,$(JS_FILES)) $(DIST)/
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(DIST)/wasm_exec.js
 
 $(WASM): $(WASM_SRC)
 	@mkdir -p $(DIST)
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" $(if $(EXT),-tags $(EXT)) -o $@ ./wasm
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $@ ./wasm
 
+# larder-NAME.wasm: larder.wasm with the opt-in extension NAME (-tags NAME).
+$(DIST)/larder-%.wasm: $(WASM_SRC)
+	@mkdir -p $(DIST)
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -tags $* -o $@ ./wasm
 
-## run: build and serve the demo app on $(ADDR)
-run: build
+## extension: the MV3 example (web/extension) assembled in dist/extension
+## for chrome://extensions → Load unpacked
+.PHONY: extension
+extension: build
+	rm -rf $(DIST)/extension
+	mkdir -p $(DIST)/extension/larder
+	cp web/extension/manifest.json web/extension/*.js web/extension/*.html web/extension/*.css $(DIST)/extension/
+	cp $(addprefix $(DIST)/,larder.js larder-worker.js wasm_exec.js larder.wasm) $(DIST)/extension/larder/
+	$(DIST)/bin/larder migrate bundle --dir web/extension/migrations > $(DIST)/extension/migrations.json
+
+## run: build (with larder-fts5.wasm, which the demo opens) and serve the
+## demo app on $(ADDR)
+run: build $(DIST)/larder-fts5.wasm
 	$(DIST)/bin/larder serve --addr $(ADDR)
 
 vet:
@@ -39,6 +58,9 @@ gotest:
 
 ## test: every test, browser ones included
 test: vet gotest
+
+# The demo's browser tests (web/) open larder-fts5.wasm.
+gotest: $(DIST)/larder-fts5.wasm
 
 ## bench: Larder vs the peer browser SQLite stacks in headless Chromium;
 ## writes bench/RESULTS.md and bench/results.png. BENCHFLAGS='-only insert-1k/ -runs 7'
