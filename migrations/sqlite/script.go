@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ncruces/go-sqlite3"
@@ -171,12 +172,16 @@ func leadingTrivia(s string) int {
 }
 
 func isTransactionControl(stmt string) bool {
-	word := strings.ToUpper(strings.Fields(stmt + " ")[0])
-	word = strings.TrimRight(word, ";")
-	switch word {
-	case "BEGIN", "COMMIT", "END", "ROLLBACK":
-		// ROLLBACK TO a savepoint is fine.
-		return !(word == "ROLLBACK" && strings.Contains(strings.ToUpper(stmt), " TO "))
+	words := strings.Fields(strings.ToUpper(strings.ReplaceAll(stmt, ";", " ")))
+	if len(words) == 0 {
+		return false
+	}
+	switch words[0] {
+	case "BEGIN", "COMMIT", "END":
+		return true
+	case "ROLLBACK":
+		// ROLLBACK [TRANSACTION] TO [SAVEPOINT] name is fine.
+		return !slices.Contains(words, "TO")
 	}
 	return false
 }

@@ -244,3 +244,18 @@ func TestOpenRejectsNonSQLite(t *testing.T) {
 		t.Fatal("OpenExisting created a database")
 	}
 }
+
+// ROLLBACK TO a savepoint is not transaction control, however it is laid
+// out: the "TO" may follow a line break.
+func TestRollbackToSavepointAllowed(t *testing.T) {
+	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	p := provider(t, conn, writeDir(t, map[string]string{
+		"0001_a.sql": "CREATE TABLE a (x);\nSAVEPOINT s;\nINSERT INTO a VALUES (1);\nROLLBACK\nTO s;\nRELEASE s;\n",
+	}), migrations.Options{})
+	if _, err := p.Up(context.Background(), 0); err != nil {
+		t.Fatalf("ROLLBACK TO on two lines: %v", err)
+	}
+	if n := queryInt(t, conn, "SELECT count(*) FROM a"); n != 0 {
+		t.Fatalf("rows after ROLLBACK TO: %d", n)
+	}
+}
