@@ -35,7 +35,8 @@ func (s *Store) Init(ctx context.Context) error {
 	return Exec(ctx, s.conn, migrations.TrackingTableSQL, 1)
 }
 
-// Applied reads _migrations in version order.
+// Applied reads _migrations in version order. A database without the
+// table has applied nothing: Applied never creates it.
 func (s *Store) Applied(ctx context.Context) ([]migrations.Record, error) {
 	return readApplied(ctx, s.conn)
 }
@@ -43,6 +44,9 @@ func (s *Store) Applied(ctx context.Context) ([]migrations.Record, error) {
 func readApplied(ctx context.Context, conn *sqlite3.Conn) ([]migrations.Record, error) {
 	old := conn.SetInterrupt(ctx)
 	defer conn.SetInterrupt(old)
+	if ok, err := tableExists(conn, "_migrations"); err != nil || !ok {
+		return nil, err
+	}
 	stmt, _, err := conn.Prepare(`SELECT version, name, checksum, applied_at, duration_ms, breaking FROM _migrations ORDER BY version`)
 	if err != nil {
 		return nil, err
@@ -184,6 +188,19 @@ func isApplied(c *sqlite3.Conn, version int64) (bool, error) {
 	}
 	defer stmt.Close()
 	if err := stmt.BindInt64(1, version); err != nil {
+		return false, err
+	}
+	found := stmt.Step()
+	return found, stmt.Err()
+}
+
+func tableExists(c *sqlite3.Conn, name string) (bool, error) {
+	stmt, _, err := c.Prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?")
+	if err != nil {
+		return false, err
+	}
+	defer stmt.Close()
+	if err := stmt.BindText(1, name); err != nil {
 		return false, err
 	}
 	found := stmt.Step()

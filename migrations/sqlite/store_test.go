@@ -327,3 +327,16 @@ func TestTenThousandInserts(t *testing.T) {
 		t.Fatalf("%d rows", n)
 	}
 }
+
+// Applied reads a database that was never migrated as having applied
+// nothing, without creating _migrations.
+func TestAppliedWithoutTrackingTable(t *testing.T) {
+	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	recs, err := sqlite.NewStore(conn).Applied(context.Background())
+	if err != nil || len(recs) != 0 {
+		t.Fatalf("Applied on a new database: %v, %v", recs, err)
+	}
+	if n := queryInt(t, conn, "SELECT count(*) FROM sqlite_schema"); n != 0 {
+		t.Fatalf("Applied created %d objects", n)
+	}
+}
