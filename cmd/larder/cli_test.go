@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/ncruces/go-sqlite3"
 )
 
 // larderBin is the CLI built once for all tests in this package.
@@ -316,5 +318,82 @@ func TestConcurrentProcesses(t *testing.T) {
 		if s["state"] != "applied" {
 			t.Fatalf("not applied: %v", s)
 		}
+	}
+}
+
+// status and dry runs read an existing database without writing to it:
+// not even the _migrations table is created.
+func TestReadOnlyCommandsLeaveTheDatabaseAlone(t *testing.T) {
+	dir, db := fixture(t)
+	// A database that Larder has never touched.
+	legacy := filepath.Join(filepath.Dir(db), "legacy.db")
+	conn, err := sqlite3.Open(legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Exec("CREATE TABLE legacy (x); INSERT INTO legacy VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	for _, args := range [][]string{
+		{"migrate", "status"},
+		{"migrate", "status", "--json"},
+		{"migrate", "up", "--dry-run"},
+		{"migrate", "down", "--dry-run", "--steps", "1"},
+	} {
+		before, _ := os.ReadFile(legacy)
+		larder(t, append(args, "--db", legacy, "--dir", dir)...).want(t, 0)
+		after, _ := os.ReadFile(legacy)
+		if !bytes.Equal(before, after) {
+			t.Fatalf("%v changed the database (%d bytes, was %d)", args, len(after), len(before))
+		}
+	}
+	r := larder(t, "schema", "dump", "--db", legacy)
+	r.want(t, 0)
+	if strings.Contains(r.stdout, "_migrations") {
+		t.Fatalf("a read-only command created _migrations:\n%s", r.stdout)
+	}
+}
+
+// stamp with a version no migration has fails before creating the file.
+func TestStampUnknownVersionCreatesNothing(t *testing.T) {
+	dir, db := fixture(t)
+	larder(t, "migrate", "stamp", "--db", db, "--dir", dir, "42").want(t, 1, "no such migration version")
+	if _, err := os.Stat(db); err == nil {
+		t.Fatal("stamp of an unknown version created the database file")
+	}
+}
+
+// bundle --statements splits each part into SQLite's statements with their
+// file lines, for the D1 Worker (make edge-build).
+func TestBundleStatements(t *testing.T) {
+	dir, _ := fixture(t)
+	r := larder(t, "migrate", "bundle", "--statements", "--dir", dir)
+	r.want(t, 0)
+	var bundle []struct {
+		Version int64 `json:"version"`
+		Up      []struct {
+			SQL  string `json:"sql"`
+			Line int    `json:"line"`
+		} `json:"up_statements"`
+		Down []struct {
+			SQL  string `json:"sql"`
+			Line int    `json:"line"`
+		} `json:"down_statements"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &bundle); err != nil || len(bundle) != 3 {
+		t.Fatalf("bundle: %v\n%s", err, r.stdout)
+	}
+	if u := bundle[2].Up; len(u) != 1 || u[0].SQL != "INSERT INTO note (body) VALUES ('hello; world');" || u[0].Line != 2 {
+		t.Fatalf("0003 up statements: %+v", u)
+	}
+	if d := bundle[0].Down; len(d) != 1 || d[0].SQL != "DROP TABLE note;" || d[0].Line != 4 {
+		t.Fatalf("0001 down statements: %+v", d)
+	}
+	// Without the flag the bundle has no statements.
+	r = larder(t, "migrate", "bundle", "--dir", dir)
+	r.want(t, 0)
+	if strings.Contains(r.stdout, "up_statements") {
+		t.Fatalf("bundle without --statements: %s", r.stdout)
 	}
 }

@@ -31,7 +31,7 @@ func init() {
 		short: "create the next migration file with empty up/down parts", run: migrateNew})
 	register(&command{name: "migrate stamp", args: "--db FILE --dir DIR N [--json]",
 		short: "mark migrations 1..N applied without running them (baseline)", run: migrateStamp})
-	register(&command{name: "migrate bundle", args: "--dir DIR",
+	register(&command{name: "migrate bundle", args: "--dir DIR [--statements]",
 		short: "print the JSON bundle of migrations for the JS API", run: migrateBundle})
 }
 
@@ -67,8 +67,10 @@ func loadMigrations(dir string) ([]*migrations.Migration, error) {
 	return migrations.LoadDir(dir)
 }
 
-// openProvider opens the database (creating it when create is set) and
-// returns a provider for dir's migrations. close releases the connection.
+// openProvider opens the database and returns a provider for dir's
+// migrations. With create, a missing database file is created and so is
+// its _migrations table; without, neither is. Close the connection when
+// done.
 func openProvider(f *dbFlags, create bool, opts migrations.Options) (p *migrations.Provider, conn *sqlite3.Conn, err error) {
 	migs, err := loadMigrations(f.dir)
 	if err != nil {
@@ -78,13 +80,24 @@ func openProvider(f *dbFlags, create bool, opts migrations.Options) (p *migratio
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err = migrations.NewProvider(sqlite.NewStore(conn), migs, opts)
+	var store migrations.Store = sqlite.NewStore(conn)
+	if !create {
+		store = readOnlyStore{sqlite.NewStore(conn)}
+	}
+	p, err = migrations.NewProvider(store, migs, opts)
 	if err != nil {
 		conn.Close()
 		return nil, nil, err
 	}
 	return p, conn, nil
 }
+
+// readOnlyStore is the store of the commands that only read (status, dry
+// runs) or only revert: it never creates _migrations, and a database
+// without one has applied nothing.
+type readOnlyStore struct{ *sqlite.Store }
+
+func (readOnlyStore) Init(context.Context) error { return nil }
 
 // openDatabase opens path. When create is false and the file does not
 // exist, it returns an empty in-memory database instead, so that read-only
@@ -402,7 +415,9 @@ func migrateStamp(ctx context.Context, e *env, args []string) error {
 	if err != nil || n <= 0 {
 		return usagef("version %q is not a positive integer", rest[0])
 	}
-	p, conn, err := openProvider(&f, true, migrations.Options{})
+	// A version that names no migration is refused before the database
+	// file is created.
+	p, conn, err := openProvider(&f, knownVersion(f.dir, n), migrations.Options{})
 	if err != nil {
 		return err
 	}
@@ -431,6 +446,7 @@ func migrateBundle(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, c)
 	var f dbFlags
 	f.register(fs, false)
+	split := fs.Bool("statements", false, "also split every part into statements with SQLite, running the migrations on a scratch in-memory database (for the D1 Worker)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -444,6 +460,17 @@ func migrateBundle(ctx context.Context, e *env, args []string) error {
 	migs, err := loadMigrations(f.dir)
 	if err != nil {
 		return err
+	}
+	if *split {
+		scratch, err := sqlite.Open(":memory:")
+		if err != nil {
+			return err
+		}
+		err = sqlite.SplitStatements(ctx, scratch, migs)
+		scratch.Close()
+		if err != nil {
+			return err
+		}
 	}
 	b, err := migrations.Bundle(migs)
 	if err != nil {
