@@ -43,8 +43,9 @@ type Config struct {
 //   - No COOP/COEP: Larder does not need SharedArrayBuffer, and those headers
 //     break third-party iframes.
 //
-// Files are read, hashed and compressed once, before New returns, and again
-// only when their size or modification time changes, so a rebuild while the
+// Files are read, hashed and compressed once (the top level of each FS
+// right away, in the background; the rest on first request), and again only
+// when their size or modification time changes, so a rebuild while the
 // server runs is picked up on the next request. The bundle is built once.
 func New(c Config) (http.Handler, error) {
 	migs, err := migrations.Load(c.Migrations, ".")
@@ -56,18 +57,16 @@ func New(c Config) (http.Handler, error) {
 		return nil, fmt.Errorf("site: %w", err)
 	}
 	h := &handler{
-		app:    &assetStore{fsys: c.App, files: map[string]*asset{}},
-		dist:   &assetStore{fsys: c.Dist, files: map[string]*asset{}},
+		app:    &assetStore{fsys: c.App, files: map[string]*entry{}},
+		dist:   &assetStore{fsys: c.Dist, files: map[string]*entry{}},
 		bundle: newAsset("migrations.json", bundle, time.Time{}),
 	}
-	// Compress everything there is now, so that the first request for the
-	// wasm does not wait for brotli. A missing dist/ is not an error here:
-	// the build may come later, and requests then load it.
-	var wg sync.WaitGroup
-	for _, s := range []*assetStore{h.app, h.dist} {
-		wg.Go(func() { s.preload() })
-	}
-	wg.Wait()
+	// Compress what there is now, in the background: the server listens at
+	// once, and a request for a file still being compressed waits for it
+	// (about a second for an 18 MB wasm) instead of compressing it again.
+	// A missing dist/ is not an error: the build may come later.
+	go h.app.preload()
+	go h.dist.preload()
 	return h, nil
 }
 
@@ -114,20 +113,35 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // assetStore reads files of an fs.FS into assets and keeps them until the
-// file's size or modification time changes.
+// file's size or modification time changes. Each version of a file is read
+// and compressed once: concurrent requests for it wait for that one load.
 type assetStore struct {
 	fsys  fs.FS
 	mu    sync.Mutex
-	files map[string]*asset
+	files map[string]*entry
 }
 
+// An entry is one version of a file, loading (done open) or loaded.
+type entry struct {
+	size    int64
+	modTime time.Time
+	done    chan struct{}
+	a       *asset
+	err     error
+}
+
+// preload loads the top level of the FS, where the hot files are (the app
+// shell; larder.js and the wasm modules in dist/). Files further down, and
+// types the site does not know, are loaded on their first request: dist/
+// also holds bin/larder and the assembled extension, which no page needs at
+// startup.
 func (s *assetStore) preload() {
-	fs.WalkDir(s.fsys, ".", func(name string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			s.get(name)
+	entries, _ := fs.ReadDir(s.fsys, ".") // a missing dist/ is loaded later
+	for _, e := range entries {
+		if e.Type().IsRegular() && contentType(e.Name()) != "application/octet-stream" {
+			s.get(e.Name())
 		}
-		return nil
-	})
+	}
 }
 
 func (s *assetStore) get(name string) (*asset, error) {
@@ -142,29 +156,36 @@ func (s *assetStore) get(name string) (*asset, error) {
 		return nil, fs.ErrNotExist
 	}
 	s.mu.Lock()
-	a := s.files[name]
-	s.mu.Unlock()
-	if a != nil && a.size == fi.Size() && a.modTime.Equal(fi.ModTime()) {
-		return a, nil
+	e := s.files[name]
+	if e != nil && e.size == fi.Size() && e.modTime.Equal(fi.ModTime()) {
+		s.mu.Unlock()
+		<-e.done
+		return e.a, e.err
 	}
+	e = &entry{size: fi.Size(), modTime: fi.ModTime(), done: make(chan struct{})}
+	s.files[name] = e
+	s.mu.Unlock()
+
 	data, err := fs.ReadFile(s.fsys, name)
 	if err != nil {
-		return nil, err
+		e.err = err
+		s.mu.Lock()
+		if s.files[name] == e {
+			delete(s.files, name) // retry on the next request
+		}
+		s.mu.Unlock()
+	} else {
+		e.a = newAsset(name, data, fi.ModTime())
 	}
-	a = newAsset(name, data, fi.ModTime())
-	a.size = fi.Size() // as stat saw it, so a file growing during the read is reloaded next time
-	s.mu.Lock()
-	s.files[name] = a
-	s.mu.Unlock()
-	return a, nil
+	close(e.done)
+	return e.a, e.err
 }
 
 // An asset is one version of one file, with its compressed forms.
 type asset struct {
-	size    int64
 	modTime time.Time
 	ctype   string
-	etag    string // quoted; the encodings append -gz / -br inside the quotes
+	etag    string // unquoted; the encodings append -gzip / -br
 	raw     []byte
 	gz, br  []byte // nil when the type does not compress or compression does not pay
 }
@@ -172,7 +193,6 @@ type asset struct {
 func newAsset(name string, data []byte, modTime time.Time) *asset {
 	sum := sha256.Sum256(data)
 	a := &asset{
-		size:    int64(len(data)),
 		modTime: modTime,
 		ctype:   contentType(name),
 		etag:    hex.EncodeToString(sum[:12]),

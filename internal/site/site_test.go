@@ -284,3 +284,47 @@ func TestServeRejects(t *testing.T) {
 		t.Errorf("HEAD: status %d, type %q", res.StatusCode, res.Header.Get("Content-Type"))
 	}
 }
+
+// TestServeConcurrentFirstRequests asks for the wasm from many clients while
+// the background preload may still be compressing it: every answer is the
+// same complete body under one validator.
+func TestServeConcurrentFirstRequests(t *testing.T) {
+	srv := newTestSite(t, writeDist(t))
+	type answer struct {
+		etag string
+		body []byte
+		err  error
+	}
+	answers := make(chan answer, 8)
+	for range 8 {
+		go func() {
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/dist/larder-fts5.wasm", nil)
+			req.Header.Set("Accept-Encoding", "br")
+			res, err := (&http.Client{Transport: &http.Transport{DisableCompression: true}}).Do(req)
+			if err != nil {
+				answers <- answer{err: err}
+				return
+			}
+			defer res.Body.Close()
+			body, err := io.ReadAll(res.Body)
+			answers <- answer{res.Header.Get("ETag"), body, err}
+		}()
+	}
+	first := <-answers
+	if first.err != nil {
+		t.Fatal(first.err)
+	}
+	for range 7 {
+		a := <-answers
+		if a.err != nil {
+			t.Fatal(a.err)
+		}
+		if a.etag != first.etag || !bytes.Equal(a.body, first.body) {
+			t.Fatalf("concurrent answers differ: %s (%d bytes) vs %s (%d bytes)", a.etag, len(a.body), first.etag, len(first.body))
+		}
+	}
+	plain, err := io.ReadAll(brotli.NewReader(bytes.NewReader(first.body)))
+	if err != nil || !bytes.Equal(plain, fakeWasm) {
+		t.Fatalf("br body does not decode to the file: %v", err)
+	}
+}
