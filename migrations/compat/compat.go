@@ -31,6 +31,7 @@ import (
 	"github.com/ncruces/go-sqlite3"
 
 	"github.com/larderdb/larder/migrations"
+	"github.com/larderdb/larder/migrations/internal/sqlutil"
 	"github.com/larderdb/larder/migrations/schema"
 	"github.com/larderdb/larder/migrations/sqlite"
 )
@@ -279,7 +280,7 @@ func seedRows(conn *sqlite3.Conn, s *schema.Schema) {
 			if c.Hidden != 0 {
 				continue
 			}
-			cols = append(cols, quote(c.Name))
+			cols = append(cols, sqlutil.Quote(c.Name))
 			marks = append(marks, "?")
 			vals = append(vals, sampleFor(c.Type, c.Name))
 		}
@@ -287,7 +288,7 @@ func seedRows(conn *sqlite3.Conn, s *schema.Schema) {
 			continue
 		}
 		stmt, _, err := conn.Prepare(fmt.Sprintf("INSERT OR IGNORE INTO %s (%s) VALUES (%s)",
-			quote(t.Name), strings.Join(cols, ", "), strings.Join(marks, ", ")))
+			sqlutil.Quote(t.Name), strings.Join(cols, ", "), strings.Join(marks, ", ")))
 		if err != nil {
 			continue
 		}
@@ -347,8 +348,6 @@ func bindSample(stmt *sqlite3.Stmt, i int, v any) error {
 	}
 	return stmt.BindNull(i)
 }
-
-func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
 // stripTrivia removes comments from the tail of a prepared statement.
 func stripTrivia(s string) string {

@@ -3,6 +3,8 @@ package rebuild
 import (
 	"fmt"
 	"strings"
+
+	"github.com/larderdb/larder/migrations/internal/sqlutil"
 )
 
 // renameCreate replaces the table name of a CREATE TABLE statement with
@@ -12,7 +14,7 @@ import (
 func renameCreate(sql, name string) (string, string, error) {
 	pos := 0
 	next := func() (tok string, start, end int) {
-		pos = skipTrivia(sql, pos)
+		pos = sqlutil.SkipTrivia(sql, pos)
 		start = pos
 		if pos >= len(sql) {
 			return "", start, start
@@ -87,35 +89,11 @@ func renameCreate(sql, name string) (string, string, error) {
 	if tok == "" || tok == "(" || tok == "." {
 		return "", "", fmt.Errorf("%w: no table name after CREATE TABLE", ErrBadDefinition)
 	}
-	return sql[:start] + quote(name) + sql[end:], unquote(tok), nil
+	return sql[:start] + sqlutil.Quote(name) + sql[end:], unquote(tok), nil
 }
 
 func isIdentByte(c byte) bool {
 	return c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
-}
-
-func skipTrivia(s string, i int) int {
-	for i < len(s) {
-		switch {
-		case s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\f':
-			i++
-		case strings.HasPrefix(s[i:], "--"):
-			j := strings.IndexByte(s[i:], '\n')
-			if j < 0 {
-				return len(s)
-			}
-			i += j + 1
-		case strings.HasPrefix(s[i:], "/*"):
-			j := strings.Index(s[i+2:], "*/")
-			if j < 0 {
-				return len(s)
-			}
-			i += j + 4
-		default:
-			return i
-		}
-	}
-	return i
 }
 
 func unquote(tok string) string {

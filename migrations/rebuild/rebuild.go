@@ -32,6 +32,7 @@ import (
 	"github.com/ncruces/go-sqlite3"
 
 	"github.com/larderdb/larder/migrations"
+	"github.com/larderdb/larder/migrations/internal/sqlutil"
 )
 
 // A Spec describes one rebuild.
@@ -87,7 +88,7 @@ func Table(ctx context.Context, conn *sqlite3.Conn, spec Spec) (err error) {
 	if conn.GetAutocommit() {
 		return fail("start", ErrNotInTransaction)
 	}
-	if on, err := pragmaInt(conn, "foreign_keys"); err != nil {
+	if on, err := sqlutil.PragmaInt(conn, "foreign_keys"); err != nil {
 		return fail("read PRAGMA foreign_keys", err)
 	} else if on != 0 {
 		return fail("start", ErrForeignKeysOn)
@@ -108,7 +109,7 @@ func Table(ctx context.Context, conn *sqlite3.Conn, spec Spec) (err error) {
 	if err := checkViews(conn); err != nil {
 		return fail("check views", err)
 	}
-	if err := foreignKeyCheck(conn, pl.table); err != nil {
+	if err := sqlutil.ForeignKeyCheck(conn, pl.table); err != nil {
 		return fail("PRAGMA foreign_key_check", err)
 	}
 	return nil
@@ -168,7 +169,7 @@ func makePlan(conn *sqlite3.Conn, spec Spec) (_ *plan, err error) {
 	if err != nil {
 		return nil, fail("read indexes and triggers", err)
 	}
-	legacy, err := pragmaInt(conn, "legacy_alter_table")
+	legacy, err := sqlutil.PragmaInt(conn, "legacy_alter_table")
 	if err != nil {
 		return nil, fail("read PRAGMA legacy_alter_table", err)
 	}
@@ -201,14 +202,14 @@ func makePlan(conn *sqlite3.Conn, spec Spec) (_ *plan, err error) {
 	pl := &plan{table: table}
 	add := func(name, sql string) { pl.steps = append(pl.steps, step{name: name, sql: sql}) }
 	add("create new table", def)
-	add("copy rows", fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s", quote(tmp),
-		strings.Join(into, ", "), strings.Join(from, ", "), quote(table)))
+	add("copy rows", fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s", sqlutil.Quote(tmp),
+		strings.Join(into, ", "), strings.Join(from, ", "), sqlutil.Quote(table)))
 	// Drop the old table, rename the new one. legacy_alter_table keeps the
 	// rename from re-parsing (and failing on) views and triggers that name
 	// the table while it does not exist, and leaves them as written.
-	add("drop old table", "DROP TABLE "+quote(table))
+	add("drop old table", "DROP TABLE "+sqlutil.Quote(table))
 	add("rename new table", "PRAGMA legacy_alter_table=ON")
-	add("rename new table", fmt.Sprintf("ALTER TABLE %s RENAME TO %s", quote(tmp), quote(table)))
+	add("rename new table", fmt.Sprintf("ALTER TABLE %s RENAME TO %s", sqlutil.Quote(tmp), sqlutil.Quote(table)))
 	if legacy == 0 {
 		add("rename new table", "PRAGMA legacy_alter_table=OFF")
 	}
@@ -412,11 +413,11 @@ func mapping(oldCols, newCols []column, exprs map[string]string) (into, from []s
 		}
 		if expr == "" {
 			if o := find(oldCols, c.name); o != nil && o.hidden != 1 {
-				expr = quote(o.name)
+				expr = sqlutil.Quote(o.name)
 			}
 		}
 		if expr != "" {
-			into = append(into, quote(c.name))
+			into = append(into, sqlutil.Quote(c.name))
 			from = append(from, expr)
 		}
 	}
@@ -440,7 +441,7 @@ func checkViews(conn *sqlite3.Conn) error {
 		return err
 	}
 	for _, v := range views {
-		s, _, err := conn.Prepare("SELECT * FROM " + quote(v))
+		s, _, err := conn.Prepare("SELECT * FROM " + sqlutil.Quote(v))
 		if err != nil {
 			return fmt.Errorf("view %s: %w", v, err)
 		}
@@ -450,44 +451,6 @@ func checkViews(conn *sqlite3.Conn) error {
 }
 
 // ErrForeignKeyViolation reports rows that break a foreign key after the
-// rebuild: the mapping changed a key, or dropped rows that others reference.
-var ErrForeignKeyViolation = errors.New("foreign key violation")
-
-func foreignKeyCheck(conn *sqlite3.Conn, table string) error {
-	stmt, _, err := conn.Prepare(`PRAGMA foreign_key_check`)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	var bad []string
-	for stmt.Step() {
-		child, parent := stmt.ColumnText(0), stmt.ColumnText(2)
-		if !strings.EqualFold(child, table) && !strings.EqualFold(parent, table) {
-			continue
-		}
-		if len(bad) < 5 {
-			bad = append(bad, fmt.Sprintf("%s rowid %d -> %s", child, stmt.ColumnInt64(1), parent))
-		}
-	}
-	if err := stmt.Err(); err != nil {
-		return err
-	}
-	if len(bad) > 0 {
-		return fmt.Errorf("%w: %s", ErrForeignKeyViolation, strings.Join(bad, ", "))
-	}
-	return nil
-}
-
-func pragmaInt(conn *sqlite3.Conn, name string) (int64, error) {
-	stmt, _, err := conn.Prepare("PRAGMA " + name)
-	if err != nil {
-		return 0, err
-	}
-	defer stmt.Close()
-	if !stmt.Step() {
-		return 0, stmt.Err()
-	}
-	return stmt.ColumnInt64(0), nil
-}
-
-func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
+// rebuild: the mapping changed a key, or dropped rows that others
+// reference. It is the same error as migrations/sqlite's.
+var ErrForeignKeyViolation = sqlutil.ErrForeignKeyViolation

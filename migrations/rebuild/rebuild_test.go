@@ -198,6 +198,11 @@ CREATE TABLE topics (id INTEGER PRIMARY KEY, title TEXT NOT NULL, author TEXT);
 	if !errors.Is(err, rebuild.ErrForeignKeyViolation) || !errors.Is(err, migrations.ErrMigrationFailed) {
 		t.Fatalf("err = %v, want a failed migration with a foreign key violation", err)
 	}
+	// One violation, one sentinel: the store's check and the rebuild's
+	// report the same error.
+	if !errors.Is(err, sqlite.ErrForeignKeyViolation) {
+		t.Errorf("err = %v, want sqlite.ErrForeignKeyViolation too", err)
+	}
 	if !strings.Contains(err.Error(), "0002_renumber") || !strings.Contains(err.Error(), "comments") {
 		t.Errorf("error should name the migration and the child table: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/ncruces/go-sqlite3"
 
 	"github.com/larderdb/larder/migrations"
+	"github.com/larderdb/larder/migrations/internal/sqlutil"
 	"github.com/larderdb/larder/migrations/rebuild"
 )
 
@@ -144,29 +145,12 @@ func firstStatement(s string) string {
 	return s
 }
 
-// leadingTrivia is the length of the whitespace and comments at the start
-// of s.
+// leadingTrivia is the length of the whitespace, comments and empty
+// statements (";") at the start of s.
 func leadingTrivia(s string) int {
-	i := 0
-	for i < len(s) {
-		switch {
-		case s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\f' || s[i] == ';':
-			i++
-		case strings.HasPrefix(s[i:], "--"):
-			j := strings.IndexByte(s[i:], '\n')
-			if j < 0 {
-				return len(s)
-			}
-			i += j + 1
-		case strings.HasPrefix(s[i:], "/*"):
-			j := strings.Index(s[i+2:], "*/")
-			if j < 0 {
-				return len(s)
-			}
-			i += j + 4
-		default:
-			return i
-		}
+	i := sqlutil.SkipTrivia(s, 0)
+	for i < len(s) && s[i] == ';' {
+		i = sqlutil.SkipTrivia(s, i+1)
 	}
 	return i
 }

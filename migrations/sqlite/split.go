@@ -8,6 +8,7 @@ import (
 	"github.com/ncruces/go-sqlite3"
 
 	"github.com/larderdb/larder/migrations"
+	"github.com/larderdb/larder/migrations/internal/sqlutil"
 	"github.com/larderdb/larder/migrations/rebuild"
 )
 
@@ -136,7 +137,7 @@ func splitExec(ctx context.Context, conn *sqlite3.Conn, script string, firstLine
 // transaction), as the stores do.
 func execWithoutForeignKeys(conn *sqlite3.Conn, stmts []string) (err error) {
 	if conn.GetAutocommit() {
-		if on, err := pragmaInt(conn, "foreign_keys"); err == nil && on == 1 {
+		if on, err := sqlutil.PragmaInt(conn, "foreign_keys"); err == nil && on == 1 {
 			if err := conn.Exec("PRAGMA foreign_keys=OFF"); err != nil {
 				return err
 			}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
 
 	"github.com/larderdb/larder/migrations"
+	"github.com/larderdb/larder/migrations/internal/sqlutil"
 )
 
 // Store is a migrations.Store on one SQLite connection. It is not safe for
@@ -85,7 +85,7 @@ func (s *Store) Apply(ctx context.Context, m *migrations.Migration, dir migratio
 	if m.NoForeignKeys {
 		// PRAGMA foreign_keys is a no-op inside a transaction: switch it
 		// off before BEGIN, back on after COMMIT or ROLLBACK.
-		on, err := pragmaInt(c, "foreign_keys")
+		on, err := sqlutil.PragmaInt(c, "foreign_keys")
 		if err != nil {
 			return rec, fail("PRAGMA foreign_keys", 0, err)
 		}
@@ -136,7 +136,7 @@ func (s *Store) Apply(ctx context.Context, m *migrations.Migration, dir migratio
 		return rec, fail("", 0, ErrTransactionControl)
 	}
 	if m.NoForeignKeys {
-		if err := foreignKeyCheck(c); err != nil {
+		if err := sqlutil.ForeignKeyCheck(c, ""); err != nil {
 			return rec, fail("PRAGMA foreign_key_check", 0, err)
 		}
 	}
@@ -213,42 +213,10 @@ func insertRecord(c *sqlite3.Conn, r migrations.Record) error {
 		r.Version, r.Name, r.Checksum, r.AppliedAt.UTC().Format(migrations.TimeFormat), r.DurationMS, r.Breaking)
 }
 
-func pragmaInt(c *sqlite3.Conn, name string) (int64, error) {
-	stmt, _, err := c.Prepare("PRAGMA " + name)
-	if err != nil {
-		return 0, err
-	}
-	defer stmt.Close()
-	if !stmt.Step() {
-		return 0, stmt.Err()
-	}
-	return stmt.ColumnInt64(0), nil
-}
-
 // ErrForeignKeyViolation reports rows that PRAGMA foreign_key_check found
-// after a migration that ran with foreign keys off.
-var ErrForeignKeyViolation = errors.New("foreign key violation")
-
-func foreignKeyCheck(c *sqlite3.Conn) error {
-	stmt, _, err := c.Prepare("PRAGMA foreign_key_check")
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	var bad []string
-	for stmt.Step() {
-		if len(bad) < 5 {
-			bad = append(bad, fmt.Sprintf("%s rowid %d -> %s", stmt.ColumnText(0), stmt.ColumnInt64(1), stmt.ColumnText(2)))
-		}
-	}
-	if err := stmt.Err(); err != nil {
-		return err
-	}
-	if len(bad) > 0 {
-		return fmt.Errorf("%w: %s", ErrForeignKeyViolation, strings.Join(bad, ", "))
-	}
-	return nil
-}
+// after a migration that ran with foreign keys off (also inside a table
+// rebuild: it is rebuild.ErrForeignKeyViolation).
+var ErrForeignKeyViolation = sqlutil.ErrForeignKeyViolation
 
 // Tx is what a Go migration running on a Store gets: statements run inside
 // the migration's transaction.
