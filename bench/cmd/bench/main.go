@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -73,10 +74,12 @@ func run(root, out, chromiumPath, only string, runs int, timeout time.Duration, 
 	defer b.close()
 
 	if !reportOnly {
+		rev := larderRevision(root)
 		if err := measureAll(root, jsonPath, b, res, sel, runs, timeout); err != nil {
 			return err
 		}
 		res.Meta = newMeta(root, b.Version, runs, nil)
+		res.Meta.Larder = rev
 		if _, err := os.Stat(filepath.Join(root, "dist", "larder.js")); err != nil {
 			res.Meta.Notes = appendOnce(res.Meta.Notes, "dist/larder.js was missing: Larder was not measured in this run.")
 		}
@@ -96,12 +99,17 @@ func run(root, out, chromiumPath, only string, runs int, timeout time.Duration, 
 }
 
 func measureAll(root, jsonPath string, b *chromium, res *results, sel *regexp.Regexp, runs int, timeout time.Duration) error {
-	srv, err := startServer(root)
+	distDir, err := snapshotDist(filepath.Join(root, "dist"))
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(distDir)
+	srv, err := startServer(root, distDir)
 	if err != nil {
 		return err
 	}
 	defer srv.close()
-	haveLarder := fileExists(filepath.Join(root, "dist", "larder.js"))
+	haveLarder := fileExists(filepath.Join(distDir, "larder.js"))
 	if !haveLarder {
 		log.Printf("dist/larder.js missing: measuring the peers only")
 	}
@@ -228,6 +236,7 @@ func newMeta(root, chromiumVersion string, runs int, notes []string) meta {
 		Chromium: chromiumVersion,
 		Machine:  machine(),
 		Go:       runtime.Version(),
+		Larder:   larderRevision(root),
 		Runs:     runs,
 		Peers:    map[string]string{},
 	}
@@ -257,6 +266,45 @@ func machine() string {
 		mem = fmt.Sprintf(", %.0f GB RAM", float64(kb)/1024/1024)
 	}
 	return fmt.Sprintf("%s/%s, %d cores (%s)%s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), model, mem)
+}
+
+// snapshotDist copies the files of dist/ (not its subdirectories) into a
+// temporary directory.
+func snapshotDist(dist string) (string, error) {
+	tmp, err := os.MkdirTemp("", "larder-bench-dist-")
+	if err != nil {
+		return "", err
+	}
+	entries, err := os.ReadDir(dist)
+	if err != nil {
+		return tmp, nil // no dist/: peers only
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dist, e.Name()))
+		if err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(tmp, e.Name()), b, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return tmp, nil
+}
+
+// larderRevision names the commit dist/ was presumably built from.
+func larderRevision(root string) string {
+	out, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	rev := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no", "--", "jsbridge", "wasm", "internal").Output(); err == nil && len(st) > 0 {
+		rev += " + uncommitted changes in jsbridge/ wasm/ internal/"
+	}
+	return rev
 }
 
 func sum(xs []float64) float64 {

@@ -23,13 +23,17 @@ type server struct {
 	listeners       []net.Listener
 }
 
-func startServer(root string) (*server, error) {
+// startServer serves root, with /dist/ taken from distDir (a snapshot of
+// dist/ taken when the run starts, so a `make build` running beside the
+// bench cannot change Larder halfway through a run).
+func startServer(root, distDir string) (*server, error) {
 	for _, ext := range []string{".js", ".mjs", ".wasm", ".json", ".html"} {
 		if err := mime.AddExtensionType(ext, browsertest.ContentType("x"+ext)); err != nil {
 			return nil, err
 		}
 	}
-	files := http.FileServer(http.Dir(root))
+	repo := http.FileServer(http.Dir(root))
+	dist := http.StripPrefix("/dist/", http.FileServer(http.Dir(distDir)))
 	handler := func(isolated bool) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			p := path.Clean(r.URL.Path)
@@ -51,7 +55,11 @@ func startServer(root string) (*server, error) {
 				w.Header().Set("Cross-Origin-Embedder-Policy", "require-corp")
 				w.Header().Set("Cross-Origin-Resource-Policy", "same-origin")
 			}
-			files.ServeHTTP(w, r)
+			if strings.HasPrefix(p, "/dist/") {
+				dist.ServeHTTP(w, r)
+				return
+			}
+			repo.ServeHTTP(w, r)
 		})
 	}
 	s := &server{}
