@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +28,57 @@ type demoServer struct {
 	srv  *http.Server
 	addr string
 	h    http.Handler
+
+	mu  sync.Mutex
+	log []served // every response, in order
+}
+
+// served is one response the demo server sent.
+type served struct {
+	path   string
+	status int
+	bytes  int
+}
+
+// recorder notes the status and body size of a response.
+type recorder struct {
+	http.ResponseWriter
+	status, bytes int
+}
+
+func (r *recorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += n
+	return n, err
+}
+
+func (d *demoServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := &recorder{ResponseWriter: w}
+	d.h.ServeHTTP(rec, r)
+	d.mu.Lock()
+	d.log = append(d.log, served{r.URL.Path, rec.status, rec.bytes})
+	d.mu.Unlock()
+}
+
+// mark and since select the responses sent after a point of the test.
+func (d *demoServer) mark() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.log)
+}
+
+func (d *demoServer) since(mark int) []served {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]served(nil), d.log[mark:]...)
 }
 
 func startDemo(t *testing.T) *demoServer {
@@ -52,7 +104,7 @@ func (d *demoServer) listen(t *testing.T, addr string) {
 	}
 	d.addr = ln.Addr().String()
 	d.URL = "http://" + d.addr + "/"
-	d.srv = &http.Server{Handler: d.h}
+	d.srv = &http.Server{Handler: d}
 	go d.srv.Serve(ln)
 	t.Cleanup(func() { d.srv.Close() })
 }
@@ -82,7 +134,14 @@ func eval(t *testing.T, tab *browsertest.Tab, expr string, out any) {
 // the page updates asynchronously after each click.
 func waitFor(t *testing.T, tab *browsertest.Tab, what, cond string) {
 	t.Helper()
-	run(t, tab, "waiting for "+what, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(step)))
+	ctx, cancel := context.WithTimeout(tab.Context(), step)
+	defer cancel()
+	err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(step)))
+	if err != nil {
+		var page string
+		tab.EvalTimeout(5*time.Second, `document.body.innerText.slice(0, 800)`, &page)
+		t.Fatalf("waiting for %s: %v\npage:\n%s\nconsole:\n%s", what, err, page, strings.Join(tab.Logs(), "\n"))
+	}
 }
 
 // screenshotDir is where screenshots go: $LARDER_SCREENSHOTS (the docs/

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -111,9 +112,23 @@ func TestDemo(t *testing.T) {
 	search(t, tab, "")
 	waitFor(t, tab, "two notes", `document.querySelectorAll("#notes li").length === 2`)
 
-	// Reload: the notes are still there.
+	// Reload: the notes are still there, and the wasm is not downloaded
+	// again: every request for it is answered 304 Not Modified.
+	reloadMark := demo.mark()
 	run(t, tab, "reload", chromedp.Reload())
 	waitReady(t, tab, "reload")
+	wasmRequests := 0
+	for _, r := range demo.since(reloadMark) {
+		if r.path == "/dist/larder-fts5.wasm" {
+			wasmRequests++
+			if r.status != http.StatusNotModified || r.bytes != 0 {
+				t.Errorf("warm reload: %s answered %d with %d bytes, want 304 and none", r.path, r.status, r.bytes)
+			}
+		}
+	}
+	if wasmRequests == 0 {
+		t.Error("warm reload: the wasm was not revalidated at all (served from a stale cache?)")
+	}
 	want := []string{"Groceries", "Trip to Lisbon"} // most recently updated first: Groceries was edited last
 	if got := titles(t, tab); !slices.Equal(got, want) {
 		t.Fatalf("after reload: %v, want %v", got, want)
