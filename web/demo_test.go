@@ -379,3 +379,21 @@ func sqliteTitles(t *testing.T, path string) []string {
 	}
 	return column(t, conn, "SELECT title FROM notes ORDER BY title")
 }
+
+// TestDemoTwoTabs opens the app in two tabs: a note written in one appears
+// in the other without a reload (the database's change event).
+func TestDemoTwoTabs(t *testing.T) {
+	demo := startDemo(t)
+	b := browsertest.NewBrowser(t)
+	first, second := b.NewTab(), b.NewTab()
+	for i, tab := range []*browsertest.Tab{first, second} {
+		run(t, tab, "load", chromedp.Navigate(demo.URL))
+		waitReady(t, tab, fmt.Sprintf("tab %d", i+1))
+	}
+	newNote(t, first, "Shared shopping list", "home", "Bread, apples.")
+	waitFor(t, second, "the note from the other tab", `[...document.querySelectorAll("#notes .note-title")].some(e => e.textContent === "Shared shopping list")`)
+	newNote(t, second, "Reply", "", "Added oranges.")
+	waitFor(t, first, "the reply", `document.querySelectorAll("#notes li").length === 2`)
+	noErrors(t, first)
+	noErrors(t, second)
+}
