@@ -73,28 +73,63 @@ func Exec(ctx context.Context, conn *sqlite3.Conn, script string, firstLine int,
 	old := conn.SetInterrupt(ctx)
 	defer conn.SetInterrupt(old)
 	inTx := !conn.GetAutocommit()
-	offset, line := 0, firstLine
 	first := true
-	for offset < len(script) {
-		rest := script[offset:]
-		if d, err := migrations.ParseRebuildDirective(rest[:leadingTrivia(rest)]); d != nil || err != nil {
-			// "-- migrate:rebuild": the CREATE TABLE that follows is a table rebuild.
-			lead := leadingTrivia(rest)
+	return walk(conn, script, firstLine, visitor{
+		rebuild: func(d *migrations.RebuildDirective, text string, line int) (int, error) {
+			first = false
+			return rebuild.Statement(ctx, conn, d, text)
+		},
+		statement: func(stmt *sqlite3.Stmt, text string, line int) error {
+			if inTx && isTransactionControl(text) {
+				return ErrTransactionControl
+			}
+			if first && len(args) > 0 {
+				if err := Bind(stmt, args...); err != nil {
+					return err
+				}
+			}
+			first = false
+			for stmt.Step() {
+			}
+			return stmt.Err()
+		},
+	})
+}
+
+// A visitor says what walk does with each statement of a migration part.
+type visitor struct {
+	// rebuild carries out the table rebuild of a "-- migrate:rebuild"
+	// directive d, whose CREATE TABLE statement starts text on the given
+	// file line, and returns the length of that statement in text.
+	rebuild func(d *migrations.RebuildDirective, text string, line int) (int, error)
+	// statement runs one prepared statement (text, trimmed) that starts on
+	// the given file line; walk closes stmt.
+	statement func(stmt *sqlite3.Stmt, text string, line int) error
+}
+
+// walk prepares the statements of src one at a time with SQLite and hands
+// each to do, keeping count of the file line each starts on (firstLine is
+// the line of src's first line). Errors come back as *StatementError.
+func walk(conn *sqlite3.Conn, src string, firstLine int, do visitor) error {
+	offset, line := 0, firstLine
+	for offset < len(src) {
+		rest := src[offset:]
+		lead := leadingTrivia(rest)
+		if d, err := migrations.ParseRebuildDirective(rest[:lead]); d != nil || err != nil {
 			stmtLine := line + strings.Count(rest[:lead], "\n")
 			n := 0
 			if err == nil {
-				n, err = rebuild.Statement(ctx, conn, d, rest[lead:])
+				n, err = do.rebuild(d, rest[lead:], stmtLine)
 			}
 			if err != nil {
 				return &StatementError{Statement: firstStatement(strings.TrimSpace(rest[lead:])), Line: stmtLine, Err: err}
 			}
 			line += strings.Count(rest[:lead+n], "\n")
 			offset += lead + n
-			first = false
 			continue
 		}
 		stmt, n, err := prepareNext(conn, rest)
-		lead := leadingTrivia(rest[:n])
+		lead = leadingTrivia(rest[:n])
 		stmtLine := line + strings.Count(rest[:lead], "\n")
 		text := strings.TrimSpace(rest[lead:n])
 		line += strings.Count(rest[:n], "\n")
@@ -111,24 +146,11 @@ func Exec(ctx context.Context, conn *sqlite3.Conn, script string, firstLine int,
 			}
 			continue
 		}
-		err = func() error {
-			defer stmt.Close()
-			if inTx && isTransactionControl(text) {
-				return ErrTransactionControl
-			}
-			if first && len(args) > 0 {
-				if err := Bind(stmt, args...); err != nil {
-					return err
-				}
-			}
-			for stmt.Step() {
-			}
-			return stmt.Err()
-		}()
+		err = do.statement(stmt, text, stmtLine)
+		stmt.Close()
 		if err != nil {
 			return &StatementError{Statement: text, Line: stmtLine, Err: err}
 		}
-		first = false
 	}
 	return nil
 }

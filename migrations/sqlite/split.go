@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/ncruces/go-sqlite3"
 
@@ -65,69 +64,40 @@ func SplitStatements(ctx context.Context, conn *sqlite3.Conn, migs []*migrations
 	return nil
 }
 
-// splitExec runs script like Exec and returns its statements with the file
+// splitExec runs src like Exec and returns its statements with the file
 // line each starts on. Transaction control statements are refused, as the
 // stores refuse them inside a migration.
-func splitExec(ctx context.Context, conn *sqlite3.Conn, script string, firstLine int) ([]migrations.Statement, error) {
+func splitExec(ctx context.Context, conn *sqlite3.Conn, src string, firstLine int) ([]migrations.Statement, error) {
 	old := conn.SetInterrupt(ctx)
 	defer conn.SetInterrupt(old)
 	out := []migrations.Statement{}
-	offset, line := 0, firstLine
-	for offset < len(script) {
-		rest := script[offset:]
-		if d, err := migrations.ParseRebuildDirective(rest[:leadingTrivia(rest)]); d != nil || err != nil {
-			// "-- migrate:rebuild": split into the rebuild's own statements.
-			lead := leadingTrivia(rest)
-			stmtLine := line + strings.Count(rest[:lead], "\n")
-			var stmts []string
-			n := 0
-			if err == nil {
-				stmts, n, err = rebuild.PlanStatement(ctx, conn, d, rest[lead:])
-			}
+	err := walk(conn, src, firstLine, visitor{
+		// "-- migrate:rebuild": split into the rebuild's own statements.
+		rebuild: func(d *migrations.RebuildDirective, text string, line int) (int, error) {
+			stmts, n, err := rebuild.PlanStatement(ctx, conn, d, text)
 			if err == nil {
 				err = execWithoutForeignKeys(conn, stmts)
 			}
-			if err != nil {
-				return nil, &StatementError{Statement: firstStatement(strings.TrimSpace(rest[lead:])), Line: stmtLine, Err: err}
-			}
 			for _, s := range stmts {
-				out = append(out, migrations.Statement{SQL: s, Line: stmtLine})
+				out = append(out, migrations.Statement{SQL: s, Line: line})
 			}
-			line += strings.Count(rest[:lead+n], "\n")
-			offset += lead + n
-			continue
-		}
-		stmt, n, err := prepareNext(conn, rest)
-		lead := leadingTrivia(rest[:n])
-		stmtLine := line + strings.Count(rest[:lead], "\n")
-		text := strings.TrimSpace(rest[lead:n])
-		line += strings.Count(rest[:n], "\n")
-		offset += n
-		if err != nil {
-			if text == "" {
-				text = strings.TrimSpace(rest[lead:])
-			}
-			return nil, &StatementError{Statement: firstStatement(text), Line: stmtLine, Err: err}
-		}
-		if stmt == nil {
-			if n == 0 {
-				break
-			}
-			continue
-		}
-		err = func() error {
-			defer stmt.Close()
+			return n, err
+		},
+		statement: func(stmt *sqlite3.Stmt, text string, line int) error {
 			if isTransactionControl(text) {
 				return ErrTransactionControl
 			}
 			for stmt.Step() {
 			}
-			return stmt.Err()
-		}()
-		if err != nil {
-			return nil, &StatementError{Statement: text, Line: stmtLine, Err: err}
-		}
-		out = append(out, migrations.Statement{SQL: text, Line: stmtLine})
+			if err := stmt.Err(); err != nil {
+				return err
+			}
+			out = append(out, migrations.Statement{SQL: text, Line: line})
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
