@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/larderdb/larder/migrations"
 	"github.com/larderdb/larder/migrations/compat"
 )
 
@@ -17,8 +18,7 @@ func init() {
 // migrateCompat runs compat.Check. Exit 1 when a query is broken or
 // invalid.
 func migrateCompat(ctx context.Context, e *env, args []string) error {
-	c := commands["migrate compat"]
-	fs := newFlags(e, c)
+	fs := flagsFor(e, "migrate compat")
 	var f dbFlags
 	f.register(fs, false)
 	var queriesFile, since string
@@ -26,12 +26,8 @@ func migrateCompat(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&queriesFile, "queries", "", "`FILE` of named queries (-- name: X before each statement)")
 	fs.StringVar(&since, "since", "", "base `VERSION`: the newest migration of the release the queries belong to (default: the second newest migration)")
 	fs.BoolVar(&reverse, "reverse", false, "check new queries against older schemas (safe rollbacks), naming the migration each needs")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if _, err := parse(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if err := f.require(false); err != nil {
 		return err
@@ -48,7 +44,7 @@ func migrateCompat(ctx context.Context, e *env, args []string) error {
 		opts.Since = n
 	}
 	opts.Reverse = reverse
-	migs, err := loadMigrations(f.dir)
+	migs, err := migrations.LoadDir(f.dir)
 	if err != nil {
 		return err
 	}
@@ -61,15 +57,9 @@ func migrateCompat(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if f.json {
-		if rep.Broken == nil {
-			rep.Broken = []compat.Problem{}
-		}
-		if rep.Invalid == nil {
-			rep.Invalid = []compat.Problem{}
-		}
-		if rep.Unchecked == nil {
-			rep.Unchecked = []compat.Problem{}
-		}
+		rep.Broken = nonNil(rep.Broken)
+		rep.Invalid = nonNil(rep.Invalid)
+		rep.Unchecked = nonNil(rep.Unchecked)
 		if err := writeJSON(e.stdout, rep); err != nil {
 			return err
 		}

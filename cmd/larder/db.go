@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/larderdb/larder/backup"
+	"github.com/larderdb/larder/migrations"
 	"github.com/larderdb/larder/migrations/sqlite"
 	"github.com/larderdb/larder/seed"
 )
@@ -69,19 +70,14 @@ func explainSeed(err error, migDir string) error {
 }
 
 func dbSeed(ctx context.Context, e *env, args []string) error {
-	c := commands["db seed"]
-	fs := newFlags(e, c)
+	fs := flagsFor(e, "db seed")
 	db := fs.String("db", "", "SQLite database `FILE` (must exist)")
 	dir := fs.String("dir", "", "seeds `DIR`ectory: common NNNN_name.sql seeds; subdirectories per environment")
 	migDir := fs.String("migrations", "", "migrations `DIR` the database must be current with (default: migrations/ beside SEEDS)")
 	envName := fs.String("env", "", "also run the seeds of `NAME` (SEEDS/NAME), after the common ones")
 	reapply := fs.Bool("reapply", false, "run again the applied seeds whose file changed")
 	asJSON := fs.Bool("json", false, "print JSON")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(rest); err != nil {
+	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if *db == "" || *dir == "" {
@@ -91,7 +87,7 @@ func dbSeed(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	migs, err := loadMigrations(mdir)
+	migs, err := migrations.LoadDir(mdir)
 	if err != nil {
 		return err
 	}
@@ -148,16 +144,11 @@ func printBackup(w io.Writer, db string, snap backup.Snapshot) {
 }
 
 func dbBackup(ctx context.Context, e *env, args []string) error {
-	c := commands["db backup"]
-	fs := newFlags(e, c)
+	fs := flagsFor(e, "db backup")
 	db := fs.String("db", "", "SQLite database `FILE`")
 	out := fs.String("out", "", "backup `PATH`, or an existing directory for the default name (default: FILE.<UTC time>.bak beside FILE)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(rest); err != nil {
+	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if *db == "" {
@@ -175,16 +166,11 @@ func dbBackup(ctx context.Context, e *env, args []string) error {
 }
 
 func dbRestore(ctx context.Context, e *env, args []string) error {
-	c := commands["db restore"]
-	fs := newFlags(e, c)
+	fs := flagsFor(e, "db restore")
 	db := fs.String("db", "", "SQLite database `FILE` to replace (created if missing)")
 	from := fs.String("from", "", "backup `PATH` to restore")
 	asJSON := fs.Bool("json", false, "print JSON")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(rest); err != nil {
+	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if *db == "" || *from == "" {
@@ -205,19 +191,14 @@ func dbRestore(ctx context.Context, e *env, args []string) error {
 }
 
 func dbReset(ctx context.Context, e *env, args []string) error {
-	c := commands["db reset"]
-	fs := newFlags(e, c)
+	fs := flagsFor(e, "db reset")
 	db := fs.String("db", "", "SQLite database `FILE` to recreate")
 	dir := fs.String("dir", "", "migrations `DIR`ectory")
 	seedsDir := fs.String("seeds", "", "seeds `DIR`ectory to apply after migrating")
 	envName := fs.String("env", "", "with --seeds: also the seeds of `NAME`")
 	yes := fs.Bool("yes", false, "do not ask for confirmation")
 	asJSON := fs.Bool("json", false, "print JSON")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(rest); err != nil {
+	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if *db == "" || *dir == "" {
@@ -226,7 +207,7 @@ func dbReset(ctx context.Context, e *env, args []string) error {
 	if *envName != "" && *seedsDir == "" {
 		return usagef("--env needs --seeds")
 	}
-	migs, err := loadMigrations(*dir)
+	migs, err := migrations.LoadDir(*dir)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/larderdb/larder/migrations"
 	"github.com/larderdb/larder/migrations/lint"
 )
 
@@ -17,21 +18,16 @@ func init() {
 // time and reports what each changes unsafely. Exit 1 when a finding is an
 // error; warnings alone exit 0.
 func migrateLint(ctx context.Context, e *env, args []string) error {
-	c := commands["migrate lint"]
-	fs := newFlags(e, c)
+	fs := flagsFor(e, "migrate lint")
 	var f dbFlags
 	f.register(fs, false)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if _, err := parse(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if err := f.require(false); err != nil {
 		return err
 	}
-	migs, err := loadMigrations(f.dir)
+	migs, err := migrations.LoadDir(f.dir)
 	if err != nil {
 		return err
 	}
@@ -40,9 +36,7 @@ func migrateLint(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if f.json {
-		if findings == nil {
-			findings = []lint.Finding{}
-		}
+		findings = nonNil(findings)
 		if err := writeJSON(e.stdout, findings); err != nil {
 			return err
 		}

@@ -123,6 +123,25 @@ func newFlags(e *env, c *command) *flag.FlagSet {
 	return fs
 }
 
+// flagsFor returns the flag set of the command called name.
+func flagsFor(e *env, name string) *flag.FlagSet { return newFlags(e, commands[name]) }
+
+// parse parses args with fs and checks that exactly one positional
+// argument per name remains, returning them: names say what each one is
+// ("NAME", "version N") in the usage error.
+func parse(fs *flag.FlagSet, args []string, names ...string) ([]string, error) {
+	rest, err := parseFlags(fs, args)
+	switch {
+	case err != nil:
+		return nil, err
+	case len(names) == 0 && len(rest) > 0:
+		return nil, usagef("unexpected argument %q", rest[0])
+	case len(rest) != len(names):
+		return nil, usagef("give exactly one %s", strings.Join(names, " and one "))
+	}
+	return rest, nil
+}
+
 // parseFlags parses args, allowing flags after positional arguments, and
 // converts flag errors into usage errors.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {

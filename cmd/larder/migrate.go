@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -41,10 +42,7 @@ type dbFlags struct {
 	json    bool
 }
 
-func (f *dbFlags) register(fs interface {
-	StringVar(*string, string, string, string)
-	BoolVar(*bool, string, bool, string)
-}, withDB bool) {
+func (f *dbFlags) register(fs *flag.FlagSet, withDB bool) {
 	if withDB {
 		fs.StringVar(&f.db, "db", "", "SQLite database `FILE`")
 	}
@@ -62,17 +60,12 @@ func (f *dbFlags) require(withDB bool) error {
 	return nil
 }
 
-// loadMigrations reads DIR, with CLI-friendly errors.
-func loadMigrations(dir string) ([]*migrations.Migration, error) {
-	return migrations.LoadDir(dir)
-}
-
 // openProvider opens the database and returns a provider for dir's
 // migrations. With create, a missing database file is created and so is
 // its _migrations table; without, neither is. Close the connection when
 // done.
 func openProvider(f *dbFlags, create bool, opts migrations.Options) (p *migrations.Provider, conn *sqlite3.Conn, err error) {
-	migs, err := loadMigrations(f.dir)
+	migs, err := migrations.LoadDir(f.dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -142,6 +135,15 @@ func explain(err error) error {
 	return fmt.Errorf("%w\n%s", err, strings.Join(lines, "\n"))
 }
 
+// nonNil is s, or an empty slice for nil, so that JSON output has [] for
+// "none" rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -160,18 +162,13 @@ type stepJSON struct {
 }
 
 func migrateUp(ctx context.Context, e *env, args []string) error {
-	c := commands["migrate up"]
-	fs := newFlags(e, c)
+	fs := flagsFor(e, "migrate up")
 	var f dbFlags
 	f.register(fs, true)
 	to := fs.Int64("to", 0, "apply up to and including version `N` (default: all)")
 	dry := fs.Bool("dry-run", false, "print the plan and change nothing")
 	ooo := fs.Bool("allow-out-of-order", false, "apply unapplied migrations older than the newest applied one")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(rest); err != nil {
+	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if err := f.require(true); err != nil {
@@ -207,18 +204,13 @@ func migrateUp(ctx context.Context, e *env, args []string) error {
 }
 
 func migrateDown(ctx context.Context, e *env, args []string) error {
-	c := commands["migrate down"]
-	fs := newFlags(e, c)
+	fs := flagsFor(e, "migrate down")
 	var f dbFlags
 	f.register(fs, true)
 	to := fs.Int64("to", -1, "revert migrations newer than version `N` (0: all)")
 	steps := fs.Int("steps", 0, "revert the newest `K` migrations")
 	dry := fs.Bool("dry-run", false, "print the plan and change nothing")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(rest); err != nil {
+	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if err := f.require(true); err != nil {
@@ -267,9 +259,7 @@ func printSteps(w io.Writer, asJSON bool, plan []migrations.Step, res []migratio
 			Applied: !r.Skipped, Skipped: r.Skipped, DurationMS: r.Record.DurationMS, Breaking: r.Migration.Breaking})
 	}
 	if asJSON {
-		if out == nil {
-			out = []stepJSON{}
-		}
+		out = nonNil(out)
 		return writeJSON(w, out)
 	}
 	if len(out) == 0 {
@@ -289,15 +279,10 @@ func printSteps(w io.Writer, asJSON bool, plan []migrations.Step, res []migratio
 }
 
 func migrateStatus(ctx context.Context, e *env, args []string) error {
-	c := commands["migrate status"]
-	fs := newFlags(e, c)
+	fs := flagsFor(e, "migrate status")
 	var f dbFlags
 	f.register(fs, true)
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(rest); err != nil {
+	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if err := f.require(true); err != nil {
@@ -340,18 +325,14 @@ func migrateStatus(ctx context.Context, e *env, args []string) error {
 var snakeName = regexp.MustCompile(`^[a-z0-9]+(_[a-z0-9]+)*$`)
 
 func migrateNew(ctx context.Context, e *env, args []string) error {
-	c := commands["migrate new"]
-	fs := newFlags(e, c)
+	fs := flagsFor(e, "migrate new")
 	dir := fs.String("dir", "", "migrations `DIR`ectory (created if missing)")
-	rest, err := parseFlags(fs, args)
+	rest, err := parse(fs, args, "NAME")
 	if err != nil {
 		return err
 	}
 	if *dir == "" {
 		return usagef("--dir is required")
-	}
-	if len(rest) != 1 {
-		return usagef("give exactly one NAME")
 	}
 	name := strings.ToLower(strings.NewReplacer("-", "_", " ", "_").Replace(rest[0]))
 	if !snakeName.MatchString(name) {
@@ -397,19 +378,15 @@ func migrateNew(ctx context.Context, e *env, args []string) error {
 }
 
 func migrateStamp(ctx context.Context, e *env, args []string) error {
-	c := commands["migrate stamp"]
-	fs := newFlags(e, c)
+	fs := flagsFor(e, "migrate stamp")
 	var f dbFlags
 	f.register(fs, true)
-	rest, err := parseFlags(fs, args)
+	rest, err := parse(fs, args, "version N")
 	if err != nil {
 		return err
 	}
 	if err := f.require(true); err != nil {
 		return err
-	}
-	if len(rest) != 1 {
-		return usagef("give exactly one version N")
 	}
 	n, err := strconv.ParseInt(rest[0], 10, 64)
 	if err != nil || n <= 0 {
@@ -427,9 +404,7 @@ func migrateStamp(ctx context.Context, e *env, args []string) error {
 		return explain(err)
 	}
 	if f.json {
-		if recs == nil {
-			recs = []migrations.Record{}
-		}
+		recs = nonNil(recs)
 		return writeJSON(e.stdout, recs)
 	}
 	if len(recs) == 0 {
@@ -442,22 +417,17 @@ func migrateStamp(ctx context.Context, e *env, args []string) error {
 }
 
 func migrateBundle(ctx context.Context, e *env, args []string) error {
-	c := commands["migrate bundle"]
-	fs := newFlags(e, c)
+	fs := flagsFor(e, "migrate bundle")
 	var f dbFlags
 	f.register(fs, false)
 	split := fs.Bool("statements", false, "also split every part into statements with SQLite, running the migrations on a scratch in-memory database (for the D1 Worker)")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(rest); err != nil {
+	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if err := f.require(false); err != nil {
 		return err
 	}
-	migs, err := loadMigrations(f.dir)
+	migs, err := migrations.LoadDir(f.dir)
 	if err != nil {
 		return err
 	}
@@ -481,7 +451,7 @@ func migrateBundle(ctx context.Context, e *env, args []string) error {
 }
 
 func knownVersion(dir string, v int64) bool {
-	migs, err := loadMigrations(dir)
+	migs, err := migrations.LoadDir(dir)
 	if err != nil {
 		return true // openProvider reports it
 	}
@@ -491,11 +461,4 @@ func knownVersion(dir string, v int64) bool {
 		}
 	}
 	return false
-}
-
-func noArgs(rest []string) error {
-	if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
-	}
-	return nil
 }

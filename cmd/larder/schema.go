@@ -19,26 +19,22 @@ func init() {
 // schemaDump prints schema.Schema.Dump of --db, or of the schema --dir's
 // migrations produce.
 func schemaDump(ctx context.Context, e *env, args []string) error {
-	c := commands["schema dump"]
-	fs := newFlags(e, c)
+	fs := flagsFor(e, "schema dump")
 	var f dbFlags
 	f.register(fs, true)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if _, err := parse(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if (f.db == "") == (f.dir == "") {
 		return usagef("want one of --db or --dir")
 	}
 	var s *schema.Schema
+	var err error
 	if f.db != "" {
 		s, err = readLive(ctx, f.db)
 	} else {
 		var migs []*migrations.Migration
-		if migs, err = loadMigrations(f.dir); err == nil {
+		if migs, err = migrations.LoadDir(f.dir); err == nil {
 			s, err = schema.Build(ctx, migs, 0)
 		}
 	}
@@ -70,17 +66,12 @@ type diffJSON struct {
 // to the newest version the database has applied (--to overrides), so
 // pending migrations are not reported as drift. Exit 1 when they differ.
 func schemaDiff(ctx context.Context, e *env, args []string) error {
-	c := commands["schema diff"]
-	fs := newFlags(e, c)
+	fs := flagsFor(e, "schema diff")
 	var f dbFlags
 	f.register(fs, true)
 	to := fs.Int64("to", 0, "compare with the migrations up to `VERSION` (default: the newest the database has applied)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if _, err := parse(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if err := f.require(true); err != nil {
 		return err
@@ -88,7 +79,7 @@ func schemaDiff(ctx context.Context, e *env, args []string) error {
 	if *to < 0 {
 		return usagef("--to wants a migration version")
 	}
-	migs, err := loadMigrations(f.dir)
+	migs, err := migrations.LoadDir(f.dir)
 	if err != nil {
 		return err
 	}
@@ -120,9 +111,7 @@ func schemaDiff(ctx context.Context, e *env, args []string) error {
 	}
 	diffs := schema.Diff(want, live)
 	if f.json {
-		if diffs == nil {
-			diffs = []schema.Difference{}
-		}
+		diffs = nonNil(diffs)
 		if err := writeJSON(e.stdout, diffJSON{Version: version, Differences: diffs}); err != nil {
 			return err
 		}
