@@ -70,18 +70,40 @@ func IsArray(v Value) bool {
 	return js.Global().Get("Array").Call("isArray", v).Bool()
 }
 
-// TypeOf returns JS typeof v, which unlike [Value.Type] tells "bigint".
+// TypeOf returns JS typeof v, which unlike [Value.Type] tells "bigint"
+// ([Value.Type] panics on a BigInt: wasm_exec.js gives it no type flag).
+// It compiles no code (no Function constructor), so it works under a CSP
+// without 'unsafe-eval', such as an MV3 extension's.
 func TypeOf(v Value) string {
-	return typeofFn().Invoke(v).String()
+	// Object.prototype.toString tells a BigInt by its tag, and is safe on
+	// any value; every other type is then safe for v.Type().
+	if objectToString().Call("call", v).String() == "[object BigInt]" {
+		return "bigint"
+	}
+	switch v.Type() {
+	case js.TypeUndefined:
+		return "undefined"
+	case js.TypeBoolean:
+		return "boolean"
+	case js.TypeNumber:
+		return "number"
+	case js.TypeString:
+		return "string"
+	case js.TypeSymbol:
+		return "symbol"
+	case js.TypeFunction:
+		return "function"
+	}
+	return "object" // objects and null, as typeof says
 }
 
-var typeofFunc js.Value
+var objectToStringFunc js.Value
 
-func typeofFn() js.Value {
-	if typeofFunc.IsUndefined() {
-		typeofFunc = js.Global().Get("Function").New("v", "return typeof v")
+func objectToString() js.Value {
+	if objectToStringFunc.IsUndefined() {
+		objectToStringFunc = js.Global().Get("Object").Get("prototype").Get("toString")
 	}
-	return typeofFunc
+	return objectToStringFunc
 }
 
 // Keys returns Object.keys(v).
