@@ -18,6 +18,7 @@ import (
 	"github.com/ncruces/go-sqlite3"
 
 	"github.com/larderdb/larder/backup"
+	"github.com/larderdb/larder/internal/testdb"
 	"github.com/larderdb/larder/migrations"
 	"github.com/larderdb/larder/migrations/sqlite"
 	"github.com/larderdb/larder/seed"
@@ -48,7 +49,7 @@ func mustMigs(files map[string]string) []*migrations.Migration {
 func newDB(t *testing.T, dir string, n int) string {
 	t.Helper()
 	db := filepath.Join(dir, "app.db")
-	conn := open(t, db)
+	conn := testdb.Open(t, db)
 	if _, err := sqlite.Migrate(context.Background(), conn, migs, migrations.Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -56,16 +57,6 @@ func newDB(t *testing.T, dir string, n int) string {
 	insert(t, conn, n)
 	conn.Close()
 	return db
-}
-
-func open(t *testing.T, path string) *sqlite3.Conn {
-	t.Helper()
-	conn, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
 }
 
 // insert adds n notes and counts them in total, in one transaction each.
@@ -77,24 +68,11 @@ func insert(t testing.TB, conn *sqlite3.Conn, n int) {
 	}
 }
 
-func queryInt(t *testing.T, conn *sqlite3.Conn, q string) int64 {
-	t.Helper()
-	stmt, _, err := conn.Prepare(q)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	defer stmt.Close()
-	if !stmt.Step() {
-		t.Fatalf("%s: no row: %v", q, stmt.Err())
-	}
-	return stmt.ColumnInt64(0)
-}
-
 func notes(t *testing.T, path string) int64 {
 	t.Helper()
-	conn := open(t, path)
+	conn := testdb.Open(t, path)
 	defer conn.Close()
-	return queryInt(t, conn, "SELECT count(*) FROM note")
+	return testdb.Int(t, conn, "SELECT count(*) FROM note")
 }
 
 func listDir(t *testing.T, dir string) []string {
@@ -111,21 +89,12 @@ func listDir(t *testing.T, dir string) []string {
 	return names
 }
 
-func readFile(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestBackupWhileAnotherConnectionWrites(t *testing.T) {
 	for _, mode := range []string{"delete", "wal"} {
 		t.Run(mode, func(t *testing.T) {
 			ctx := context.Background()
 			db := newDB(t, t.TempDir(), 10)
-			writer := open(t, db)
+			writer := testdb.Open(t, db)
 			if err := writer.Exec("PRAGMA journal_mode=" + mode); err != nil {
 				t.Fatal(err)
 			}
@@ -159,15 +128,15 @@ func TestBackupWhileAnotherConnectionWrites(t *testing.T) {
 				if err := backup.Verify(ctx, p); err != nil {
 					t.Fatalf("backup %d does not verify: %v", i, err)
 				}
-				conn := open(t, p)
-				n, total := queryInt(t, conn, "SELECT count(*) FROM note"), queryInt(t, conn, "SELECT n FROM total")
+				conn := testdb.Open(t, p)
+				n, total := testdb.Int(t, conn, "SELECT count(*) FROM note"), testdb.Int(t, conn, "SELECT n FROM total")
 				if n != total {
 					t.Fatalf("backup %d is torn: %d notes, total says %d", i, n, total)
 				}
-				if jm := queryInt(t, conn, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'delete'"); jm != 1 {
+				if jm := testdb.Int(t, conn, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'delete'"); jm != 1 {
 					t.Fatalf("backup %d is not in rollback-journal mode", i)
 				}
-				if hdr := readFile(t, p)[18:20]; !bytes.Equal(hdr, []byte{1, 1}) {
+				if hdr := testdb.ReadFile(t, p)[18:20]; !bytes.Equal(hdr, []byte{1, 1}) {
 					t.Fatalf("backup %d header bytes 18/19 = %v, want 1/1", i, hdr)
 				}
 				conn.Close()
@@ -241,7 +210,7 @@ func TestBackupNaming(t *testing.T) {
 func corrupt(t *testing.T, dir string) string {
 	t.Helper()
 	src := newDB(t, t.TempDir(), 300)
-	b := readFile(t, src)
+	b := testdb.ReadFile(t, src)
 	pageSize := int(b[16])<<8 | int(b[17])
 	for i := 2 * pageSize; i < len(b); i += 7 {
 		b[i] ^= 0x5a
@@ -259,7 +228,7 @@ func TestRestoreRefusesInvalidFilesAndLeavesDatabaseAlone(t *testing.T) {
 	db := newDB(t, dir, 5)
 	other := t.TempDir()
 	noMigrations := filepath.Join(other, "plain.db")
-	conn := open(t, noMigrations)
+	conn := testdb.Open(t, noMigrations)
 	if err := conn.Exec("CREATE TABLE x (y)"); err != nil {
 		t.Fatal(err)
 	}
@@ -268,12 +237,12 @@ func TestRestoreRefusesInvalidFilesAndLeavesDatabaseAlone(t *testing.T) {
 		"text file":       "hello, I am not a database\n",
 		"empty file":      "",
 		"header only":     "SQLite format 3\x00",
-		"no _migrations":  string(readFile(t, noMigrations)),
-		"corrupt":         string(readFile(t, corrupt(t, other))),
-		"truncated":       string(readFile(t, db)[:4096+100]),
+		"no _migrations":  string(testdb.ReadFile(t, noMigrations)),
+		"corrupt":         string(testdb.ReadFile(t, corrupt(t, other))),
+		"truncated":       string(testdb.ReadFile(t, db)[:4096+100]),
 		"zeroed database": strings.Repeat("\x00", 8192),
 	}
-	want := readFile(t, db)
+	want := testdb.ReadFile(t, db)
 	names := listDir(t, dir)
 	for name, content := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -290,7 +259,7 @@ func TestRestoreRefusesInvalidFilesAndLeavesDatabaseAlone(t *testing.T) {
 			if snap.Path != "" {
 				t.Fatalf("a refused restore made a backup: %s", snap.Path)
 			}
-			if !bytes.Equal(readFile(t, db), want) {
+			if !bytes.Equal(testdb.ReadFile(t, db), want) {
 				t.Fatal("the database changed")
 			}
 			if got := listDir(t, dir); strings.Join(got, " ") != strings.Join(names, " ") {
@@ -311,7 +280,7 @@ func TestRestoreReplacesAfterBackingUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn := open(t, db)
+	conn := testdb.Open(t, db)
 	insert(t, conn, 7)
 	conn.Close()
 	// A stale, non-hot journal of the old file must not survive next to
@@ -353,7 +322,7 @@ func TestRestoreOverCorruptDatabaseKeepsRawCopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !snap.Raw || !bytes.Equal(readFile(t, snap.Path), garbage) {
+	if !snap.Raw || !bytes.Equal(testdb.ReadFile(t, snap.Path), garbage) {
 		t.Fatalf("raw copy of the broken database: %+v", snap)
 	}
 	if notes(t, db) != 4 {
@@ -361,9 +330,9 @@ func TestRestoreOverCorruptDatabaseKeepsRawCopy(t *testing.T) {
 	}
 	// And a database corrupt past its header.
 	db2 := corrupt(t, dir)
-	want := readFile(t, db2)
+	want := testdb.ReadFile(t, db2)
 	snap, err = backup.Restore(ctx, db2, good)
-	if err != nil || !snap.Raw || !bytes.Equal(readFile(t, snap.Path), want) {
+	if err != nil || !snap.Raw || !bytes.Equal(testdb.ReadFile(t, snap.Path), want) {
 		t.Fatalf("corrupt database: %+v %v", snap, err)
 	}
 }
@@ -373,7 +342,7 @@ func TestRestoreRefusesDatabaseInUse(t *testing.T) {
 	dir := t.TempDir()
 	db := newDB(t, dir, 2)
 	good := newDB(t, t.TempDir(), 9)
-	holder := open(t, db)
+	holder := testdb.Open(t, db)
 	if err := holder.Exec("PRAGMA journal_mode=WAL; INSERT INTO note (body) VALUES ('in wal')"); err != nil {
 		t.Fatal(err)
 	}
@@ -384,7 +353,7 @@ func TestRestoreRefusesDatabaseInUse(t *testing.T) {
 	if snap.Path == "" || notes(t, snap.Path) != 3 {
 		t.Fatalf("the backup made before refusing: %+v", snap)
 	}
-	if queryInt(t, holder, "SELECT count(*) FROM note") != 3 {
+	if testdb.Int(t, holder, "SELECT count(*) FROM note") != 3 {
 		t.Fatal("database replaced under an open connection")
 	}
 	holder.Close()
@@ -412,22 +381,22 @@ func TestResetBacksUpAndRebuilds(t *testing.T) {
 	if len(res.Migrated) != 2 || len(res.Seeded) != 1 {
 		t.Fatalf("result: %+v", res)
 	}
-	conn := open(t, db)
-	if queryInt(t, conn, "SELECT count(*) FROM note") != 1 || queryInt(t, conn, "SELECT count(*) FROM _migrations") != 2 ||
-		queryInt(t, conn, "SELECT count(*) FROM _seeds") != 1 || queryInt(t, conn, "SELECT n FROM total") != 0 {
+	conn := testdb.Open(t, db)
+	if testdb.Int(t, conn, "SELECT count(*) FROM note") != 1 || testdb.Int(t, conn, "SELECT count(*) FROM _migrations") != 2 ||
+		testdb.Int(t, conn, "SELECT count(*) FROM _seeds") != 1 || testdb.Int(t, conn, "SELECT n FROM total") != 0 {
 		t.Fatal("reset database is not freshly migrated and seeded")
 	}
 	conn.Close()
 
 	// A failing migration leaves the database as it was, and no backup.
-	before := readFile(t, db)
+	before := testdb.ReadFile(t, db)
 	files := listDir(t, dir)
 	bad := append(mustMigs(map[string]string{"0003_bad.sql": "CREATE TABLE oops (x);\nINSERT INTO nope VALUES (1);\n"}), migs...)
 	res, err = backup.Reset(ctx, db, backup.ResetOptions{Migrations: bad})
 	if !errors.Is(err, migrations.ErrMigrationFailed) || res.Backup.Path != "" {
 		t.Fatalf("failing reset: %+v %v", res, err)
 	}
-	if !bytes.Equal(readFile(t, db), before) || strings.Join(listDir(t, dir), " ") != strings.Join(files, " ") {
+	if !bytes.Equal(testdb.ReadFile(t, db), before) || strings.Join(listDir(t, dir), " ") != strings.Join(files, " ") {
 		t.Fatal("failing reset touched the database or left files")
 	}
 

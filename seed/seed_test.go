@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,23 +11,11 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
+	"github.com/larderdb/larder/internal/testdb"
 	"github.com/larderdb/larder/migrations"
 	"github.com/larderdb/larder/migrations/sqlite"
 	"github.com/larderdb/larder/seed"
 )
-
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, body := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 var schema = map[string]string{
 	"0001_users.sql": "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);\n",
@@ -53,8 +40,8 @@ func newFixture(t *testing.T, migrate bool) *fixture {
 	f.db = filepath.Join(f.dir, "app.db")
 	f.migDir = filepath.Join(f.dir, "migrations")
 	f.seedDir = filepath.Join(f.dir, "seeds")
-	writeFiles(t, f.migDir, schema)
-	writeFiles(t, f.seedDir, seeds)
+	testdb.WriteFiles(t, f.migDir, schema)
+	testdb.WriteFiles(t, f.seedDir, seeds)
 	var err error
 	if f.migs, err = migrations.LoadDir(f.migDir); err != nil {
 		t.Fatal(err)
@@ -91,23 +78,6 @@ func (f *fixture) seeder(t *testing.T, conn *sqlite3.Conn, env string, reapply b
 	return s
 }
 
-func queryText(t *testing.T, conn *sqlite3.Conn, q string) string {
-	t.Helper()
-	stmt, _, err := conn.Prepare(q)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	defer stmt.Close()
-	var rows []string
-	for stmt.Step() {
-		rows = append(rows, stmt.ColumnText(0))
-	}
-	if err := stmt.Err(); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return strings.Join(rows, ",")
-}
-
 func labels(res []seed.Result) string {
 	var out []string
 	for _, r := range res {
@@ -134,22 +104,22 @@ func TestSeedTwiceIsNoOp(t *testing.T) {
 	if got := labels(res); got != "0001_admin 0002_welcome dev/0001_demo_users" {
 		t.Fatalf("applied %q: want common seeds first, then dev's", got)
 	}
-	before := queryText(t, conn, "SELECT group_concat(name) FROM (SELECT name FROM users ORDER BY id)")
+	before := testdb.Text(t, conn, "SELECT group_concat(name) FROM (SELECT name FROM users ORDER BY id)")
 	if before != "admin,alice,bob" {
 		t.Fatalf("users = %q", before)
 	}
-	seedRows := queryText(t, conn, "SELECT group_concat(env || ':' || version || ':' || name || ':' || applied_at, ' ') FROM _seeds")
+	seedRows := testdb.Text(t, conn, "SELECT group_concat(env || ':' || version || ':' || name || ':' || applied_at, ' ') FROM _seeds")
 	res, err = f.seeder(t, conn, "dev", false).Apply(ctx)
 	if err != nil || len(res) != 0 {
 		t.Fatalf("second run: %v, %q", err, labels(res))
 	}
-	if after := queryText(t, conn, "SELECT group_concat(name) FROM (SELECT name FROM users ORDER BY id)"); after != before {
+	if after := testdb.Text(t, conn, "SELECT group_concat(name) FROM (SELECT name FROM users ORDER BY id)"); after != before {
 		t.Fatalf("second run changed data: %q -> %q", before, after)
 	}
-	if again := queryText(t, conn, "SELECT group_concat(env || ':' || version || ':' || name || ':' || applied_at, ' ') FROM _seeds"); again != seedRows {
+	if again := testdb.Text(t, conn, "SELECT group_concat(env || ':' || version || ':' || name || ':' || applied_at, ' ') FROM _seeds"); again != seedRows {
 		t.Fatalf("second run changed _seeds: %q -> %q", seedRows, again)
 	}
-	if n := queryText(t, conn, "SELECT count(*) FROM notes WHERE body = 'hello; world'"); n != "1" {
+	if n := testdb.Text(t, conn, "SELECT count(*) FROM notes WHERE body = 'hello; world'"); n != "1" {
 		t.Fatalf("notes with literal: %s", n)
 	}
 }
@@ -194,7 +164,7 @@ func TestChangedSeedIsReportedNotRerun(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Edit an applied seed and add a new one: nothing at all may run.
-	writeFiles(t, f.seedDir, map[string]string{
+	testdb.WriteFiles(t, f.seedDir, map[string]string{
 		"0001_admin.sql": "INSERT INTO users (name) VALUES ('root');\n",
 		"0003_more.sql":  "INSERT INTO users (name) VALUES ('carol');\n",
 	})
@@ -206,22 +176,22 @@ func TestChangedSeedIsReportedNotRerun(t *testing.T) {
 	if !strings.Contains(err.Error(), "0001_admin") || !strings.Contains(err.Error(), "0001_admin.sql") {
 		t.Fatalf("message does not name the seed and file: %v", err)
 	}
-	if users := queryText(t, conn, "SELECT group_concat(name) FROM users"); users != "admin" {
+	if users := testdb.Text(t, conn, "SELECT group_concat(name) FROM users"); users != "admin" {
 		t.Fatalf("a seed ran despite the changed one: users = %q", users)
 	}
 	// A whitespace-only edit is not a change.
-	writeFiles(t, f.seedDir, map[string]string{"0001_admin.sql": "INSERT INTO users (name) VALUES ('admin');   \r\n\r\n"})
+	testdb.WriteFiles(t, f.seedDir, map[string]string{"0001_admin.sql": "INSERT INTO users (name) VALUES ('admin');   \r\n\r\n"})
 	res, err := f.seeder(t, conn, "", false).Apply(ctx)
 	if err != nil || labels(res) != "0003_more" {
 		t.Fatalf("after a whitespace edit: %v %q", err, labels(res))
 	}
 	// Reapply runs the changed seed again, deliberately, and records it.
-	writeFiles(t, f.seedDir, map[string]string{"0001_admin.sql": "INSERT INTO users (name) VALUES ('root');\n"})
+	testdb.WriteFiles(t, f.seedDir, map[string]string{"0001_admin.sql": "INSERT INTO users (name) VALUES ('root');\n"})
 	res, err = f.seeder(t, conn, "", true).Apply(ctx)
 	if err != nil || labels(res) != "0001_admin(re)" {
 		t.Fatalf("reapply: %v %q", err, labels(res))
 	}
-	if users := queryText(t, conn, "SELECT group_concat(name) FROM (SELECT name FROM users ORDER BY id)"); users != "admin,carol,root" {
+	if users := testdb.Text(t, conn, "SELECT group_concat(name) FROM (SELECT name FROM users ORDER BY id)"); users != "admin,carol,root" {
 		t.Fatalf("users = %q", users)
 	}
 	if res, err := f.seeder(t, conn, "", false).Apply(ctx); err != nil || len(res) != 0 {
@@ -238,7 +208,7 @@ func TestUnmigratedDatabaseIsRefused(t *testing.T) {
 	if !errors.Is(err, seed.ErrNotMigrated) || !errors.As(err, &ne) || !ne.NoTable || len(ne.Migrations) != 2 {
 		t.Fatalf("err = %v", err)
 	}
-	if tables := queryText(t, conn, "SELECT count(*) FROM sqlite_schema"); tables != "0" {
+	if tables := testdb.Text(t, conn, "SELECT count(*) FROM sqlite_schema"); tables != "0" {
 		t.Fatalf("refusal wrote %s schema objects", tables)
 	}
 
@@ -251,7 +221,7 @@ func TestUnmigratedDatabaseIsRefused(t *testing.T) {
 		!strings.Contains(err.Error(), "0002_notes pending") {
 		t.Fatalf("partly migrated: %v", err)
 	}
-	if n := queryText(t, conn, "SELECT count(*) FROM users"); n != "0" {
+	if n := testdb.Text(t, conn, "SELECT count(*) FROM users"); n != "0" {
 		t.Fatal("seeded a partly migrated database")
 	}
 
@@ -275,7 +245,7 @@ func TestUnmigratedDatabaseIsRefused(t *testing.T) {
 func TestFailingSeedRollsBackAndNamesLine(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, true)
-	writeFiles(t, f.seedDir, map[string]string{
+	testdb.WriteFiles(t, f.seedDir, map[string]string{
 		"0003_bad.sql":   "INSERT INTO users (name) VALUES ('dave');\n\n-- duplicate\nINSERT INTO users (name) VALUES ('admin');\n",
 		"0004_after.sql": "INSERT INTO users (name) VALUES ('erin');\n",
 	})
@@ -291,23 +261,23 @@ func TestFailingSeedRollsBackAndNamesLine(t *testing.T) {
 	if labels(res) != "0001_admin 0002_welcome" {
 		t.Fatalf("done before the failure: %q", labels(res))
 	}
-	if users := queryText(t, conn, "SELECT group_concat(name) FROM users"); users != "admin" {
+	if users := testdb.Text(t, conn, "SELECT group_concat(name) FROM users"); users != "admin" {
 		t.Fatalf("failed seed left a trace or a later one ran: %q", users)
 	}
-	if rows := queryText(t, conn, "SELECT group_concat(version) FROM _seeds"); rows != "1,2" {
+	if rows := testdb.Text(t, conn, "SELECT group_concat(version) FROM _seeds"); rows != "1,2" {
 		t.Fatalf("_seeds = %q", rows)
 	}
 }
 
 func TestTransactionControlInSeedIsRefused(t *testing.T) {
 	f := newFixture(t, true)
-	writeFiles(t, f.seedDir, map[string]string{"0003_commit.sql": "INSERT INTO users (name) VALUES ('x');\nCOMMIT;\n"})
+	testdb.WriteFiles(t, f.seedDir, map[string]string{"0003_commit.sql": "INSERT INTO users (name) VALUES ('x');\nCOMMIT;\n"})
 	conn := f.open(t)
 	_, err := f.seeder(t, conn, "", false).Apply(context.Background())
 	if !errors.Is(err, sqlite.ErrTransactionControl) {
 		t.Fatalf("err = %v", err)
 	}
-	if n := queryText(t, conn, "SELECT count(*) FROM users WHERE name = 'x'"); n != "0" {
+	if n := testdb.Text(t, conn, "SELECT count(*) FROM users WHERE name = 'x'"); n != "0" {
 		t.Fatal("seed with COMMIT left its row")
 	}
 }
@@ -318,7 +288,7 @@ func TestConcurrentSeedersApplyOnce(t *testing.T) {
 	for i := 3; i <= 12; i++ {
 		files[fmt.Sprintf("%04d_s%d.sql", i, i)] = fmt.Sprintf("INSERT INTO notes (body) VALUES ('n%d');\n", i)
 	}
-	writeFiles(t, f.seedDir, files)
+	testdb.WriteFiles(t, f.seedDir, files)
 	sds, err := seed.LoadDir(f.seedDir, "")
 	if err != nil {
 		t.Fatal(err)
@@ -346,7 +316,7 @@ func TestConcurrentSeedersApplyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn := f.open(t)
-	if n := queryText(t, conn, "SELECT count(*) || '/' || count(DISTINCT body) FROM notes"); n != "11/11" {
+	if n := testdb.Text(t, conn, "SELECT count(*) || '/' || count(DISTINCT body) FROM notes"); n != "11/11" {
 		t.Fatalf("notes = %s, want each seed once", n)
 	}
 }
@@ -356,11 +326,11 @@ func TestBadSeedFiles(t *testing.T) {
 	if _, err := seed.LoadDir(dir, ""); !errors.Is(err, seed.ErrNoSeeds) {
 		t.Fatalf("empty dir: %v", err)
 	}
-	writeFiles(t, dir, map[string]string{"0001_a.sql": "-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 2;\n"})
+	testdb.WriteFiles(t, dir, map[string]string{"0001_a.sql": "-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 2;\n"})
 	if _, err := seed.LoadDir(dir, ""); !errors.Is(err, migrations.ErrBadFile) {
 		t.Fatalf("seed with a down part: %v", err)
 	}
-	writeFiles(t, dir, map[string]string{"0001_a.sql": "SELECT 1;\n", "1_b.sql": "SELECT 2;\n"})
+	testdb.WriteFiles(t, dir, map[string]string{"0001_a.sql": "SELECT 1;\n", "1_b.sql": "SELECT 2;\n"})
 	if _, err := seed.LoadDir(dir, ""); !errors.Is(err, migrations.ErrDuplicateVersion) {
 		t.Fatalf("duplicate version: %v", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,17 +42,28 @@ type result struct {
 
 func larder(t *testing.T, args ...string) result {
 	t.Helper()
+	return runLarder(t, nil, args...)
+}
+
+// runLarder runs the CLI with stdin (nil: the null device) and waits for it.
+func runLarder(t *testing.T, stdin io.Reader, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(larderBin, args...)
 	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &out, &errb
+	return exited(t, cmd.Run(), &out, &errb)
+}
+
+// exited is the result of a command that ended with err.
+func exited(t *testing.T, err error, stdout, stderr fmt.Stringer) result {
+	t.Helper()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	return result{out.String(), errb.String(), code}
+	return result{stdout.String(), stderr.String(), code}
 }
 
 func (r result) want(t *testing.T, code int, contains ...string) {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -15,24 +14,14 @@ import (
 	"testing"
 
 	"github.com/larderdb/larder/backup"
+	"github.com/larderdb/larder/internal/testdb"
 	"github.com/larderdb/larder/migrations/sqlite"
 )
 
 // larderStdin runs the CLI with stdin fed from a pipe (not a terminal).
 func larderStdin(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(larderBin, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdin = strings.NewReader(stdin)
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return result{out.String(), errb.String(), code}
+	return runLarder(t, strings.NewReader(stdin), args...)
 }
 
 // dbLayout is a project: db/migrations, db/seeds (+ dev/), and app.db.
@@ -44,7 +33,7 @@ func newDBLayout(t *testing.T) dbLayout {
 	t.Helper()
 	root := t.TempDir()
 	l := dbLayout{root: root, migs: filepath.Join(root, "db", "migrations"), seeds: filepath.Join(root, "db", "seeds"), db: filepath.Join(root, "app.db")}
-	writeTree(t, map[string]string{
+	testdb.WriteFiles(t, "", map[string]string{
 		filepath.Join(l.migs, "0001_users.sql"):              "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);\n",
 		filepath.Join(l.migs, "0002_notes.sql"):              "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\nCREATE TABLE total (n INTEGER);\nINSERT INTO total VALUES (0);\n",
 		filepath.Join(l.seeds, "0001_admin.sql"):             "INSERT INTO users (name) VALUES ('admin');\n",
@@ -56,18 +45,6 @@ func newDBLayout(t *testing.T) dbLayout {
 	return l
 }
 
-func writeTree(t *testing.T, files map[string]string) {
-	t.Helper()
-	for p, body := range files {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func sqlText(t *testing.T, db, q string) string {
 	t.Helper()
 	conn, err := sqlite.OpenExisting(db)
@@ -75,28 +52,7 @@ func sqlText(t *testing.T, db, q string) string {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	stmt, _, err := conn.Prepare(q)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	defer stmt.Close()
-	var rows []string
-	for stmt.Step() {
-		rows = append(rows, stmt.ColumnText(0))
-	}
-	if err := stmt.Err(); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return strings.Join(rows, ",")
-}
-
-func fileBytes(t *testing.T, p string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return testdb.Text(t, conn, q)
 }
 
 var backupLine = regexp.MustCompile(`(?m)^backup: (\S+)`)
@@ -144,7 +100,7 @@ func TestDBSeed(t *testing.T) {
 	}
 
 	// A changed seed is reported, nothing runs; --reapply runs it.
-	writeTree(t, map[string]string{filepath.Join(l.seeds, "0001_admin.sql"): "INSERT OR IGNORE INTO users (name) VALUES ('admin'), ('root');\n"})
+	testdb.WriteFiles(t, "", map[string]string{filepath.Join(l.seeds, "0001_admin.sql"): "INSERT OR IGNORE INTO users (name) VALUES ('admin'), ('root');\n"})
 	larder(t, "db", "seed", "--db", l.db, "--dir", l.seeds, "--env", "test").want(t, 1, "applied seed was edited", "0001_admin", "--reapply")
 	if n := sqlText(t, l.db, "SELECT count(*) FROM users WHERE name IN ('root', 'fixture')"); n != "0" {
 		t.Fatal("a seed ran despite the changed one")
@@ -164,7 +120,7 @@ func TestDBSeed(t *testing.T) {
 	larder(t, "db", "seed", "--db", l.db).want(t, 2, "--dir")
 	larder(t, "db", "seed", "--db", l.db, "--dir", l.seeds, "--env", "nope").want(t, 1, `environment "nope"`)
 	lone := filepath.Join(t.TempDir(), "seeds")
-	writeTree(t, map[string]string{filepath.Join(lone, "0001_a.sql"): "SELECT 1;\n"})
+	testdb.WriteFiles(t, "", map[string]string{filepath.Join(lone, "0001_a.sql"): "SELECT 1;\n"})
 	larder(t, "db", "seed", "--db", l.db, "--dir", lone).want(t, 2, "--migrations DIR is required")
 	larder(t, "db", "seed", "--db", filepath.Join(l.root, "missing.db"), "--dir", l.seeds).want(t, 1, "missing.db")
 	if _, err := os.Stat(filepath.Join(l.root, "missing.db")); err == nil {
@@ -243,12 +199,12 @@ func TestDBRestore(t *testing.T) {
 	larder(t, "db", "seed", "--db", l.db, "--dir", l.seeds, "--env", "dev").want(t, 0)
 
 	// Refused: not SQLite, corrupt. The database and its directory stay as they were.
-	want := fileBytes(t, l.db)
+	want := testdb.ReadFile(t, l.db)
 	entries, _ := os.ReadDir(l.root)
 	bad := t.TempDir()
 	notDB := filepath.Join(bad, "notes.txt")
 	os.WriteFile(notDB, []byte("shopping list: eggs, milk\n"), 0o644)
-	corrupt := fileBytes(t, saved)
+	corrupt := testdb.ReadFile(t, saved)
 	for i := 2 * 4096; i < len(corrupt); i += 5 {
 		corrupt[i] = 0xff
 	}
@@ -257,7 +213,7 @@ func TestDBRestore(t *testing.T) {
 	larder(t, "db", "restore", "--db", l.db, "--from", notDB).want(t, 1, "not a valid Larder database", "no SQLite header")
 	larder(t, "db", "restore", "--db", l.db, "--from", corruptPath).want(t, 1, "not a valid Larder database")
 	larder(t, "db", "restore", "--db", l.db, "--from", filepath.Join(bad, "missing.bak")).want(t, 1, "missing.bak")
-	if !bytes.Equal(fileBytes(t, l.db), want) {
+	if !bytes.Equal(testdb.ReadFile(t, l.db), want) {
 		t.Fatal("a refused restore changed the database")
 	}
 	if after, _ := os.ReadDir(l.root); len(after) != len(entries) {
@@ -281,11 +237,11 @@ func TestDBReset(t *testing.T) {
 	l := newDBLayout(t)
 	larder(t, "migrate", "up", "--db", l.db, "--dir", l.migs).want(t, 0)
 	larder(t, "db", "seed", "--db", l.db, "--dir", l.seeds, "--env", "dev").want(t, 0)
-	want := fileBytes(t, l.db)
+	want := testdb.ReadFile(t, l.db)
 
 	// Not on a terminal and no --yes: refused, even with "yes" piped in.
 	larderStdin(t, "yes\n", "db", "reset", "--db", l.db, "--dir", l.migs).want(t, 2, "not a terminal", "--yes")
-	if !bytes.Equal(fileBytes(t, l.db), want) {
+	if !bytes.Equal(testdb.ReadFile(t, l.db), want) {
 		t.Fatal("refused reset changed the database")
 	}
 	if m, _ := filepath.Glob(filepath.Join(l.root, "*.bak")); len(m) != 0 {
@@ -325,12 +281,12 @@ func TestDBReset(t *testing.T) {
 	}
 
 	// A failing migration: the database is kept, no backup is made.
-	writeTree(t, map[string]string{filepath.Join(l.migs, "0003_bad.sql"): "CREATE TABLE x (y);\nINSERT INTO nope VALUES (1);\n"})
+	testdb.WriteFiles(t, "", map[string]string{filepath.Join(l.migs, "0003_bad.sql"): "CREATE TABLE x (y);\nINSERT INTO nope VALUES (1);\n"})
 	before, _ := filepath.Glob(filepath.Join(l.root, "*.bak"))
-	kept := fileBytes(t, l.db)
+	kept := testdb.ReadFile(t, l.db)
 	larderStdin(t, "", "db", "reset", "--db", l.db, "--dir", l.migs, "--yes").want(t, 1, "0003_bad", "no such table: nope")
 	after, _ := filepath.Glob(filepath.Join(l.root, "*.bak"))
-	if !bytes.Equal(fileBytes(t, l.db), kept) || len(after) != len(before) {
+	if !bytes.Equal(testdb.ReadFile(t, l.db), kept) || len(after) != len(before) {
 		t.Fatal("a failed reset touched the database or made a backup")
 	}
 	larder(t, "db", "reset", "--db", l.db).want(t, 2, "--dir")

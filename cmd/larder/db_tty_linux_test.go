@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/larderdb/larder/internal/testdb"
 )
 
 // openPTY returns the two ends of a new pseudo-terminal (Linux /dev/ptmx).
@@ -57,14 +59,7 @@ func resetOnTerminal(t *testing.T, l dbLayout, answer string) result {
 		time.Sleep(10 * time.Millisecond)
 	}
 	master.Write([]byte(answer + "\n"))
-	err := cmd.Wait()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return result{out.String(), errb.String(), code}
+	return exited(t, cmd.Wait(), &out, errb)
 }
 
 // lockedBuffer is read while the command writes to it.
@@ -89,10 +84,10 @@ func TestDBResetAsksOnTerminal(t *testing.T) {
 	l := newDBLayout(t)
 	larder(t, "migrate", "up", "--db", l.db, "--dir", l.migs).want(t, 0)
 	larder(t, "db", "seed", "--db", l.db, "--dir", l.seeds).want(t, 0)
-	want := fileBytes(t, l.db)
+	want := testdb.ReadFile(t, l.db)
 
 	resetOnTerminal(t, l, "n").want(t, 1, "Continue? [y/N]", "reset cancelled")
-	if !bytes.Equal(fileBytes(t, l.db), want) {
+	if !bytes.Equal(testdb.ReadFile(t, l.db), want) {
 		t.Fatal("answering n changed the database")
 	}
 	if m, _ := filepath.Glob(filepath.Join(l.root, "*.bak")); len(m) != 0 {

@@ -7,21 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/larderdb/larder/internal/testdb"
 	"github.com/larderdb/larder/migrations/sqlite"
 )
-
-// migDir writes migration files (and any other files) into a new
-// directory and returns it.
-func migDir(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
 
 func execSQL(t *testing.T, db, script string) {
 	t.Helper()
@@ -49,7 +37,7 @@ func with(base map[string]string, name, body string) map[string]string {
 
 func TestLintCommand(t *testing.T) {
 	// A drop marked breaking: a warning, exit 0.
-	marked := migDir(t, with(lintBase, "0002_drop_logs.sql", "-- migrate:up\n-- migrate:breaking\nDROP TABLE logs;\n"))
+	marked := testdb.Dir(t, with(lintBase, "0002_drop_logs.sql", "-- migrate:up\n-- migrate:breaking\nDROP TABLE logs;\n"))
 	larder(t, "migrate", "lint", "--dir", marked).want(t, 0, "0002_drop_logs L001 warning", "dropped-table", "fix:", "0 error(s), 1 warning(s)")
 
 	r := larder(t, "migrate", "lint", "--dir", marked, "--json")
@@ -64,7 +52,7 @@ func TestLintCommand(t *testing.T) {
 	}
 
 	// The same drop unmarked: L010, exit 1.
-	unmarked := migDir(t, with(lintBase, "0002_drop_logs.sql", "DROP TABLE logs;\n"))
+	unmarked := testdb.Dir(t, with(lintBase, "0002_drop_logs.sql", "DROP TABLE logs;\n"))
 	larder(t, "migrate", "lint", "--dir", unmarked).want(t, 1, "L010 error", "breaking-unmarked", "1 error(s), 1 warning(s)")
 	r = larder(t, "migrate", "lint", "--dir", unmarked, "--json")
 	r.want(t, 1)
@@ -73,7 +61,7 @@ func TestLintCommand(t *testing.T) {
 	}
 
 	// Clean: empty JSON array.
-	clean := migDir(t, with(lintBase, "0002_add.sql", "ALTER TABLE logs ADD COLUMN level TEXT;\n"))
+	clean := testdb.Dir(t, with(lintBase, "0002_add.sql", "ALTER TABLE logs ADD COLUMN level TEXT;\n"))
 	larder(t, "migrate", "lint", "--dir", clean).want(t, 0, "2 migration(s) checked: 0 error(s), 0 warning(s)")
 	if r := larder(t, "migrate", "lint", "--dir", clean, "--json"); strings.TrimSpace(r.stdout) != "[]" {
 		t.Errorf("--json with no findings: %q", r.stdout)
@@ -91,7 +79,7 @@ var releases = map[string]string{
 }
 
 func TestCompatCommand(t *testing.T) {
-	dir := migDir(t, releases)
+	dir := testdb.Dir(t, releases)
 	q1 := filepath.Join(t.TempDir(), "release1.sql")
 	os.WriteFile(q1, []byte("-- name: ListNotes\nSELECT id, body, color FROM notes;\n\n-- name: AddNote\nINSERT INTO notes (body) VALUES (:body);\n"), 0o644)
 	q2 := filepath.Join(t.TempDir(), "release2.sql")
@@ -131,7 +119,7 @@ func TestCompatCommand(t *testing.T) {
 }
 
 func TestSchemaCommands(t *testing.T) {
-	dir := migDir(t, releases)
+	dir := testdb.Dir(t, releases)
 	db := filepath.Join(t.TempDir(), "app.db")
 	larder(t, "migrate", "up", "--db", db, "--dir", dir).want(t, 0)
 

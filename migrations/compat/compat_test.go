@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/larderdb/larder/internal/testdb"
 	"github.com/larderdb/larder/migrations"
 	"github.com/larderdb/larder/migrations/compat"
 )
@@ -141,8 +142,8 @@ UPDATE notes SET body = NULL WHERE id = :id;
 -- name: Shout
 UPDATE notes SET body = upper(body) || '!' WHERE id = :id;
 `)
-			ms := append(migs(t, 1), mustParse(t, "0002_nullable.sql", `-- migrate:rebuild notes
-CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);`), mustParse(t, "0003_change.sql", tc.migration))
+			ms := append(migs(t, 1), testdb.Parse(t, "0002_nullable.sql", `-- migrate:rebuild notes
+CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);`), testdb.Parse(t, "0003_change.sql", tc.migration))
 			rep, err := compat.Check(context.Background(), ms, qs, compat.Options{Since: 2})
 			if err != nil {
 				t.Fatal(err)
@@ -152,15 +153,6 @@ CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);`), mustParse(t, "0003_ch
 			}
 		})
 	}
-}
-
-func mustParse(t *testing.T, name, body string) *migrations.Migration {
-	t.Helper()
-	m, err := migrations.Parse(name, []byte(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
 }
 
 // Reverse: release 3's queries against older schemas name the migration
@@ -196,8 +188,8 @@ SELECT 1; SELECT 2;
 -- name: Picky
 INSERT INTO picky (v) VALUES (:v);
 `)
-	ms := append(migs(t, 1), mustParse(t, "0002_picky.sql", `CREATE TABLE picky (v TEXT CHECK (v = 'exactly'));`),
-		mustParse(t, "0003_more.sql", `CREATE TABLE more (x);`))
+	ms := append(migs(t, 1), testdb.Parse(t, "0002_picky.sql", `CREATE TABLE picky (v TEXT CHECK (v = 'exactly'));`),
+		testdb.Parse(t, "0003_more.sql", `CREATE TABLE more (x);`))
 	rep, err := compat.Check(context.Background(), ms, qs, compat.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -249,9 +241,9 @@ func TestParseQueries(t *testing.T) {
 // keys are off while writes run.
 func TestWritesIgnoreForeignKeys(t *testing.T) {
 	qs := queries(t, "-- name: AddTag\nINSERT INTO tag (note_id, name) VALUES (:note_id, :name);\n")
-	ms := append(migs(t, 1), mustParse(t, "0002_tags.sql", `CREATE TABLE tag (id INTEGER PRIMARY KEY, note_id INTEGER NOT NULL REFERENCES notes(id), name TEXT NOT NULL);`),
-		mustParse(t, "0003_tag_color.sql", `ALTER TABLE tag ADD COLUMN color TEXT NOT NULL DEFAULT 'red';`),
-		mustParse(t, "0004_tag_rank.sql", "-- migrate:rebuild tag\nCREATE TABLE tag (id INTEGER PRIMARY KEY, note_id INTEGER NOT NULL REFERENCES notes(id), name TEXT NOT NULL, color TEXT NOT NULL DEFAULT 'red', rank INTEGER NOT NULL);"))
+	ms := append(migs(t, 1), testdb.Parse(t, "0002_tags.sql", `CREATE TABLE tag (id INTEGER PRIMARY KEY, note_id INTEGER NOT NULL REFERENCES notes(id), name TEXT NOT NULL);`),
+		testdb.Parse(t, "0003_tag_color.sql", `ALTER TABLE tag ADD COLUMN color TEXT NOT NULL DEFAULT 'red';`),
+		testdb.Parse(t, "0004_tag_rank.sql", "-- migrate:rebuild tag\nCREATE TABLE tag (id INTEGER PRIMARY KEY, note_id INTEGER NOT NULL REFERENCES notes(id), name TEXT NOT NULL, color TEXT NOT NULL DEFAULT 'red', rank INTEGER NOT NULL);"))
 	rep, err := compat.Check(context.Background(), ms, qs, compat.Options{Since: 2})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
+	"github.com/larderdb/larder/internal/testdb"
 	"github.com/larderdb/larder/migrations"
 	"github.com/larderdb/larder/migrations/rebuild"
 	"github.com/larderdb/larder/migrations/sqlite"
@@ -61,15 +62,6 @@ func open(t *testing.T) *sqlite3.Conn {
 	return conn
 }
 
-func parse(t *testing.T, name, body string) *migrations.Migration {
-	t.Helper()
-	m, err := migrations.Parse(name, []byte(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
 func up(t *testing.T, conn *sqlite3.Conn, migs ...*migrations.Migration) error {
 	t.Helper()
 	p, err := migrations.NewProvider(sqlite.NewStore(conn), migs, migrations.Options{})
@@ -103,11 +95,11 @@ func rows(t *testing.T, conn *sqlite3.Conn, q string) string {
 
 func TestDirectiveClassicRebuild(t *testing.T) {
 	conn := open(t)
-	m2 := parse(t, "0002_topics_v2.sql", v2)
+	m2 := testdb.Parse(t, "0002_topics_v2.sql", v2)
 	if !m2.NoForeignKeys {
 		t.Fatal("a migration with -- migrate:rebuild must run with NoForeignKeys")
 	}
-	if err := up(t, conn, parse(t, "0001_topics.sql", v1), m2); err != nil {
+	if err := up(t, conn, testdb.Parse(t, "0001_topics.sql", v1), m2); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := rows(t, conn, "SELECT id, title, author_name, views, pinned FROM topics ORDER BY id"),
@@ -155,7 +147,7 @@ func TestGoRebuild(t *testing.T) {
 		})
 	}, nil)
 	m2.NoForeignKeys = true
-	if err := up(t, conn, parse(t, "0001_topics.sql", v1), m2); err != nil {
+	if err := up(t, conn, testdb.Parse(t, "0001_topics.sql", v1), m2); err != nil {
 		t.Fatal(err)
 	}
 	if got := rows(t, conn, "SELECT id, author_name, views FROM topics ORDER BY id"); got != "1|ann|5\n2|bob|5\n3||3" {
@@ -174,7 +166,7 @@ func TestRebuildRefusesForeignKeysOn(t *testing.T) {
 		return rebuild.Table(ctx, tx.Conn(), rebuild.Spec{Table: "topics",
 			Definition: `CREATE TABLE topics (id INTEGER PRIMARY KEY, title TEXT)`})
 	}, nil)
-	err := up(t, conn, parse(t, "0001_topics.sql", v1), m2)
+	err := up(t, conn, testdb.Parse(t, "0001_topics.sql", v1), m2)
 	if !errors.Is(err, rebuild.ErrForeignKeysOn) {
 		t.Fatalf("err = %v, want ErrForeignKeysOn", err)
 	}
@@ -190,11 +182,11 @@ func TestRebuildRefusesForeignKeysOn(t *testing.T) {
 // changed: not the parent's rows, not the children's.
 func TestRebuildForeignKeyViolationAborts(t *testing.T) {
 	conn := open(t)
-	m2 := parse(t, "0002_renumber.sql", `-- migrate:rebuild topics
+	m2 := testdb.Parse(t, "0002_renumber.sql", `-- migrate:rebuild topics
 -- migrate:map id = id + 100
 CREATE TABLE topics (id INTEGER PRIMARY KEY, title TEXT NOT NULL, author TEXT);
 `)
-	err := up(t, conn, parse(t, "0001_topics.sql", v1), m2)
+	err := up(t, conn, testdb.Parse(t, "0001_topics.sql", v1), m2)
 	if !errors.Is(err, rebuild.ErrForeignKeyViolation) || !errors.Is(err, migrations.ErrMigrationFailed) {
 		t.Fatalf("err = %v, want a failed migration with a foreign key violation", err)
 	}
@@ -242,7 +234,7 @@ CREATE TABLE nothere (id INTEGER PRIMARY KEY);`, "no such table"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			conn := open(t)
-			err := up(t, conn, parse(t, "0001_topics.sql", v1), parse(t, "0002_change.sql", tc.body))
+			err := up(t, conn, testdb.Parse(t, "0001_topics.sql", v1), testdb.Parse(t, "0002_change.sql", tc.body))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
@@ -259,9 +251,9 @@ CREATE TABLE nothere (id INTEGER PRIMARY KEY);`, "no such table"},
 // A table without an INTEGER PRIMARY KEY keeps its rowids.
 func TestRebuildKeepsRowids(t *testing.T) {
 	conn := open(t)
-	m1 := parse(t, "0001_kv.sql", `CREATE TABLE kv (k TEXT, v TEXT);
+	m1 := testdb.Parse(t, "0001_kv.sql", `CREATE TABLE kv (k TEXT, v TEXT);
 INSERT INTO kv (rowid, k, v) VALUES (10, 'a', '1'), (20, 'b', '2');`)
-	if err := up(t, conn, m1, parse(t, "0002_kv.sql", `-- migrate:rebuild kv
+	if err := up(t, conn, m1, testdb.Parse(t, "0002_kv.sql", `-- migrate:rebuild kv
 -- migrate:map value = v
 CREATE TABLE kv (k TEXT NOT NULL, value TEXT, at TEXT DEFAULT 'now');`)); err != nil {
 		t.Fatal(err)
@@ -290,7 +282,7 @@ func TestDirectiveParseErrors(t *testing.T) {
 }
 
 func TestBundleKeepsNoForeignKeys(t *testing.T) {
-	m := parse(t, "0002_topics_v2.sql", v2)
+	m := testdb.Parse(t, "0002_topics_v2.sql", v2)
 	b, err := migrations.Bundle([]*migrations.Migration{m})
 	if err != nil {
 		t.Fatal(err)
@@ -309,7 +301,7 @@ func TestBundleKeepsNoForeignKeys(t *testing.T) {
 // gives.
 func TestSplitStatementsExpandsRebuild(t *testing.T) {
 	ctx := context.Background()
-	m1, m2 := parse(t, "0001_topics.sql", v1), parse(t, "0002_topics_v2.sql", v2)
+	m1, m2 := testdb.Parse(t, "0001_topics.sql", v1), testdb.Parse(t, "0002_topics_v2.sql", v2)
 	scratch := open(t)
 	if err := sqlite.SplitStatements(ctx, scratch, []*migrations.Migration{m1, m2}); err != nil {
 		t.Fatal(err)
@@ -362,7 +354,7 @@ func TestSplitStatementsExpandsRebuild(t *testing.T) {
 func TestPlanChangesNothing(t *testing.T) {
 	ctx := context.Background()
 	conn := open(t)
-	if err := up(t, conn, parse(t, "0001_topics.sql", v1)); err != nil {
+	if err := up(t, conn, testdb.Parse(t, "0001_topics.sql", v1)); err != nil {
 		t.Fatal(err)
 	}
 	before := rows(t, conn, "SELECT group_concat(name) FROM sqlite_schema")
@@ -385,12 +377,12 @@ func TestPlanChangesNothing(t *testing.T) {
 // no row is lost, and the sequence goes on from where it was.
 func TestRebuildSelfReferenceAndAutoincrement(t *testing.T) {
 	conn := open(t)
-	m1 := parse(t, "0001_tree.sql", `CREATE TABLE node (id INTEGER PRIMARY KEY AUTOINCREMENT, parent INTEGER REFERENCES node(id) ON DELETE CASCADE, label TEXT);
+	m1 := testdb.Parse(t, "0001_tree.sql", `CREATE TABLE node (id INTEGER PRIMARY KEY AUTOINCREMENT, parent INTEGER REFERENCES node(id) ON DELETE CASCADE, label TEXT);
 INSERT INTO node (label) VALUES ('root');
 INSERT INTO node (parent, label) VALUES (1, 'a'), (1, 'b'), (2, 'a1');
 DELETE FROM node WHERE id = 4;
 INSERT INTO node (parent, label) VALUES (2, 'a2');`)
-	m2 := parse(t, "0002_tree.sql", `-- migrate:rebuild node
+	m2 := testdb.Parse(t, "0002_tree.sql", `-- migrate:rebuild node
 -- migrate:map name = coalesce(label, '')
 CREATE TABLE node (id INTEGER PRIMARY KEY AUTOINCREMENT, parent INTEGER REFERENCES node(id) ON DELETE CASCADE, name TEXT NOT NULL);
 INSERT INTO node (parent, name) VALUES (1, 'c');`)

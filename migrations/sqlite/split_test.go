@@ -9,6 +9,7 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
+	"github.com/larderdb/larder/internal/testdb"
 	"github.com/larderdb/larder/migrations"
 	"github.com/larderdb/larder/migrations/sqlite"
 )
@@ -57,7 +58,7 @@ DROP TABLE t;
 		t.Errorf("a down part that fails is left unsplit, got %#v", m2.DownStatements)
 	}
 	// The down part ran in a savepoint that was rolled back: t still exists.
-	if n := queryInt(t, conn, "SELECT count(*) FROM sqlite_schema WHERE name IN ('t', 'tr', 'u')"); n != 3 {
+	if n := testdb.Int(t, conn, "SELECT count(*) FROM sqlite_schema WHERE name IN ('t', 'tr', 'u')"); n != 3 {
 		t.Errorf("scratch schema has %d of t, tr, u after split; want 3", n)
 	}
 

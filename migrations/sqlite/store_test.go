@@ -12,31 +12,10 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
+	"github.com/larderdb/larder/internal/testdb"
 	"github.com/larderdb/larder/migrations"
 	"github.com/larderdb/larder/migrations/sqlite"
 )
-
-// writeDir writes files into a new temp dir and returns its path.
-func writeDir(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
-func openDB(t *testing.T, path string) *sqlite3.Conn {
-	t.Helper()
-	conn, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
-}
 
 func provider(t *testing.T, conn *sqlite3.Conn, dir string, opts migrations.Options) *migrations.Provider {
 	t.Helper()
@@ -51,21 +30,8 @@ func provider(t *testing.T, conn *sqlite3.Conn, dir string, opts migrations.Opti
 	return p
 }
 
-func queryInt(t *testing.T, conn *sqlite3.Conn, q string) int64 {
-	t.Helper()
-	stmt, _, err := conn.Prepare(q)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	defer stmt.Close()
-	if !stmt.Step() {
-		t.Fatalf("%s: no row: %v", q, stmt.Err())
-	}
-	return stmt.ColumnInt64(0)
-}
-
 func tableExists(t *testing.T, conn *sqlite3.Conn, name string) bool {
-	return queryInt(t, conn, fmt.Sprintf("SELECT count(*) FROM sqlite_schema WHERE name = '%s'", name)) == 1
+	return testdb.Int(t, conn, fmt.Sprintf("SELECT count(*) FROM sqlite_schema WHERE name = '%s'", name)) == 1
 }
 
 var basic = map[string]string{
@@ -76,8 +42,8 @@ var basic = map[string]string{
 
 func TestUpAppliesAllAndRecords(t *testing.T) {
 	ctx := context.Background()
-	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
-	p := provider(t, conn, writeDir(t, basic), migrations.Options{})
+	conn := testdb.Open(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	p := provider(t, conn, testdb.Dir(t, basic), migrations.Options{})
 	res, err := p.Up(ctx, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -85,10 +51,10 @@ func TestUpAppliesAllAndRecords(t *testing.T) {
 	if len(res) != 3 {
 		t.Fatalf("applied %d, want 3", len(res))
 	}
-	if n := queryInt(t, conn, "SELECT count(*) FROM _migrations"); n != 3 {
+	if n := testdb.Int(t, conn, "SELECT count(*) FROM _migrations"); n != 3 {
 		t.Fatalf("_migrations has %d rows", n)
 	}
-	if n := queryInt(t, conn, "SELECT count(*) FROM note WHERE body = 'a;b'"); n != 1 {
+	if n := testdb.Int(t, conn, "SELECT count(*) FROM note WHERE body = 'a;b'"); n != 1 {
 		t.Fatalf("literal with ; not inserted: %d", n)
 	}
 	res, err = p.Up(ctx, 0)
@@ -99,8 +65,8 @@ func TestUpAppliesAllAndRecords(t *testing.T) {
 
 func TestFailureInThirdStatementLeavesNoTrace(t *testing.T) {
 	ctx := context.Background()
-	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
-	dir := writeDir(t, map[string]string{
+	conn := testdb.Open(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	dir := testdb.Dir(t, map[string]string{
 		"0001_init.sql": "CREATE TABLE note (id INTEGER PRIMARY KEY);\n",
 		"0002_bad.sql": "-- migrate:up\nCREATE TABLE a (x);\nINSERT INTO note VALUES (1);\n\n" +
 			"INSERT INTO nope VALUES (1);\nCREATE TABLE b (y);\n",
@@ -121,17 +87,17 @@ func TestFailureInThirdStatementLeavesNoTrace(t *testing.T) {
 	if !strings.Contains(err.Error(), "0002_bad: line 5") {
 		t.Fatalf("message %q does not name migration and line", err)
 	}
-	if tableExists(t, conn, "a") || queryInt(t, conn, "SELECT count(*) FROM note") != 0 {
+	if tableExists(t, conn, "a") || testdb.Int(t, conn, "SELECT count(*) FROM note") != 0 {
 		t.Fatal("statements before the failing one left a trace")
 	}
-	if n := queryInt(t, conn, "SELECT max(version) FROM _migrations"); n != 1 {
+	if n := testdb.Int(t, conn, "SELECT max(version) FROM _migrations"); n != 1 {
 		t.Fatalf("version %d, want 1", n)
 	}
 }
 
 func TestConstraintFailureReportsExtendedCode(t *testing.T) {
-	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
-	p := provider(t, conn, writeDir(t, map[string]string{
+	conn := testdb.Open(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	p := provider(t, conn, testdb.Dir(t, map[string]string{
 		"0001_u.sql": "CREATE TABLE u (n TEXT UNIQUE);\nINSERT INTO u VALUES ('x');\nINSERT INTO u VALUES ('x');\n",
 	}), migrations.Options{})
 	_, err := p.Up(context.Background(), 0)
@@ -147,8 +113,8 @@ func TestConstraintFailureReportsExtendedCode(t *testing.T) {
 func TestEditedMigrationIsRefusedAndNothingRuns(t *testing.T) {
 	ctx := context.Background()
 	dbPath := filepath.Join(t.TempDir(), "db.sqlite")
-	dir := writeDir(t, basic)
-	conn := openDB(t, dbPath)
+	dir := testdb.Dir(t, basic)
+	conn := testdb.Open(t, dbPath)
 	if _, err := provider(t, conn, dir, migrations.Options{}).Up(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
@@ -157,15 +123,15 @@ func TestEditedMigrationIsRefusedAndNothingRuns(t *testing.T) {
 	if !errors.Is(err, migrations.ErrChecksumMismatch) || migrations.Code(err) != "LARDER_CHECKSUM_MISMATCH" {
 		t.Fatalf("err = %v", err)
 	}
-	if queryInt(t, conn, "SELECT count(*) FROM _migrations") != 2 || queryInt(t, conn, "SELECT count(*) FROM note") != 0 {
+	if testdb.Int(t, conn, "SELECT count(*) FROM _migrations") != 2 || testdb.Int(t, conn, "SELECT count(*) FROM note") != 0 {
 		t.Fatal("pending migration ran despite the edited one")
 	}
 }
 
 func TestWhitespaceEditIsNotAChecksumChange(t *testing.T) {
 	ctx := context.Background()
-	dir := writeDir(t, basic)
-	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	dir := testdb.Dir(t, basic)
+	conn := testdb.Open(t, filepath.Join(t.TempDir(), "db.sqlite"))
 	if _, err := provider(t, conn, dir, migrations.Options{}).Up(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -178,8 +144,8 @@ func TestWhitespaceEditIsNotAChecksumChange(t *testing.T) {
 
 func TestDownThenUpRoundTrips(t *testing.T) {
 	ctx := context.Background()
-	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
-	p := provider(t, conn, writeDir(t, basic), migrations.Options{})
+	conn := testdb.Open(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	p := provider(t, conn, testdb.Dir(t, basic), migrations.Options{})
 	if _, err := p.Up(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +159,7 @@ func TestDownThenUpRoundTrips(t *testing.T) {
 	if _, err := p.Down(ctx, migrations.DownTarget{To: 0}); err != nil {
 		t.Fatal(err)
 	}
-	if tableExists(t, conn, "note") || queryInt(t, conn, "SELECT count(*) FROM _migrations") != 0 {
+	if tableExists(t, conn, "note") || testdb.Int(t, conn, "SELECT count(*) FROM _migrations") != 0 {
 		t.Fatal("down to 0 left state")
 	}
 	if res, err := p.Up(ctx, 0); err != nil || len(res) != 3 {
@@ -206,8 +172,8 @@ func TestDownThenUpRoundTrips(t *testing.T) {
 
 func TestDownRefusesWithoutDownPart(t *testing.T) {
 	ctx := context.Background()
-	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
-	p := provider(t, conn, writeDir(t, map[string]string{
+	conn := testdb.Open(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	p := provider(t, conn, testdb.Dir(t, map[string]string{
 		"0001_a.sql": "-- migrate:up\nCREATE TABLE a (x);\n-- migrate:down\nDROP TABLE a;\n",
 		"0002_b.sql": "CREATE TABLE b (x);\n",
 	}), migrations.Options{})
@@ -232,7 +198,7 @@ func TestConcurrentRunnersApplyOnce(t *testing.T) {
 		// (and fail on the _migrations primary key).
 		files[fmt.Sprintf("%04d_m%d.sql", i, i)] = fmt.Sprintf("CREATE TABLE IF NOT EXISTS log (v INTEGER);\nINSERT INTO log VALUES (%d);\n", i)
 	}
-	dir := writeDir(t, files)
+	dir := testdb.Dir(t, files)
 	const runners = 8
 	var wg sync.WaitGroup
 	errs := make(chan error, runners)
@@ -273,15 +239,15 @@ func TestConcurrentRunnersApplyOnce(t *testing.T) {
 	for n := range applied {
 		total += n
 	}
-	conn := openDB(t, dbPath)
-	if total != 20 || queryInt(t, conn, "SELECT count(*) FROM log") != 20 || queryInt(t, conn, "SELECT count(DISTINCT v) FROM log") != 20 {
-		t.Fatalf("runners applied %d migrations in total, log has %d rows", total, queryInt(t, conn, "SELECT count(*) FROM log"))
+	conn := testdb.Open(t, dbPath)
+	if total != 20 || testdb.Int(t, conn, "SELECT count(*) FROM log") != 20 || testdb.Int(t, conn, "SELECT count(DISTINCT v) FROM log") != 20 {
+		t.Fatalf("runners applied %d migrations in total, log has %d rows", total, testdb.Int(t, conn, "SELECT count(*) FROM log"))
 	}
 }
 
 func TestTriggerBodyWithSemicolons(t *testing.T) {
-	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
-	p := provider(t, conn, writeDir(t, map[string]string{
+	conn := testdb.Open(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	p := provider(t, conn, testdb.Dir(t, map[string]string{
 		"0001_t.sql": `CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT, updated INTEGER DEFAULT 0);
 CREATE TABLE audit (note_id INTEGER, what TEXT);
 CREATE TRIGGER note_audit AFTER UPDATE ON note BEGIN
@@ -295,7 +261,7 @@ UPDATE note SET body = 'y';
 	if _, err := p.Up(context.Background(), 0); err != nil {
 		t.Fatal(err)
 	}
-	if queryInt(t, conn, "SELECT count(*) FROM audit WHERE what = 'updated; really'") != 1 {
+	if testdb.Int(t, conn, "SELECT count(*) FROM audit WHERE what = 'updated; really'") != 1 {
 		t.Fatal("trigger did not fire as written")
 	}
 }
@@ -307,8 +273,8 @@ func TestTenThousandInserts(t *testing.T) {
 		fmt.Fprintf(&b, "INSERT INTO big VALUES (%d, 'row %d; with a semicolon');\n", i, i)
 	}
 	b.WriteString("INSERT INTO nope VALUES (1);\n")
-	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
-	p := provider(t, conn, writeDir(t, map[string]string{"0001_big.sql": b.String()}), migrations.Options{})
+	conn := testdb.Open(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	p := provider(t, conn, testdb.Dir(t, map[string]string{"0001_big.sql": b.String()}), migrations.Options{})
 	_, err := p.Up(context.Background(), 0)
 	var me *migrations.MigrationError
 	if !errors.As(err, &me) || me.Line != 10003 {
@@ -319,11 +285,11 @@ func TestTenThousandInserts(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(t.TempDir(), "x"), nil, 0o644)
 	ok := strings.Replace(b.String(), "INSERT INTO nope VALUES (1);\n", "", 1)
-	p = provider(t, conn, writeDir(t, map[string]string{"0001_big.sql": ok}), migrations.Options{})
+	p = provider(t, conn, testdb.Dir(t, map[string]string{"0001_big.sql": ok}), migrations.Options{})
 	if _, err := p.Up(context.Background(), 0); err != nil {
 		t.Fatal(err)
 	}
-	if n := queryInt(t, conn, "SELECT count(*) FROM big"); n != 10000 {
+	if n := testdb.Int(t, conn, "SELECT count(*) FROM big"); n != 10000 {
 		t.Fatalf("%d rows", n)
 	}
 }
@@ -331,12 +297,12 @@ func TestTenThousandInserts(t *testing.T) {
 // Applied reads a database that was never migrated as having applied
 // nothing, without creating _migrations.
 func TestAppliedWithoutTrackingTable(t *testing.T) {
-	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	conn := testdb.Open(t, filepath.Join(t.TempDir(), "db.sqlite"))
 	recs, err := sqlite.NewStore(conn).Applied(context.Background())
 	if err != nil || len(recs) != 0 {
 		t.Fatalf("Applied on a new database: %v, %v", recs, err)
 	}
-	if n := queryInt(t, conn, "SELECT count(*) FROM sqlite_schema"); n != 0 {
+	if n := testdb.Int(t, conn, "SELECT count(*) FROM sqlite_schema"); n != 0 {
 		t.Fatalf("Applied created %d objects", n)
 	}
 }

@@ -8,14 +8,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/larderdb/larder/internal/testdb"
 	"github.com/larderdb/larder/migrations"
 	"github.com/larderdb/larder/migrations/sqlite"
 )
 
 func TestStatusShowsEveryState(t *testing.T) {
 	ctx := context.Background()
-	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
-	dir := writeDir(t, map[string]string{
+	conn := testdb.Open(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	dir := testdb.Dir(t, map[string]string{
 		"0001_a.sql": "CREATE TABLE a (x);",
 		"0002_b.sql": "CREATE TABLE b (x);",
 		"0004_d.sql": "CREATE TABLE d (x);",
@@ -58,8 +59,8 @@ func TestStatusShowsEveryState(t *testing.T) {
 
 func TestOutOfOrderAllowed(t *testing.T) {
 	ctx := context.Background()
-	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
-	dir := writeDir(t, map[string]string{"0001_a.sql": "CREATE TABLE a (x);", "0003_c.sql": "CREATE TABLE c (x);"})
+	conn := testdb.Open(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	dir := testdb.Dir(t, map[string]string{"0001_a.sql": "CREATE TABLE a (x);", "0003_c.sql": "CREATE TABLE c (x);"})
 	if _, err := provider(t, conn, dir, migrations.Options{}).Up(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -76,12 +77,12 @@ func TestOutOfOrderAllowed(t *testing.T) {
 func TestDatabaseNewerThanCode(t *testing.T) {
 	ctx := context.Background()
 	dbPath := filepath.Join(t.TempDir(), "db.sqlite")
-	conn := openDB(t, dbPath)
-	newer := writeDir(t, map[string]string{"0001_a.sql": "CREATE TABLE a (x);", "0002_b.sql": "CREATE TABLE b (x);"})
+	conn := testdb.Open(t, dbPath)
+	newer := testdb.Dir(t, map[string]string{"0001_a.sql": "CREATE TABLE a (x);", "0002_b.sql": "CREATE TABLE b (x);"})
 	if _, err := provider(t, conn, newer, migrations.Options{}).Up(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
-	older := writeDir(t, map[string]string{"0001_a.sql": "CREATE TABLE a (x);"})
+	older := testdb.Dir(t, map[string]string{"0001_a.sql": "CREATE TABLE a (x);"})
 	err := provider(t, conn, older, migrations.Options{}).Validate(ctx)
 	if !errors.Is(err, migrations.ErrDatabaseNewer) || errors.Is(err, migrations.ErrMissingMigration) {
 		t.Fatalf("err = %v, want only ErrDatabaseNewer", err)
@@ -93,30 +94,30 @@ func TestDatabaseNewerThanCode(t *testing.T) {
 
 func TestUpToVersion(t *testing.T) {
 	ctx := context.Background()
-	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
-	p := provider(t, conn, writeDir(t, basic), migrations.Options{})
+	conn := testdb.Open(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	p := provider(t, conn, testdb.Dir(t, basic), migrations.Options{})
 	if _, err := p.Up(ctx, 5); !errors.Is(err, migrations.ErrUnknownVersion) {
 		t.Fatalf("--to 5: %v", err)
 	}
-	if n := queryInt(t, conn, "SELECT count(*) FROM _migrations"); n != 0 {
+	if n := testdb.Int(t, conn, "SELECT count(*) FROM _migrations"); n != 0 {
 		t.Fatal("--to an unknown version applied something")
 	}
 	if res, err := p.Up(ctx, 2); err != nil || len(res) != 2 {
 		t.Fatalf("--to 2: %v %v", res, err)
 	}
-	if tableExists(t, conn, "note") && queryInt(t, conn, "SELECT count(*) FROM note") != 0 {
+	if tableExists(t, conn, "note") && testdb.Int(t, conn, "SELECT count(*) FROM note") != 0 {
 		t.Fatal("migration 10 ran with --to 2")
 	}
 }
 
 func TestStampBaselines(t *testing.T) {
 	ctx := context.Background()
-	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	conn := testdb.Open(t, filepath.Join(t.TempDir(), "db.sqlite"))
 	// An existing database made before Larder: schema of 0001 and 0002 exists.
 	if err := conn.Exec("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT NOT NULL); CREATE TABLE tag (id INTEGER PRIMARY KEY, note_id INTEGER, name TEXT)"); err != nil {
 		t.Fatal(err)
 	}
-	p := provider(t, conn, writeDir(t, basic), migrations.Options{})
+	p := provider(t, conn, testdb.Dir(t, basic), migrations.Options{})
 	recs, err := p.Stamp(ctx, 2)
 	if err != nil || len(recs) != 2 {
 		t.Fatalf("stamp: %v %v", recs, err)
@@ -131,8 +132,8 @@ func TestStampBaselines(t *testing.T) {
 }
 
 func TestForeignKeysOnByDefault(t *testing.T) {
-	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
-	p := provider(t, conn, writeDir(t, map[string]string{
+	conn := testdb.Open(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	p := provider(t, conn, testdb.Dir(t, map[string]string{
 		"0001_a.sql": "CREATE TABLE p (id INTEGER PRIMARY KEY);\nCREATE TABLE c (p INTEGER REFERENCES p(id));\nINSERT INTO c VALUES (7);\n",
 	}), migrations.Options{})
 	_, err := p.Up(context.Background(), 0)
@@ -143,8 +144,8 @@ func TestForeignKeysOnByDefault(t *testing.T) {
 }
 
 func TestTransactionControlRefused(t *testing.T) {
-	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
-	p := provider(t, conn, writeDir(t, map[string]string{
+	conn := testdb.Open(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	p := provider(t, conn, testdb.Dir(t, map[string]string{
 		"0001_a.sql": "CREATE TABLE a (x);\nCOMMIT;\nCREATE TABLE b (x);\n",
 	}), migrations.Options{})
 	_, err := p.Up(context.Background(), 0)
@@ -155,7 +156,7 @@ func TestTransactionControlRefused(t *testing.T) {
 
 func TestGoMigrations(t *testing.T) {
 	ctx := context.Background()
-	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	conn := testdb.Open(t, filepath.Join(t.TempDir(), "db.sqlite"))
 	file, _ := migrations.Parse("0001_init.sql", []byte("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT);"))
 	code := sqlite.Go(2, "fill", func(ctx context.Context, tx *sqlite.Tx) error {
 		for i := range 3 {
@@ -181,20 +182,20 @@ func TestGoMigrations(t *testing.T) {
 	if len(res) != 2 || !errors.Is(err, migrations.ErrMigrationFailed) || !strings.Contains(err.Error(), "0003_fails") {
 		t.Fatalf("got %d results, err %v", len(res), err)
 	}
-	if n := queryInt(t, conn, "SELECT count(*) FROM note"); n != 3 {
+	if n := testdb.Int(t, conn, "SELECT count(*) FROM note"); n != 3 {
 		t.Fatalf("%d notes; the failed Go migration left a trace or the good one did not run", n)
 	}
-	if n := queryInt(t, conn, "SELECT count(*) FROM _migrations WHERE version = 2 AND checksum = ''"); n != 1 {
+	if n := testdb.Int(t, conn, "SELECT count(*) FROM _migrations WHERE version = 2 AND checksum = ''"); n != 1 {
 		t.Fatal("code migration not recorded with an empty checksum")
 	}
-	if _, err := p.Down(ctx, migrations.DownTarget{Steps: 1}); err != nil || queryInt(t, conn, "SELECT count(*) FROM note") != 0 {
+	if _, err := p.Down(ctx, migrations.DownTarget{Steps: 1}); err != nil || testdb.Int(t, conn, "SELECT count(*) FROM note") != 0 {
 		t.Fatalf("Go down: %v", err)
 	}
 }
 
 func TestNoForeignKeysRebuildKeepsChildren(t *testing.T) {
 	ctx := context.Background()
-	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	conn := testdb.Open(t, filepath.Join(t.TempDir(), "db.sqlite"))
 	init, _ := migrations.Parse("0001_init.sql", []byte(`CREATE TABLE p (id INTEGER PRIMARY KEY, v TEXT);
 CREATE TABLE c (p INTEGER REFERENCES p(id) ON DELETE CASCADE);
 INSERT INTO p VALUES (1, 'one'); INSERT INTO c VALUES (1);`))
@@ -207,10 +208,10 @@ ALTER TABLE p_new RENAME TO p;`))
 	if _, err := p.Up(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
-	if n := queryInt(t, conn, "SELECT count(*) FROM c"); n != 1 {
+	if n := testdb.Int(t, conn, "SELECT count(*) FROM c"); n != 1 {
 		t.Fatal("DROP TABLE cascaded into the child table")
 	}
-	if queryInt(t, conn, "PRAGMA foreign_keys") != 1 {
+	if testdb.Int(t, conn, "PRAGMA foreign_keys") != 1 {
 		t.Fatal("foreign keys left off after the migration")
 	}
 
@@ -225,7 +226,7 @@ ALTER TABLE p_new RENAME TO p;`))
 	if !errors.Is(err, sqlite.ErrForeignKeyViolation) {
 		t.Fatalf("orphaning rebuild: %v", err)
 	}
-	if queryInt(t, conn, "SELECT id FROM p") != 1 || queryInt(t, conn, "PRAGMA foreign_keys") != 1 {
+	if testdb.Int(t, conn, "SELECT id FROM p") != 1 || testdb.Int(t, conn, "PRAGMA foreign_keys") != 1 {
 		t.Fatal("failed rebuild changed data or left foreign keys off")
 	}
 }
@@ -248,14 +249,14 @@ func TestOpenRejectsNonSQLite(t *testing.T) {
 // ROLLBACK TO a savepoint is not transaction control, however it is laid
 // out: the "TO" may follow a line break.
 func TestRollbackToSavepointAllowed(t *testing.T) {
-	conn := openDB(t, filepath.Join(t.TempDir(), "db.sqlite"))
-	p := provider(t, conn, writeDir(t, map[string]string{
+	conn := testdb.Open(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	p := provider(t, conn, testdb.Dir(t, map[string]string{
 		"0001_a.sql": "CREATE TABLE a (x);\nSAVEPOINT s;\nINSERT INTO a VALUES (1);\nROLLBACK\nTO s;\nRELEASE s;\n",
 	}), migrations.Options{})
 	if _, err := p.Up(context.Background(), 0); err != nil {
 		t.Fatalf("ROLLBACK TO on two lines: %v", err)
 	}
-	if n := queryInt(t, conn, "SELECT count(*) FROM a"); n != 0 {
+	if n := testdb.Int(t, conn, "SELECT count(*) FROM a"); n != 0 {
 		t.Fatalf("rows after ROLLBACK TO: %d", n)
 	}
 }
