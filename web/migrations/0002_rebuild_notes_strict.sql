@@ -13,8 +13,8 @@ CREATE TABLE notes_new (
   title      TEXT    NOT NULL DEFAULT '' CHECK (length(title) <= 200),
   body       TEXT    NOT NULL DEFAULT '',
   tags       TEXT    NOT NULL DEFAULT '',
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
+  created_at INTEGER NOT NULL DEFAULT (CAST(unixepoch('subsec') * 1000 AS INTEGER)),
+  updated_at INTEGER NOT NULL DEFAULT (CAST(unixepoch('subsec') * 1000 AS INTEGER))
 ) STRICT;
 
 INSERT INTO notes_new (id, title, body, tags, created_at, updated_at)
