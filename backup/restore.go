@@ -49,12 +49,10 @@ func Verify(ctx context.Context, path string) error {
 	if err := integrityCheck(conn, path); err != nil {
 		return err
 	}
-	stmt, _, err := conn.Prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = '_migrations'")
+	found, err := sqlite.HasTable(conn, "_migrations")
 	if err != nil {
 		return &InvalidError{Path: path, Reason: "cannot read the schema: " + err.Error(), Err: err}
 	}
-	found := stmt.Step()
-	stmt.Close()
 	if !found {
 		return &InvalidError{Path: path, Reason: "no _migrations table (not a Larder database)"}
 	}

@@ -199,7 +199,7 @@ func New(conn *sqlite3.Conn, seeds []*Seed, opts Options) (*Seeder, error) {
 // Options.Migrations is applied, unmodified, and the database has no
 // other. It does not write to the database.
 func (s *Seeder) CheckMigrations(ctx context.Context) error {
-	ok, err := tableExists(s.conn, "_migrations")
+	ok, err := sqlite.HasTable(s.conn, "_migrations")
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
@@ -268,7 +268,7 @@ func (s *Seeder) Status(ctx context.Context) ([]Status, error) {
 
 // applied reads _seeds, or nothing when the table does not exist.
 func (s *Seeder) applied(ctx context.Context) ([]Status, error) {
-	ok, err := tableExists(s.conn, "_seeds")
+	ok, err := sqlite.HasTable(s.conn, "_seeds")
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -405,19 +405,6 @@ func seedRow(c *sqlite3.Conn, sd *Seed) (checksum string, found bool, err error)
 		return stmt.ColumnText(0), true, nil
 	}
 	return "", false, stmt.Err()
-}
-
-func tableExists(c *sqlite3.Conn, name string) (bool, error) {
-	stmt, _, err := c.Prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?")
-	if err != nil {
-		return false, err
-	}
-	defer stmt.Close()
-	if err := stmt.BindText(1, name); err != nil {
-		return false, err
-	}
-	found := stmt.Step()
-	return found, stmt.Err()
 }
 
 // Apply is the one call a Go program makes: it seeds conn with seeds once

@@ -95,14 +95,12 @@ func schemaDiff(ctx context.Context, e *env, args []string) error {
 	version := *to
 	if version == 0 {
 		version = migs[len(migs)-1].Version
-		if live.Table("_migrations") != nil {
-			recs, err := sqlite.NewStore(conn).Applied(ctx)
-			if err != nil {
-				return err
-			}
-			if len(recs) > 0 {
-				version = recs[len(recs)-1].Version
-			}
+		recs, err := sqlite.NewStore(conn).Applied(ctx)
+		if err != nil {
+			return err
+		}
+		if len(recs) > 0 {
+			version = recs[len(recs)-1].Version
 		}
 	}
 	want, err := schema.Build(ctx, migs, version)

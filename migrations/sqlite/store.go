@@ -44,7 +44,7 @@ func (s *Store) Applied(ctx context.Context) ([]migrations.Record, error) {
 func readApplied(ctx context.Context, conn *sqlite3.Conn) ([]migrations.Record, error) {
 	old := conn.SetInterrupt(ctx)
 	defer conn.SetInterrupt(old)
-	if ok, err := tableExists(conn, "_migrations"); err != nil || !ok {
+	if ok, err := HasTable(conn, "_migrations"); err != nil || !ok {
 		return nil, err
 	}
 	stmt, _, err := conn.Prepare(`SELECT version, name, checksum, applied_at, duration_ms, breaking FROM _migrations ORDER BY version`)
@@ -194,7 +194,8 @@ func isApplied(c *sqlite3.Conn, version int64) (bool, error) {
 	return found, stmt.Err()
 }
 
-func tableExists(c *sqlite3.Conn, name string) (bool, error) {
+// HasTable reports whether the main schema of conn has a table called name.
+func HasTable(c *sqlite3.Conn, name string) (bool, error) {
 	stmt, _, err := c.Prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?")
 	if err != nil {
 		return false, err
