@@ -56,7 +56,13 @@ func init() {
 }
 
 func newVFS(b vfscore.Backend) (*vfscore.VFS, error) {
-	return vfscore.New(b, vfscore.Options{Name: VFSName, SectorSize: 4096})
+	return vfscore.New(b, vfscore.Options{
+		Name:       VFSName,
+		SectorSize: 4096,
+		// Each sync access handle call crosses into JavaScript: write a
+		// commit's WAL frames in one call instead of two per page.
+		WriteBuffer: 256 << 10,
+	})
 }
 
 func mustNew(b vfscore.Backend) *vfscore.VFS {

@@ -125,4 +125,9 @@ type Options struct {
 	// URIParams are the URI parameters passed on to [Configurable]
 	// handles.
 	URIParams []string
+	// WriteBuffer, when positive, coalesces contiguous writes of up to
+	// that many bytes into one WriteAt of a (non-atomic) handle, written
+	// out before an overlapping read, a truncate or a flush. It saves the
+	// per-call cost of handles that cross into JavaScript.
+	WriteBuffer int
 }

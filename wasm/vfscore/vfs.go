@@ -50,10 +50,42 @@ type database struct {
 	pinned bool // kept by Preopen until Release; guarded by VFS.mu
 	closed atomic.Bool
 
+	// handles are the handles of the files, wrapped once per database
+	// (buffered when Options.WriteBuffer is set), so that every
+	// connection of the worker sees the same bytes. Guarded by VFS.mu.
+	handles [3]Handle
+
 	lockMu   sync.Mutex
 	shared   int  // +checklocks:lockMu
 	reserved bool // +checklocks:lockMu
 	pending  bool // +checklocks:lockMu
+}
+
+// handle returns the (possibly buffered) handle of the file of kind k.
+// +checklocks:v.mu
+func (v *VFS) handleLocked(db *database, k Kind) (Handle, error) {
+	if int(k) < 0 || int(k) >= len(db.handles) {
+		return nil, fmt.Errorf("no file of kind %d", k)
+	}
+	if h := db.handles[k]; h != nil {
+		return h, nil
+	}
+	h, err := db.files.Handle(k)
+	if err != nil {
+		return nil, err
+	}
+	if _, atomic := h.(AtomicHandle); !atomic && v.opts.WriteBuffer > 0 {
+		h = newBufferedHandle(h, v.opts.WriteBuffer)
+	}
+	db.handles[k] = h
+	return h, nil
+}
+
+// handle is handleLocked for callers that do not hold v.mu.
+func (v *VFS) handle(db *database, k Kind) (Handle, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.handleLocked(db, k)
 }
 
 // Preopen acquires the handles of database name now and keeps them until
@@ -124,7 +156,14 @@ func (v *VFS) acquireLocked(ctx context.Context, name string) (*database, error)
 func (v *VFS) closeLocked(db *database) error {
 	db.closed.Store(true)
 	delete(v.dbs, db.name)
-	if err := db.files.Close(); err != nil {
+	var errs []error
+	for _, h := range db.handles {
+		if b, ok := h.(*bufferedHandle); ok {
+			errs = append(errs, b.drain()) // unsynced, but not dropped
+		}
+	}
+	errs = append(errs, db.files.Close())
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("%s: close %q: %w", v.opts.Name, db.name, err)
 	}
 	return nil
@@ -231,7 +270,7 @@ func (v *VFS) open(name string, fn *vfs.Filename, flags vfs.OpenFlag) (vfs.File,
 		v.mu.Unlock()
 		return nil, flags, err
 	}
-	h, err := db.files.Handle(kind)
+	h, err := v.handleLocked(db, kind)
 	if err == nil && kind == MainDB && fn != nil {
 		err = v.configure(db, fn)
 	}
@@ -264,7 +303,7 @@ func (v *VFS) configure(db *database, fn *vfs.Filename) error {
 			continue
 		}
 		for _, k := range [...]Kind{MainDB, Journal, WAL} {
-			h, err := db.files.Handle(k)
+			h, err := v.handleLocked(db, k)
 			if err != nil {
 				continue
 			}
@@ -297,7 +336,7 @@ func (v *VFS) Delete(name string, syncDir bool) error {
 	if db == nil || db.closed.Load() {
 		return sqlite3.IOERR_DELETE_NOENT
 	}
-	h, err := db.files.Handle(kind)
+	h, err := v.handle(db, kind)
 	if err != nil {
 		return IOError(err, sqlite3.IOERR_DELETE)
 	}
@@ -314,7 +353,7 @@ func (v *VFS) Access(name string, flags vfs.AccessFlag) (bool, error) {
 	if db == nil || db.closed.Load() {
 		return false, nil
 	}
-	h, err := db.files.Handle(kind)
+	h, err := v.handle(db, kind)
 	if err != nil {
 		return false, IOError(err, sqlite3.IOERR_ACCESS)
 	}
