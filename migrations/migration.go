@@ -112,7 +112,9 @@ func Parse(fileName string, content []byte) (*Migration, error) {
 		return nil, err
 	}
 	m := &Migration{Version: version, Name: name, Source: fileName}
-	text := strings.ReplaceAll(string(content), "\r\n", "\n")
+	// A UTF-8 byte order mark (some Windows editors write one) is not SQL.
+	text := strings.TrimPrefix(string(content), "\uFEFF")
+	text = strings.ReplaceAll(text, "\r\n", "\n")
 	lines := strings.Split(text, "\n")
 
 	var up, down []string

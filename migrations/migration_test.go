@@ -163,3 +163,22 @@ func TestCode(t *testing.T) {
 		t.Fatal("unrelated error got a code")
 	}
 }
+
+// A byte order mark, as some Windows editors write, is not part of the
+// file's SQL: markers are found and the checksum is the one without it.
+func TestParseByteOrderMark(t *testing.T) {
+	body := "-- migrate:up\r\nCREATE TABLE a (x);\r\n-- migrate:down\r\nDROP TABLE a;\r\n"
+	plain, err := migrations.Parse("0001_a.sql", []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"\uFEFF" + body, "\uFEFFCREATE TABLE a (x);\n"} {
+		m, err := migrations.Parse("0001_a.sql", []byte(b))
+		if err != nil {
+			t.Fatalf("%q: %v", b, err)
+		}
+		if m.Checksum != plain.Checksum || strings.Contains(m.Up, "\uFEFF") {
+			t.Errorf("%q: up %q, checksum %.12s, want %.12s", b, m.Up, m.Checksum, plain.Checksum)
+		}
+	}
+}
