@@ -1,6 +1,7 @@
 package migrations
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -60,15 +61,7 @@ func LoadDir(dir string) ([]*Migration, error) {
 // names and non-positive versions. It returns a new slice.
 func Sort(list []*Migration) ([]*Migration, error) {
 	out := slices.Clone(list)
-	slices.SortStableFunc(out, func(a, b *Migration) int {
-		switch {
-		case a.Version < b.Version:
-			return -1
-		case a.Version > b.Version:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(out, func(a, b *Migration) int { return cmp.Compare(a.Version, b.Version) })
 	for i, m := range out {
 		if m.Version <= 0 {
 			return nil, fmt.Errorf("migrate: %s: %w: version must be positive", m.Label(), ErrBadFileName)

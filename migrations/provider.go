@@ -1,10 +1,12 @@
 package migrations
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // Options tune a Provider. The zero value is the strict default.
@@ -42,22 +44,12 @@ func (p *Provider) Migrations() []*Migration { return slices.Clone(p.migs) }
 
 func (p *Provider) find(v int64) *Migration {
 	i, ok := slices.BinarySearchFunc(p.migs, v, func(m *Migration, v int64) int {
-		return cmpInt(m.Version, v)
+		return cmp.Compare(m.Version, v)
 	})
 	if !ok {
 		return nil
 	}
 	return p.migs[i]
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // State is a migration's state in Status.
@@ -121,7 +113,7 @@ func status(migs []*Migration, applied []Record) []Status {
 				AppliedAt: r.AppliedAt.Format(TimeFormat), Checksum: r.Checksum, State: StateMissing, Breaking: r.Breaking})
 		}
 	}
-	slices.SortFunc(out, func(a, b Status) int { return cmpInt(a.Version, b.Version) })
+	slices.SortFunc(out, func(a, b Status) int { return cmp.Compare(a.Version, b.Version) })
 	return out
 }
 
@@ -342,7 +334,7 @@ func (p *Provider) Stamp(ctx context.Context, to int64) ([]Record, error) {
 		done[r.Version] = true
 	}
 	var recs []Record
-	now := nowUTC()
+	now := time.Now()
 	for _, m := range p.migs {
 		if m.Version > to {
 			break
