@@ -65,6 +65,10 @@ func TestServeCommand(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Errorf("exit status %d after interrupt, want 0 (stderr: %s)", code, stderr.String())
 	}
+	// dist/ has the FTS5 wasm but no larder.js: the server says what to build.
+	if msg := stderr.String(); !strings.Contains(msg, "larder.js is missing: run `make build`") || strings.Contains(msg, "larder-fts5.wasm is missing") {
+		t.Errorf("stderr %q, want a warning about larder.js only", msg)
+	}
 }
 
 func TestServeUsage(t *testing.T) {
