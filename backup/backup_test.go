@@ -426,3 +426,43 @@ func TestBackupRefusesNonDatabaseAndRestoreCreatesMissing(t *testing.T) {
 		t.Fatalf("restore to a missing database: %+v %v", snap, err)
 	}
 }
+
+// interruptOnce is a context that reports itself cancelled to exactly one
+// call of Err, the (at+1)th, and is live before and after: a failure of
+// one step, and of that step only.
+type interruptOnce struct {
+	context.Context
+	at    int64
+	calls atomic.Int64
+}
+
+func (c *interruptOnce) Err() error {
+	if c.calls.Add(1) == c.at+1 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// A restore whose copy of the backup fails replaces nothing: the failure
+// is reported, not swallowed into an empty database put in place.
+func TestRestoreCopyFailureLeavesDatabaseAlone(t *testing.T) {
+	dir := t.TempDir()
+	db := newDB(t, dir, 5)
+	saved, err := backup.Backup(context.Background(), newDB(t, t.TempDir(), 3), filepath.Join(t.TempDir(), "three.bak"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Restore first verifies the file exactly as Verify does: count the
+	// checks of the context that takes, and fail the one after it.
+	count := &interruptOnce{Context: context.Background(), at: -1}
+	if err := backup.Verify(count, saved); err != nil {
+		t.Fatal(err)
+	}
+	ctx := &interruptOnce{Context: context.Background(), at: count.calls.Load()}
+	if _, err := backup.Restore(ctx, db, saved); err == nil {
+		t.Error("Restore reported success though copying the backup was interrupted")
+	}
+	if n := notes(t, db); n != 5 {
+		t.Fatalf("database holds %d notes after a failed restore, want its 5", n)
+	}
+}

@@ -92,7 +92,8 @@ func Restore(ctx context.Context, db, from string) (Snapshot, error) {
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("restore: open %s: %w", from, err)
 	}
-	if err := src.BusyTimeout(defaultBusy); err == nil {
+	err = src.BusyTimeout(defaultBusy)
+	if err == nil {
 		err = snapshot(ctx, src, tmp)
 	}
 	src.Close()
