@@ -60,7 +60,7 @@ var rules = []Rule{
 		"the migration changes the schema incompatibly (L001–L006) but is not marked -- migrate:breaking",
 		"add -- migrate:breaking to the up part (older tabs then stop with LARDER_OUTDATED), or make the change compatible with expand/contract"},
 	{"L011", "d1-transaction", Warning, false,
-		"BEGIN, COMMIT or SAVEPOINT inside a migration: the runner owns the transaction, and D1 refuses them",
+		"BEGIN, SAVEPOINT, RELEASE or ROLLBACK TO inside a migration: the runner owns the transaction, and D1 refuses them",
 		"remove it: every migration already runs in its own transaction (one batch() on D1)"},
 	{"L012", "d1-pragma", Warning, false,
 		"a PRAGMA that Cloudflare D1 refuses",
