@@ -206,9 +206,9 @@ func stripComments(s string) string {
 	return b.String()
 }
 
-// Normalize is the text a checksum is computed over: LF line endings, no
+// normalize is the text a checksum is computed over: LF line endings, no
 // trailing whitespace on any line, no leading or trailing blank lines.
-func Normalize(sql string) string {
+func normalize(sql string) string {
 	sql = strings.ReplaceAll(sql, "\r\n", "\n")
 	sql = strings.ReplaceAll(sql, "\r", "\n")
 	lines := strings.Split(sql, "\n")
@@ -224,9 +224,10 @@ func Normalize(sql string) string {
 	return strings.Join(lines, "\n")
 }
 
-// Checksum is the hex SHA-256 of Normalize(up).
+// Checksum is the hex SHA-256 of the up part normalised: LF line endings, no
+// trailing whitespace on any line, no leading or trailing blank lines.
 func Checksum(up string) string {
-	sum := sha256.Sum256([]byte(Normalize(up)))
+	sum := sha256.Sum256([]byte(normalize(up)))
 	return hex.EncodeToString(sum[:])
 }
 
