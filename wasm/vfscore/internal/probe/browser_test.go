@@ -3,6 +3,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,9 +24,10 @@ const page = `<!doctype html><meta charset="utf-8"><script>
 window.worker = () => {
   const w = new Worker("/worker.js");
   let seq = 0; const pending = {};
-  w.acked = 0;
+  w.acked = 0; w.step = 0;
   w.onmessage = (e) => {
     if (e.data.acked !== undefined) { w.acked = e.data.acked; return; }
+    if (e.data.step !== undefined) { w.step = e.data.step; return; }
     const p = pending[e.data.id]; delete pending[e.data.id];
     e.data.error !== undefined ? p.reject(new Error(e.data.error)) : p.resolve(e.data.value);
   };
@@ -156,6 +158,27 @@ func TestBrowserVFS(t *testing.T) {
 					t.Fatalf("worker killed mid-commit (run %d): %+v: want integrity ok and at least the %d acknowledged rows", i, c, c.Acked)
 				}
 				t.Logf("killed after %d acknowledged commits: %s rows, integrity %s", c.Acked, c.Count, c.Integrity)
+			}
+
+			// Kill the worker in the middle of one long transaction: none of
+			// it is there afterwards.
+			for _, at := range []int{1, 7, 19} {
+				var big checked
+				eval(t, tab, q(fmt.Sprintf(`(async () => {
+  const w = worker();
+  await w.call("delete", VFS, NAME, 0);
+  const done = w.call("longtx", VFS, NAME, 20).then(() => "committed", (e) => e.message);
+  const t0 = performance.now();
+  while (w.step < %d && performance.now() - t0 < 60000) await sleep(1);
+  w.terminate();
+  const w2 = worker();
+  const r = await w2.call("bigcount", VFS, NAME, 0);
+  w2.terminate();
+  return r;
+})()`, at)), &big)
+				if big.Integrity != "ok" || big.Count != "no table" {
+					t.Errorf("worker killed at step %d of a 20-step transaction: %+v, want integrity ok and no table", at, big)
+				}
 			}
 
 			// reset(): after Delete the database is empty.

@@ -60,6 +60,48 @@ func run(op, vfsName, name string, n int) (any, error) {
 		return nil, b.release(name)
 	case "delete":
 		return nil, b.del(ctx, name)
+	case "longtx":
+		// One transaction of n steps of 1000 rows each, reporting each
+		// step, so that the page can kill the worker in the middle.
+		conn, err := sqlite3.Open("file:" + name + "?vfs=" + vfsName)
+		if err != nil {
+			return nil, err
+		}
+		defer conn.Close()
+		if err := conn.Exec(b.pragmas + "BEGIN IMMEDIATE; CREATE TABLE big(i INTEGER PRIMARY KEY, pad TEXT)"); err != nil {
+			return nil, err
+		}
+		for k := range n {
+			if err := conn.Exec(fmt.Sprintf("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1000) INSERT INTO big SELECT i + %d, printf('%%0100d', i) FROM c", k*1000)); err != nil {
+				return nil, err
+			}
+			js.Global().Call("postMessage", map[string]any{"step": k + 1})
+			time.Sleep(time.Millisecond) // let the page's kill arrive
+		}
+		return nil, conn.Exec("COMMIT")
+	case "bigcount":
+		conn, err := sqlite3.Open("file:" + name + "?vfs=" + vfsName)
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			conn.Close()
+			b.release(name)
+		}()
+		if err := conn.Exec(b.pragmas); err != nil {
+			return nil, err
+		}
+		ic, err := scalar(conn, "PRAGMA integrity_check")
+		if err != nil {
+			return nil, err
+		}
+		count, err := scalar(conn, "SELECT count(*) FROM sqlite_schema WHERE name = 'big'")
+		if err == nil && count == "1" {
+			count, err = scalar(conn, "SELECT count(*) FROM big")
+		} else if err == nil {
+			count = "no table"
+		}
+		return map[string]any{"integrity": ic, "count": count}, err
 	case "insert", "loop", "check":
 		conn, err := sqlite3.Open("file:" + name + "?vfs=" + vfsName)
 		if err != nil {
