@@ -306,3 +306,37 @@ func TestAppliedWithoutTrackingTable(t *testing.T) {
 		t.Fatalf("Applied created %d objects", n)
 	}
 }
+
+// A failing statement is named by its line in the file, whatever precedes
+// it: header comments, CRLF line endings, a multi-line trigger or string,
+// a block comment, a table rebuild.
+func TestFailingStatementLine(t *testing.T) {
+	for _, c := range []struct {
+		name, body string
+		line       int
+	}{
+		{"header comments", "-- header\n-- more\n\n-- migrate:up\nCREATE TABLE a (x);\n\nINSERT INTO nope VALUES (1);\n-- migrate:down\n", 7},
+		{"CRLF", "-- header\r\n-- migrate:up\r\nCREATE TABLE a (x);\r\n\r\nINSERT INTO nope VALUES (1);\r\n", 5},
+		{"after a trigger", "-- migrate:up\nCREATE TABLE a (x);\nCREATE TRIGGER t AFTER INSERT ON a BEGIN\n  SELECT 1;\n  SELECT 2;\nEND;\nINSERT INTO nope VALUES (1);\n", 7},
+		{"after a multi-line string", "CREATE TABLE a (x);\nINSERT INTO a VALUES ('x;\ny');\nINSERT INTO nope VALUES (1);\n", 4},
+		{"after a block comment", "-- migrate:up\nCREATE TABLE a (x);\n/* c\n c */ INSERT INTO nope VALUES (1);\n", 4},
+		{"two on a line", "CREATE TABLE a (x); INSERT INTO nope VALUES (1);\n", 1},
+		{"syntax error", "CREATE TABLE a (x);\n\n   SELEC 1;\n", 3},
+		{"after a rebuild", "CREATE TABLE a (x);\nCREATE TABLE b (y);\n-- migrate:rebuild a\n-- migrate:map z = x\nCREATE TABLE a (z);\nINSERT INTO nope VALUES (1);\n", 6},
+		{"in a rebuild", "CREATE TABLE a (x);\n-- migrate:rebuild a\n-- migrate:map z = nope\nCREATE TABLE a (\n z\n);\n", 4},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			conn := testdb.Open(t, ":memory:")
+			m := testdb.Parse(t, "0001_a.sql", c.body)
+			p, err := migrations.NewProvider(sqlite.NewStore(conn), []*migrations.Migration{m}, migrations.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = p.Up(context.Background(), 0)
+			var me *migrations.MigrationError
+			if !errors.As(err, &me) || me.Line != c.line {
+				t.Fatalf("err = %v, want a failure at line %d", err, c.line)
+			}
+		})
+	}
+}
