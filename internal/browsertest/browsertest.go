@@ -228,6 +228,12 @@ func NewBrowser(t testing.TB) *Browser {
 		chromedp.Flag("no-default-browser-check", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("mute-audio", true),
+		// Tabs opened by tests are background tabs: without these, their
+		// timers are throttled to once a second and multi-tab tests crawl.
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
+		chromedp.Flag("disable-features", "IntensiveWakeUpThrottling"),
 	}
 	for _, f := range Flags {
 		opts = append(opts, chromedp.Flag(f, true))

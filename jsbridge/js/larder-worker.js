@@ -380,6 +380,15 @@ class SharedDb {
     if (this.releasing && this.inflight === 0 && this.drained) this.drained();
   }
 
+  // abandon drops ownership without touching the (dead) runtime.
+  abandon() {
+    this.releasing = true; // answer nothing more
+    this.role = "none";
+    this.serving = false;
+    if (this.releaseLock) this.releaseLock();
+    this.channel.close();
+  }
+
   // release gives ownership up (last handle of this context closed, or
   // pagehide): finish what runs, close the database, free the lock.
   async release() {
@@ -417,7 +426,12 @@ export class Host {
         const shared = this.dbs.get(db);
         if (shared) shared.channel.postMessage({ t: "event", db, detail });
       },
-      (err) => this.emit({ type: "exit", error: wireError(err) }),
+      (err) => {
+        // larder.wasm is gone: stop owning anything at once, so another
+        // context takes over instead of talking to a dead instance.
+        for (const db of this.dbs.values()) db.abandon();
+        this.emit({ type: "exit", error: wireError(err) });
+      },
     );
     await this.runtime.start(source);
   }

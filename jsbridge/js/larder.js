@@ -431,6 +431,12 @@ export async function open(options = {}) {
   return new Database(rt, name, res, persisted, known);
 }
 
+// For tests and devtools: the live runtimes (their kill() is the
+// fault-injection seam of the kill-loop tests).
+export function __runtimes() {
+  return runtimes.values();
+}
+
 /** Deletes the storage of database `name` without opening it (devtools). */
 export async function reset(name, { storage = "auto", wasm } = {}) {
   const rt = runtimeFor(new URL(wasm ?? DEFAULT_WASM, import.meta.url).href);

@@ -1,0 +1,145 @@
+//go:build !js
+
+package jsbridge_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// killLoop is the in-page body of TestBrowserKillLoop: trials alternate
+// between killing the worker during a long migration and during a stream
+// of transactions, then reopen and check integrity, a whole migration
+// version, and that every transaction whose promise resolved is there and
+// none is half there. The kill is the runtime's own teardown
+// (worker.terminate(), pending calls rejected): the fault-injection seam.
+const killLoop = `
+const STORAGE = %q, TRIALS = %d, PREFIX = %q;
+const m1 = { version: 1, name: "init", up: "CREATE TABLE tx(id INTEGER PRIMARY KEY, n INTEGER, part INTEGER)" };
+// The long migration is a JS function (run in the worker) that reports
+// each step, so that kills land inside it: before step k, for a random k,
+// or (k = 42) just before its transaction commits. (Chromium's
+// worker.terminate() lets the worker run on for a moment, so a kill near the
+// end may still let the migration commit: either outcome must be whole.)
+const m2 = { version: 2, name: "long", up: async (tx) => {
+  const ch = new BroadcastChannel("larder-killtest");
+  ch.postMessage(0);
+  await tx.exec("CREATE TABLE big(i INTEGER PRIMARY KEY, pad TEXT)");
+  for (let k = 0; k < 40; k++) {
+    ch.postMessage(k + 1);
+    await tx.exec("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 500) INSERT INTO big SELECT i + ?, printf('%%0100d', i) FROM c", [k * 500]);
+  }
+  ch.postMessage(41);
+  await tx.exec("CREATE INDEX big_pad ON big(pad)");
+  ch.postMessage(42);
+} };
+let onStep = null;
+new BroadcastChannel("larder-killtest").onmessage = (e) => onStep && onStep(e.data);
+const reachStep = (k) => new Promise(r => onStep = (s) => { if (s >= k) { onStep = null; r(s); } });
+const sleep = (ms) => new Promise(r => setTimeout(r, ms));
+const kill = (db) => db._rt.kill("test: worker terminated");
+const problems = [];
+const stats = { migrationKills: 0, txKills: 0, midMigration: 0, resolvedTx: 0 };
+async function check(name, migs, resolved) {
+  const db = await L.open({ name, storage: STORAGE, migrations: [m1] }).catch(e => e);
+  if (db instanceof Error) { problems.push(name + ": reopen: " + db.code + " " + db.message); return null; }
+  const [ic] = await db.query("PRAGMA integrity_check");
+  if (ic.integrity_check !== "ok") problems.push(name + ": integrity_check: " + ic.integrity_check);
+  const ms = await db.migrations();
+  const [hasBig] = await db.query("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'big'");
+  if (ms.length === 2) {
+    const [b] = await db.query("SELECT count(*) AS n FROM big");
+    if (b.n !== 20000) problems.push(name + ": version 2 with " + b.n + " rows in big");
+  } else if (hasBig.n !== 0) problems.push(name + ": version " + ms.length + " but table big exists");
+  for (const n of resolved) {
+    const [r] = await db.query("SELECT count(*) AS c FROM tx WHERE n = ?", [n]);
+    if (r.c !== 3) problems.push(name + ": resolved transaction " + n + " has " + r.c + " of 3 rows");
+  }
+  const [partial] = await db.query("SELECT count(*) AS c FROM (SELECT n FROM tx GROUP BY n HAVING count(*) <> 3)");
+  if (partial.c !== 0) problems.push(name + ": " + partial.c + " half-applied transactions");
+  return { db, version: ms.length };
+}
+// How long an open with the long migration takes here, to aim the kills.
+const openMs = 0;
+const resolved = [];
+for (let trial = 0; trial < TRIALS; trial++) {
+  if (trial %% 2 === 0) {
+    const name = PREFIX + "mig-" + trial;
+    const target = Math.floor(Math.random() * 43);
+    const inMigration = reachStep(target);
+    const p = L.open({ name, storage: STORAGE, migrations: [m1, m2] });
+    let db = null;
+    p.then(d => db = d, () => {});
+    const step = await inMigration;
+    const rt = [...L.__runtimes()][0];
+    if (trial %% 4 === 2) {
+      // The Go runtime dies at once (a fatal error), then the worker goes.
+      await rt.request({ op: "__fault", kind: "fatal" }).catch(() => {});
+    }
+    const done = !!db;
+    rt.kill("test: worker terminated");
+    stats.migrationKills++;
+    const c = await check(name, [m1], []);
+    if (c) {
+      if (c.version < 2) stats.midMigration++;
+      await c.db.reset();
+    }
+  } else {
+    const name = PREFIX + "tx";
+    const db = await L.open({ name, storage: STORAGE, migrations: [m1] });
+    let stop = false;
+    const stream = (async () => {
+      for (let n = trial * 1000; !stop; n++) {
+        try {
+          await db.transaction(async (tx) => {
+            for (let part = 0; part < 3; part++) await tx.exec("INSERT INTO tx(n, part) VALUES (?, ?)", [n, part]);
+          });
+          resolved.push(n);
+        } catch (e) { return; }
+      }
+    })();
+    await sleep(50 + Math.random() * 400);
+    kill(db);
+    stop = true;
+    await stream;
+    stats.txKills++;
+    const c = await check(name, [m1], resolved);
+    if (c) await c.db.close();
+  }
+}
+stats.resolvedTx = resolved.length;
+return { problems: problems.slice(0, 10), nproblems: problems.length, stats, openMs };
+`
+
+func TestBrowserKillLoop(t *testing.T) {
+	e := newEnv(t)
+	for _, st := range persistent {
+		t.Run(st, func(t *testing.T) {
+			e.t = t
+			var r result
+			if err := e.tab.EvalTimeout(15*time.Minute, fmt.Sprintf("T.run(async () => { %s })", fmt.Sprintf(killLoop, st, 26, "kill-"+st+"-")), &r); err != nil {
+				t.Fatal(err)
+			}
+			if r.Error != nil {
+				t.Fatalf("%s: %s", r.Error.Code, r.Error.Message)
+			}
+			var v struct {
+				Problems  []string       `json:"problems"`
+				NProblems int            `json:"nproblems"`
+				Stats     map[string]any `json:"stats"`
+				OpenMs    float64        `json:"openMs"`
+			}
+			jsonUnmarshal(r.Value, &v)
+			t.Logf("%s: %v ", st, v.Stats)
+			if v.NProblems > 0 {
+				t.Fatalf("%d problems after kills: %v", v.NProblems, v.Problems)
+			}
+			if num(v.Stats["migrationKills"])+num(v.Stats["txKills"]) < 26 || num(v.Stats["resolvedTx"]) == 0 {
+				t.Fatalf("not enough trials: %v", v.Stats)
+			}
+		})
+	}
+}
+
+func num(v any) float64 { f, _ := v.(float64); return f }
