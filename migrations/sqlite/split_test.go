@@ -7,15 +7,13 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/ncruces/go-sqlite3"
-
 	"github.com/larderdb/larder/internal/testdb"
 	"github.com/larderdb/larder/migrations"
 	"github.com/larderdb/larder/migrations/sqlite"
 )
 
 func TestSplitStatementsForBundles(t *testing.T) {
-	m1, err := migrations.Parse("0001_init.sql", []byte(`-- migrate:up
+	m1 := testdb.Parse(t, "0001_init.sql", `-- migrate:up
 CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); -- trailing comment
 
 /* block; comment */
@@ -26,19 +24,9 @@ END;
 -- migrate:down
 DROP TRIGGER tr;
 DROP TABLE t;
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m2, err := migrations.Parse("0002_broken_down.sql", []byte("-- migrate:up\nCREATE TABLE u (x);\n-- migrate:down\nDROP TABLE nope;\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := sqlite3.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+`)
+	m2 := testdb.Parse(t, "0002_broken_down.sql", "-- migrate:up\nCREATE TABLE u (x);\n-- migrate:down\nDROP TABLE nope;\n")
+	conn := testdb.Open(t, ":memory:")
 	if err := sqlite.SplitStatements(context.Background(), conn, []*migrations.Migration{m2, m1}); err != nil {
 		t.Fatal(err)
 	}
@@ -84,16 +72,9 @@ DROP TABLE t;
 }
 
 func TestSplitStatementsRefusesFailingUp(t *testing.T) {
-	m, err := migrations.Parse("0001_bad.sql", []byte("CREATE TABLE a (x);\nBEGIN;\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := sqlite3.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	err = sqlite.SplitStatements(context.Background(), conn, []*migrations.Migration{m})
+	m := testdb.Parse(t, "0001_bad.sql", "CREATE TABLE a (x);\nBEGIN;\n")
+	conn := testdb.Open(t, ":memory:")
+	err := sqlite.SplitStatements(context.Background(), conn, []*migrations.Migration{m})
 	var se *sqlite.StatementError
 	if !errors.As(err, &se) || se.Line != 2 {
 		t.Fatalf("want a StatementError at line 2, got %v", err)
