@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math"
 	"sync/atomic"
-	"syscall/js"
 	"time"
 
 	"github.com/larderdb/larder/internal/jsutil"
@@ -20,7 +19,7 @@ import (
 const openTimeout = 5 * time.Second
 
 func available() bool {
-	return js.Global().Get("indexedDB").Truthy()
+	return jsutil.Global().Get("indexedDB").Truthy()
 }
 
 type platformBackend struct{}
@@ -42,7 +41,7 @@ func (platformBackend) Acquire(ctx context.Context, name string) (vfscore.Files,
 		return nil, err
 	}
 	st := &idbStore{db: db}
-	st.removeListener = jsutil.OnEvent(db, "versionchange", func(js.Value) {
+	st.removeListener = jsutil.OnEvent(db, "versionchange", func(jsutil.Value) {
 		// Another context deletes or upgrades the database: let it.
 		st.closed.Store(true)
 		db.Call("close")
@@ -67,7 +66,7 @@ func (platformBackend) Acquire(ctx context.Context, name string) (vfscore.Files,
 
 // upgrade creates the object stores of layout version 1. It runs inside
 // the upgradeneeded event and makes synchronous calls only.
-func upgrade(db js.Value, oldVersion int) {
+func upgrade(db jsutil.Value, oldVersion int) {
 	if oldVersion < 1 {
 		db.Call("createObjectStore", "blocks")
 		db.Call("createObjectStore", "files")
@@ -90,7 +89,7 @@ func deleteDatabase(ctx context.Context, name string) error {
 // one short IndexedDB transaction and waits for it; none stays open across
 // another wait.
 type idbStore struct {
-	db             js.Value
+	db             jsutil.Value
 	closed         atomic.Bool
 	removeListener func()
 }
@@ -99,9 +98,9 @@ var _ store = (*idbStore)(nil)
 
 var errClosed = errors.New("the IndexedDB connection was closed (another context is deleting or upgrading the database, or it was released)")
 
-func (s *idbStore) transaction(stores []any, mode, durability string) (js.Value, error) {
+func (s *idbStore) transaction(stores []any, mode, durability string) (jsutil.Value, error) {
 	if s.closed.Load() {
-		return js.Value{}, errClosed
+		return jsutil.Value{}, errClosed
 	}
 	if durability != "" {
 		return jsutil.Call(s.db, "transaction", stores, mode, map[string]any{"durability": durability})
@@ -109,8 +108,8 @@ func (s *idbStore) transaction(stores []any, mode, durability string) (js.Value,
 	return jsutil.Call(s.db, "transaction", stores, mode)
 }
 
-func keyRange(file string, first, last float64) js.Value {
-	return js.Global().Get("IDBKeyRange").Call("bound", []any{file, first}, []any{file, last})
+func keyRange(file string, first, last float64) jsutil.Value {
+	return jsutil.Global().Get("IDBKeyRange").Call("bound", []any{file, first}, []any{file, last})
 }
 
 // get implements [store] with getAllKeys and getAll over a key range.
@@ -145,7 +144,7 @@ func (s *idbStore) get(file string, first, n int64) (map[int64][]byte, error) {
 		if v.Get("byteLength").Int() != blockSize {
 			return nil, fmt.Errorf("read %s block %d: stored block has %d bytes, want %d", file, idx, v.Get("byteLength").Int(), blockSize)
 		}
-		js.CopyBytesToGo(b, v)
+		jsutil.CopyBytesToGo(b, v)
 		out[idx] = b
 	}
 	return out, nil
@@ -165,10 +164,10 @@ func (s *idbStore) commit(file string, size, from int64, blocks map[int64][]byte
 			return err
 		}
 	}
-	u8 := js.Global().Get("Uint8Array")
+	u8 := jsutil.Global().Get("Uint8Array")
 	for i, b := range blocks {
 		v := u8.New(blockSize)
-		js.CopyBytesToJS(v, b)
+		jsutil.CopyBytesToJS(v, b)
 		if _, err := jsutil.Call(objs, "put", v, []any{file, float64(i)}); err != nil {
 			tx.Call("abort")
 			return err
@@ -178,7 +177,7 @@ func (s *idbStore) commit(file string, size, from int64, blocks map[int64][]byte
 		tx.Call("abort")
 		return err
 	}
-	if tx.Get("commit").Type() == js.TypeFunction {
+	if tx.Get("commit").Type() == jsutil.TypeFunction {
 		tx.Call("commit")
 	}
 	if err := jsutil.AwaitTransaction(tx); err != nil {

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"syscall/js"
 	"time"
 
 	"github.com/larderdb/larder/internal/jsutil"
@@ -17,13 +16,13 @@ import (
 const preopenTimeout = 5 * time.Second
 
 func available() bool {
-	g := js.Global()
+	g := jsutil.Global()
 	nav := g.Get("navigator")
 	if nav.IsUndefined() || nav.Get("storage").IsUndefined() ||
-		nav.Get("storage").Get("getDirectory").Type() != js.TypeFunction {
+		nav.Get("storage").Get("getDirectory").Type() != jsutil.TypeFunction {
 		return false
 	}
-	return g.Get("FileSystemSyncAccessHandle").Type() == js.TypeFunction
+	return g.Get("FileSystemSyncAccessHandle").Type() == jsutil.TypeFunction
 }
 
 // platformBackend opens databases in OPFS.
@@ -64,25 +63,25 @@ func openFiles(name string) (*files, error) {
 }
 
 // databaseDir returns the directory handle of larder/<name>/.
-func databaseDir(name string, create bool) (js.Value, error) {
-	root, err := jsutil.Await(js.Global().Get("navigator").Get("storage").Call("getDirectory"))
+func databaseDir(name string, create bool) (jsutil.Value, error) {
+	root, err := jsutil.Await(jsutil.Global().Get("navigator").Get("storage").Call("getDirectory"))
 	if err != nil {
-		return js.Value{}, fmt.Errorf("navigator.storage.getDirectory: %w", err)
+		return jsutil.Value{}, fmt.Errorf("navigator.storage.getDirectory: %w", err)
 	}
 	opts := map[string]any{"create": create}
 	top, err := await(root, "getDirectoryHandle", rootDir, opts)
 	if err != nil {
-		return js.Value{}, fmt.Errorf("directory %s: %w", rootDir, err)
+		return jsutil.Value{}, fmt.Errorf("directory %s: %w", rootDir, err)
 	}
 	dir, err := await(top, "getDirectoryHandle", name, opts)
 	if err != nil {
-		return js.Value{}, fmt.Errorf("directory %s/%s: %w", rootDir, name, err)
+		return jsutil.Value{}, fmt.Errorf("directory %s/%s: %w", rootDir, name, err)
 	}
 	return dir, nil
 }
 
 // ensureLayout checks the LAYOUT marker, writing it into a new directory.
-func ensureLayout(dir js.Value) error {
+func ensureLayout(dir jsutil.Value) error {
 	h, err := openHandle(dir, layoutFile)
 	if err != nil {
 		return fmt.Errorf("%s: %w", layoutFile, err)
@@ -107,7 +106,7 @@ func ensureLayout(dir js.Value) error {
 	return h.Flush()
 }
 
-func openHandle(dir js.Value, name string) (*handle, error) {
+func openHandle(dir jsutil.Value, name string) (*handle, error) {
 	fh, err := await(dir, "getFileHandle", name, map[string]any{"create": true})
 	if err != nil {
 		return nil, err
@@ -116,25 +115,25 @@ func openHandle(dir js.Value, name string) (*handle, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &handle{sah: sah, at: js.ValueOf(map[string]any{"at": 0})}, nil
+	return &handle{sah: sah, at: jsutil.ValueOf(map[string]any{"at": 0})}, nil
 }
 
 // await calls v[method](args...) and awaits the returned Promise.
-func await(v js.Value, method string, args ...any) (js.Value, error) {
+func await(v jsutil.Value, method string, args ...any) (jsutil.Value, error) {
 	p, err := jsutil.Call(v, method, args...)
 	if err != nil {
-		return js.Value{}, err
+		return jsutil.Value{}, err
 	}
 	return jsutil.Await(p)
 }
 
 func removeDatabase(ctx context.Context, name string) error {
-	nav := js.Global().Get("navigator")
-	if nav.IsUndefined() || nav.Get("storage").IsUndefined() || nav.Get("storage").Get("getDirectory").Type() != js.TypeFunction {
+	nav := jsutil.Global().Get("navigator")
+	if nav.IsUndefined() || nav.Get("storage").IsUndefined() || nav.Get("storage").Get("getDirectory").Type() != jsutil.TypeFunction {
 		return errors.New("opfs: delete: OPFS is not available in this context")
 	}
 	err := vfscore.Retry(ctx, preopenTimeout, vfscore.IsBusy, func() error {
-		root, err := jsutil.Await(js.Global().Get("navigator").Get("storage").Call("getDirectory"))
+		root, err := jsutil.Await(jsutil.Global().Get("navigator").Get("storage").Call("getDirectory"))
 		if err != nil {
 			return err
 		}
@@ -183,16 +182,16 @@ func (fs *files) Close() error {
 // handle adapts a FileSystemSyncAccessHandle to [vfscore.Handle]. Every call
 // is synchronous: no Promise on the I/O path.
 type handle struct {
-	sah js.Value
-	buf js.Value // scratch Uint8Array, grown as needed
-	at  js.Value // the reused {at: offset} options object
+	sah jsutil.Value
+	buf jsutil.Value // scratch Uint8Array, grown as needed
+	at  jsutil.Value // the reused {at: offset} options object
 }
 
 var _ vfscore.Handle = (*handle)(nil)
 
-func (h *handle) scratch(n int) js.Value {
+func (h *handle) scratch(n int) jsutil.Value {
 	if h.buf.IsUndefined() || h.buf.Get("length").Int() < n {
-		h.buf = js.Global().Get("Uint8Array").New(max(n, 64<<10))
+		h.buf = jsutil.Global().Get("Uint8Array").New(max(n, 64<<10))
 	}
 	return h.buf.Call("subarray", 0, n)
 }
@@ -209,7 +208,7 @@ func (h *handle) ReadAt(p []byte, off int64) (int, error) {
 		return 0, err
 	}
 	n := min(r.Int(), len(p))
-	js.CopyBytesToGo(p[:n], view)
+	jsutil.CopyBytesToGo(p[:n], view)
 	return n, nil
 }
 
@@ -221,7 +220,7 @@ func (h *handle) WriteAt(p []byte, off int64) (int, error) {
 		return 0, nil
 	}
 	view := h.scratch(len(p))
-	js.CopyBytesToJS(view, p)
+	jsutil.CopyBytesToJS(view, p)
 	h.at.Set("at", off)
 	r, err := jsutil.Call(h.sah, "write", view, h.at)
 	if err != nil {
