@@ -61,7 +61,7 @@ type database struct {
 	pending  bool // +checklocks:lockMu
 }
 
-// handle returns the (possibly buffered) handle of the file of kind k.
+// handleLocked returns the (possibly buffered) handle of the file of kind k.
 // +checklocks:v.mu
 func (v *VFS) handleLocked(db *database, k Kind) (Handle, error) {
 	if int(k) < 0 || int(k) >= len(db.handles) {
