@@ -94,15 +94,17 @@ func (c *chromium) clearCache() error {
 
 // evalPage opens url in a new tab, waits for the module to set window.bench,
 // evaluates expr (a Promise) and decodes its JSON value into out. With
-// finish set, it then reads the workers' wasm memory and evaluates finish.
+// finish set, it then reads the workers' wasm memory through DevTools (if
+// probe is set) and evaluates finish.
 // The tab is closed when it returns, so every call is a fresh page load.
-func (c *chromium) evalPage(url, expr, finish string, timeout time.Duration, out any) (mem int64, err error) {
+func (c *chromium) evalPage(url, expr, finish string, probe bool, timeout time.Duration, out any) (mem int64, err error) {
 	mem = -1
 	tab, cancel := chromedp.NewContext(c.ctx)
-	defer cancel()
+	defer func() { debugf("close tab"); cancel(); debugf("tab closed") }()
 	if err := chromedp.Do(tab, chromedp.Navigate("about:blank")); err != nil {
 		return mem, err
 	}
+	debugf("tab open")
 	var mu sync.Mutex
 	var console []string
 	cctx, ccancel := context.WithCancel(tab)
@@ -138,10 +140,18 @@ func (c *chromium) evalPage(url, expr, finish string, timeout time.Duration, out
 		raw, err = chromedp.Run(tctx, chromedp.Evaluate[string](wrap(expr), chromedp.EvalAwaitPromise))
 	}
 	if err == nil && finish != "" {
-		if m, merr := workerWasmMemory(tctx); merr == nil {
-			mem = m
+		if probe {
+			debugf("memory probe")
+			if m, merr := workerWasmMemory(tctx); merr == nil {
+				mem = m
+			} else {
+				debugf("memory probe: %v", merr)
+			}
 		}
-		_, err = chromedp.Run(tctx, chromedp.Evaluate[string](wrap(finish), chromedp.EvalAwaitPromise))
+		debugf("finish")
+		fctx, fcancel := context.WithTimeout(tctx, time.Minute)
+		_, err = chromedp.Run(fctx, chromedp.Evaluate[string](wrap(finish), chromedp.EvalAwaitPromise))
+		fcancel()
 	}
 	if err != nil {
 		mu.Lock()

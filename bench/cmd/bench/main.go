@@ -133,7 +133,7 @@ func measureAll(root, jsonPath string, b *chromium, res *results, sel *regexp.Re
 			for _, c := range todo {
 				var out pageResult
 				b.clearOrigin(srv.origin(c))
-				if _, err := b.evalPage(pageURL(srv, c), runExpr(c, "start", "measure"), "", timeout, &out); err != nil {
+				if _, err := b.evalPage(pageURL(srv, c), runExpr(c, "start", "measure"), "", false, timeout, &out); err != nil {
 					log.Printf("warm-up %s: %v", c.key(), err)
 				}
 			}
@@ -209,21 +209,28 @@ func runExpr(c config, js, phase string) string {
 // the timed page load.
 func measureOne(b *chromium, srv *server, w workload, c config, timeout time.Duration) (pageResult, error) {
 	var out pageResult
+	debugf("%s %s: clear storage", w.ID, c.key())
 	if err := b.clearOrigin(srv.origin(c)); err != nil {
 		return out, fmt.Errorf("clear storage: %w", err)
 	}
 	if w.Setup {
 		var setup pageResult
-		if _, err := b.evalPage(pageURL(srv, c), runExpr(c, w.JS, "setup"), "", timeout, &setup); err != nil {
+		if _, err := b.evalPage(pageURL(srv, c), runExpr(c, w.JS, "setup"), "", false, timeout, &setup); err != nil {
 			return out, fmt.Errorf("setup: %w", err)
 		}
 	}
 	if w.ColdCache {
+		debugf("%s %s: clear cache", w.ID, c.key())
 		if err := b.clearCache(); err != nil {
 			return out, fmt.Errorf("clear cache: %w", err)
 		}
 	}
-	mem, err := b.evalPage(pageURL(srv, c), measureExpr(c, w.JS), "window.bench.finish()", timeout, &out)
+	debugf("%s %s: measure", w.ID, c.key())
+	// Larder exposes no memory figure: DevTools reads its worker's wasm
+	// memory. The peers report their own (the byteLength of their
+	// WebAssembly.Memory, the same quantity): attaching DevTools to their
+	// module workers detached them in Chromium 156.
+	mem, err := b.evalPage(pageURL(srv, c), measureExpr(c, w.JS), "window.bench.finish()", c.System == "larder", timeout, &out)
 	out.DevtoolsMemory = mem
 	// Let the closed tab's worker release its OPFS handles and locks.
 	time.Sleep(150 * time.Millisecond)
@@ -305,6 +312,13 @@ func larderRevision(root string) string {
 		rev += " + uncommitted changes in jsbridge/ wasm/ internal/"
 	}
 	return rev
+}
+
+// debugf logs when BENCH_DEBUG is set.
+func debugf(format string, a ...any) {
+	if os.Getenv("BENCH_DEBUG") != "" {
+		log.Printf("debug: "+format, a...)
+	}
 }
 
 func sum(xs []float64) float64 {

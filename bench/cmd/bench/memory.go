@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/runtime"
@@ -12,8 +13,8 @@ import (
 )
 
 // workerWasmMemory sums the byteLength of every live WebAssembly.Memory in
-// the dedicated workers of the browser (only one bench tab is open at a
-// time). It asks DevTools for the objects whose prototype is
+// the dedicated workers the tab's page started (ParentFrameID: a closing tab
+// of an earlier run can still list its workers). It asks DevTools for the objects whose prototype is
 // WebAssembly.Memory.prototype (Runtime.queryObjects), so it needs no hook
 // in any system and measures all of them the same way.
 func workerWasmMemory(tab context.Context) (int64, error) {
@@ -21,15 +22,21 @@ func workerWasmMemory(tab context.Context) (int64, error) {
 	if err != nil {
 		return -1, err
 	}
+	var page string
+	if c := chromedp.FromContext(tab); c != nil && c.Target != nil {
+		page = string(c.Target.TargetID)
+	}
 	var total int64
 	found := false
 	for _, info := range ts.TargetInfos {
-		if info.Type != "worker" {
+		if info.Type != "worker" || (info.ParentFrameID != "" && string(info.ParentFrameID) != page) {
 			continue
 		}
-		wctx, cancel := chromedp.NewContext(tab, chromedp.WithTargetID(info.TargetID), chromedp.WithDetachOnCancel())
+		actx, acancel := context.WithTimeout(tab, 20*time.Second)
+		wctx, cancel := chromedp.NewContext(actx, chromedp.WithTargetID(info.TargetID), chromedp.WithDetachOnCancel())
 		n, err := chromedp.Run(wctx, wasmMemoryAction)
 		cancel()
+		acancel()
 		if err != nil {
 			return -1, fmt.Errorf("worker %s: %w", info.URL, err)
 		}
