@@ -418,16 +418,15 @@ func migrateStamp(ctx context.Context, e *env, args []string) error {
 
 func migrateBundle(ctx context.Context, e *env, args []string) error {
 	fs := flagsFor(e, "migrate bundle")
-	var f dbFlags
-	f.register(fs, false)
+	dir := fs.String("dir", "", "migrations `DIR`ectory")
 	split := fs.Bool("statements", false, "also split every part into statements with SQLite, running the migrations on a scratch in-memory database (for the D1 Worker)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := f.require(false); err != nil {
-		return err
+	if *dir == "" {
+		return usagef("--dir is required")
 	}
-	migs, err := migrations.LoadDir(f.dir)
+	migs, err := migrations.LoadDir(*dir)
 	if err != nil {
 		return err
 	}
