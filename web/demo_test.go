@@ -39,6 +39,20 @@ func TestDemo(t *testing.T) {
 
 	run(t, tab, "first load", chromedp.Navigate(demo.URL))
 	waitReady(t, tab, "first load")
+	// The first load downloads the wasm once: the page's fetch (with its
+	// progress bar), larder.js's compile and the service worker's cache all
+	// share it through the HTTP cache.
+	waitFor(t, tab, "the service worker to cache the app", `navigator.serviceWorker.controller !== null &&
+		caches.open("larder-notes-v1").then(c => c.match("dist/larder-fts5.wasm")).then(r => !!r)`)
+	full := 0
+	for _, r := range demo.since(0) {
+		if r.path == "/dist/larder-fts5.wasm" && r.status == http.StatusOK {
+			full++
+		}
+	}
+	if full != 1 {
+		t.Errorf("first load: the wasm was sent in full %d times, want 1", full)
+	}
 	if got := titles(t, tab); len(got) != 0 {
 		t.Fatalf("a fresh origin shows notes %v", got)
 	}
