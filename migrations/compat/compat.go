@@ -212,7 +212,7 @@ func evaluate(ctx context.Context, conn *sqlite3.Conn, queries []Query) ([]resul
 		if err == nil && stmt == nil {
 			err = fmt.Errorf("no statement")
 		}
-		if err == nil && strings.TrimSpace(stripTrivia(tail)) != "" {
+		if err == nil && sqlutil.LeadingTrivia(tail) < len(tail) {
 			err = fmt.Errorf("more than one statement (a query is one statement)")
 		}
 		if err != nil {
@@ -347,31 +347,4 @@ func bindSample(stmt *sqlite3.Stmt, i int, v any) error {
 		return stmt.BindBlob(i, v)
 	}
 	return stmt.BindNull(i)
-}
-
-// stripTrivia removes comments from the tail of a prepared statement.
-func stripTrivia(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		switch {
-		case strings.HasPrefix(s[i:], "--"):
-			j := strings.IndexByte(s[i:], '\n')
-			if j < 0 {
-				return b.String()
-			}
-			i += j + 1
-		case strings.HasPrefix(s[i:], "/*"):
-			j := strings.Index(s[i+2:], "*/")
-			if j < 0 {
-				return b.String()
-			}
-			i += j + 4
-		case s[i] == ';':
-			i++
-		default:
-			b.WriteByte(s[i])
-			i++
-		}
-	}
-	return b.String()
 }

@@ -255,3 +255,23 @@ func TestWritesIgnoreForeignKeys(t *testing.T) {
 		t.Errorf("broken: %q %v", got, rep.Broken)
 	}
 }
+
+// A query is one statement: a second one under the same name is invalid,
+// while trailing comments and semicolons are not a statement.
+func TestQueryIsOneStatement(t *testing.T) {
+	rep, err := compat.Check(context.Background(), migs(t, 3), queries(t, `-- name: Two
+SELECT id FROM notes; SELECT body FROM notes;
+-- name: One
+SELECT id FROM notes; ; -- the end
+/* nothing else */
+`), compat.Options{Since: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Invalid) != 1 || rep.Invalid[0].Query != "Two" || !strings.Contains(rep.Invalid[0].Error, "more than one statement") {
+		t.Errorf("invalid: %+v", rep.Invalid)
+	}
+	if len(rep.Broken) != 0 {
+		t.Errorf("broken: %+v", rep.Broken)
+	}
+}

@@ -114,7 +114,7 @@ func walk(conn *sqlite3.Conn, src string, firstLine int, do visitor) error {
 	offset, line := 0, firstLine
 	for offset < len(src) {
 		rest := src[offset:]
-		lead := leadingTrivia(rest)
+		lead := sqlutil.LeadingTrivia(rest)
 		if d, err := migrations.ParseRebuildDirective(rest[:lead]); d != nil || err != nil {
 			stmtLine := line + strings.Count(rest[:lead], "\n")
 			n := 0
@@ -129,7 +129,7 @@ func walk(conn *sqlite3.Conn, src string, firstLine int, do visitor) error {
 			continue
 		}
 		stmt, n, err := prepareNext(conn, rest)
-		lead = leadingTrivia(rest[:n])
+		lead = sqlutil.LeadingTrivia(rest[:n])
 		stmtLine := line + strings.Count(rest[:lead], "\n")
 		text := strings.TrimSpace(rest[lead:n])
 		line += strings.Count(rest[:n], "\n")
@@ -165,16 +165,6 @@ func firstStatement(s string) string {
 		s = s[:300] + "…"
 	}
 	return s
-}
-
-// leadingTrivia is the length of the whitespace, comments and empty
-// statements (";") at the start of s.
-func leadingTrivia(s string) int {
-	i := sqlutil.SkipTrivia(s, 0)
-	for i < len(s) && s[i] == ';' {
-		i = sqlutil.SkipTrivia(s, i+1)
-	}
-	return i
 }
 
 func isTransactionControl(stmt string) bool {

@@ -38,6 +38,16 @@ func SkipTrivia(s string, i int) int {
 	return i
 }
 
+// LeadingTrivia returns the length of the whitespace, comments and empty
+// statements (";") at the start of s: where its next statement starts.
+func LeadingTrivia(s string) int {
+	i := SkipTrivia(s, 0)
+	for i < len(s) && s[i] == ';' {
+		i = SkipTrivia(s, i+1)
+	}
+	return i
+}
+
 // Quote returns name as an SQL identifier in double quotes.
 func Quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
