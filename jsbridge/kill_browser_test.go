@@ -18,25 +18,31 @@ const killLoop = `
 const STORAGE = %q, TRIALS = %d, PREFIX = %q;
 const m1 = { version: 1, name: "init", up: "CREATE TABLE tx(id INTEGER PRIMARY KEY, n INTEGER, part INTEGER)" };
 // The long migration is a JS function (run in the worker) that reports
-// each step, so that kills land inside it: before step k, for a random k,
-// or (k = 42) just before its transaction commits. (Chromium's
-// worker.terminate() lets the worker run on for a moment, so a kill near the
-// end may still let the migration commit: either outcome must be whole.)
+// each step on a BroadcastChannel and waits for the page's go-ahead, so the
+// page kills the worker exactly inside it: at a random step, or (target 43)
+// right after letting the last step through, racing the commit.
 const m2 = { version: 2, name: "long", up: async (tx) => {
   const ch = new BroadcastChannel("larder-killtest");
-  ch.postMessage(0);
+  const step = (k) => new Promise((r) => { ch.onmessage = (e) => e.data === k && r(); ch.postMessage(k); });
+  await step(0);
   await tx.exec("CREATE TABLE big(i INTEGER PRIMARY KEY, pad TEXT)");
   for (let k = 0; k < 40; k++) {
-    ch.postMessage(k + 1);
+    await step(k + 1);
     await tx.exec("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 500) INSERT INTO big SELECT i + ?, printf('%%0100d', i) FROM c", [k * 500]);
   }
-  ch.postMessage(41);
+  await step(41);
   await tx.exec("CREATE INDEX big_pad ON big(pad)");
-  ch.postMessage(42);
+  await step(42);
 } };
+const killCh = new BroadcastChannel("larder-killtest");
 let onStep = null;
-new BroadcastChannel("larder-killtest").onmessage = (e) => onStep && onStep(e.data);
-const reachStep = (k) => new Promise(r => onStep = (s) => { if (s >= k) { onStep = null; r(s); } });
+killCh.onmessage = (e) => onStep && onStep(e.data);
+// reachStep lets the migration through every step below k and resolves
+// when it reports step k (k = 43: lets every step through).
+const reachStep = (k) => new Promise((r) => (onStep = (s) => {
+  if (s < k) killCh.postMessage(s);
+  if (s >= Math.min(k, 42)) { if (k > 42) killCh.postMessage(s); onStep = null; r(s); }
+}));
 const sleep = (ms) => new Promise(r => setTimeout(r, ms));
 const kill = (db) => db._rt.kill("test: worker terminated");
 const problems = [];
@@ -66,7 +72,7 @@ const resolved = [];
 for (let trial = 0; trial < TRIALS; trial++) {
   if (trial %% 2 === 0) {
     const name = PREFIX + "mig-" + trial;
-    const target = Math.floor(Math.random() * 43);
+    const target = Math.floor(Math.random() * 44);
     const inMigration = reachStep(target);
     const p = L.open({ name, storage: STORAGE, migrations: [m1, m2] });
     let db = null;
@@ -131,11 +137,11 @@ func TestBrowserKillLoop(t *testing.T) {
 				OpenMs    float64        `json:"openMs"`
 			}
 			jsonUnmarshal(r.Value, &v)
-			t.Logf("%s: %v ", st, v.Stats)
+			t.Logf("%s: %v (midMigration: kills that left the database at version 1)", st, v.Stats)
 			if v.NProblems > 0 {
 				t.Fatalf("%d problems after kills: %v", v.NProblems, v.Problems)
 			}
-			if num(v.Stats["migrationKills"])+num(v.Stats["txKills"]) < 26 || num(v.Stats["resolvedTx"]) == 0 {
+			if num(v.Stats["migrationKills"])+num(v.Stats["txKills"]) < 26 || num(v.Stats["resolvedTx"]) == 0 || num(v.Stats["midMigration"]) == 0 {
 				t.Fatalf("not enough trials: %v", v.Stats)
 			}
 		})
