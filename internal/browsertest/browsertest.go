@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
 )
 
@@ -353,4 +354,16 @@ func (tab *Tab) Logs() []string {
 	tab.mu.Lock()
 	defer tab.mu.Unlock()
 	return append([]string(nil), tab.logs...)
+}
+
+// OverrideQuota sets the storage quota of origin (e.g. the server's URL) to
+// bytes through the DevTools protocol (Storage.overrideQuotaForOrigin);
+// bytes < 0 restores the default.
+func (tab *Tab) OverrideQuota(origin string, bytes float64) error {
+	p := storage.OverrideQuotaForOriginParams{Origin: origin}
+	if bytes >= 0 {
+		p.QuotaSize = &bytes
+	}
+	_, err := chromedp.Call(tab.ctx, storage.OverrideQuotaForOrigin, p)
+	return err
 }
