@@ -71,3 +71,14 @@ bench: build
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 	cd bench && npm ci --no-audit --no-fund
 	$(GO) run ./bench/cmd/bench $(BENCHFLAGS)
+
+## chromium: Debian's Chromium for the browser tests, installed when missing
+## (never downloaded by a test tool)
+.PHONY: chromium
+chromium:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+# The browser tests (jsbridge, and others using internal/browsertest) run the
+# real dist/ in headless Chromium; `go test` alone fails, naming `make build`,
+# when dist/ is missing.
+gotest: build chromium
