@@ -22,7 +22,8 @@ import (
 //	);
 //
 // Each "-- migrate:map NEW = EXPR" line gives the value of a column of the
-// new table as an SQL expression over the old table's columns. New columns
+// new table as an SQL expression over the old table's columns (a trailing
+// "-- comment" is not part of it). New columns
 // without a map line are copied from the old column of the same name, or get
 // their DEFAULT when the old table has none. A migration with a rebuild
 // directive runs with foreign keys off ([Migration.NoForeignKeys]). Package
@@ -64,10 +65,32 @@ func ParseRebuildDirective(text string) (*RebuildDirective, error) {
 					return nil, fmt.Errorf("line %d: column %s mapped twice", i+1, col)
 				}
 			}
-			d.Columns[col] = strings.TrimSpace(rest[1:])
+			d.Columns[col] = strings.TrimSpace(cutLineComment(rest[1:]))
 		}
 	}
 	return d, nil
+}
+
+// cutLineComment drops a trailing "-- comment" from an SQL expression,
+// leaving "--" inside string literals and quoted identifiers alone.
+func cutLineComment(expr string) string {
+	var quote byte
+	for i := 0; i < len(expr); i++ {
+		c := expr[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0 // a doubled quote closes and reopens: same result
+			}
+		case c == '\'' || c == '"' || c == '`':
+			quote = c
+		case c == '[':
+			quote = ']'
+		case c == '-' && i+1 < len(expr) && expr[i+1] == '-':
+			return expr[:i]
+		}
+	}
+	return expr
 }
 
 // markerArg is marker that also returns the text after the kind.

@@ -402,3 +402,28 @@ INSERT INTO node (parent, name) VALUES (1, 'c');`)
 		t.Errorf("self cascade after rebuild: %s", got)
 	}
 }
+
+// A map line may end in an SQL comment, as any SQL line may: the comment is
+// not part of the expression (it used to comment out the rest of the copy),
+// while "--" inside a string literal is kept.
+func TestMapLineComment(t *testing.T) {
+	d, err := migrations.ParseRebuildDirective("-- migrate:rebuild kv\n-- migrate:map value = v || '--' -- keep the dashes\n-- migrate:map n = \"a--b\" --x\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Columns["value"] != "v || '--'" || d.Columns["n"] != `"a--b"` {
+		t.Errorf("columns: %q", d.Columns)
+	}
+	conn := open(t)
+	m1 := testdb.Parse(t, "0001_kv.sql", `CREATE TABLE kv (k TEXT NOT NULL, v TEXT);
+INSERT INTO kv VALUES ('a', '1');`)
+	if err := up(t, conn, m1, testdb.Parse(t, "0002_kv.sql", `-- migrate:rebuild kv
+-- migrate:map value = v || '--' -- a comment
+-- migrate:map key = k -- renamed
+CREATE TABLE kv (key TEXT NOT NULL, value TEXT);`)); err != nil {
+		t.Fatal(err)
+	}
+	if got := rows(t, conn, "SELECT key, value FROM kv"); got != "a|1--" {
+		t.Errorf("kv: %q", got)
+	}
+}
