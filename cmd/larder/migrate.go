@@ -24,7 +24,7 @@ import (
 func init() {
 	register(&command{name: "migrate up", args: "--db FILE --dir DIR [--to N] [--dry-run] [--allow-out-of-order] [--json]",
 		short: "apply pending migrations, each in its own transaction", run: migrateUp})
-	register(&command{name: "migrate down", args: "--db FILE --dir DIR (--to N | --steps K) [--json]",
+	register(&command{name: "migrate down", args: "--db FILE --dir DIR (--to N | --steps K) [--dry-run] [--json]",
 		short: "revert applied migrations, newest first", run: migrateDown})
 	register(&command{name: "migrate status", args: "--db FILE --dir DIR [--json]",
 		short: "list migrations and their state", run: migrateStatus})
