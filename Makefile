@@ -48,7 +48,7 @@ extension: build
 ## run: build (with larder-fts5.wasm, which the demo opens) and serve the
 ## demo app on $(ADDR)
 run: build $(DIST)/larder-fts5.wasm
-	$(DIST)/bin/larder serve --addr $(ADDR)
+	$(DIST)/bin/larder serve --addr $(ADDR) --dist $(DIST)
 
 vet:
 	$(GO) vet ./...

@@ -57,13 +57,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	for _, need := range []struct{ file, build string }{
-		{"larder.js", "make build"},
-		{"larder-fts5.wasm", "make build EXT=fts5 (the demo searches with FTS5)"},
+	for _, need := range []struct{ file, build, why string }{
+		{"larder.js", "make build", ""},
+		{"larder-fts5.wasm", "make build EXT=fts5", " (the demo searches with FTS5)"},
 	} {
 		if _, err := os.Stat(filepath.Join(*dist, need.file)); err != nil {
-			fmt.Fprintf(e.stderr, "larder serve: warning: %s is missing: run `%s`; dist/ is read from disk, so no restart is needed\n",
-				filepath.Join(*dist, need.file), need.build)
+			fmt.Fprintf(e.stderr, "larder serve: warning: %s is missing%s: run `%s`; dist/ is read from disk, so no restart is needed\n",
+				filepath.Join(*dist, need.file), need.why, need.build)
 		}
 	}
 
