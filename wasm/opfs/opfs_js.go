@@ -115,7 +115,14 @@ func openHandle(dir jsutil.Value, name string) (*handle, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &handle{sah: sah, at: jsutil.ValueOf(map[string]any{"at": 0})}, nil
+	h := &handle{sah: sah, at: jsutil.ValueOf(map[string]any{"at": 0})}
+	r, err := jsutil.Call(sah, "getSize")
+	if err != nil {
+		h.close()
+		return nil, err
+	}
+	h.size = int64(r.Float())
+	return h, nil
 }
 
 // await calls v[method](args...) and awaits the returned Promise.
@@ -185,6 +192,10 @@ type handle struct {
 	sah jsutil.Value
 	buf jsutil.Value // scratch Uint8Array, grown as needed
 	at  jsutil.Value // the reused {at: offset} options object
+	// size is the file's size, kept here because getSize() costs as much
+	// as a flush in Chrome and the handle is exclusive: nothing else
+	// changes the file while it is open.
+	size int64
 }
 
 var _ vfscore.Handle = (*handle)(nil)
@@ -224,29 +235,40 @@ func (h *handle) WriteAt(p []byte, off int64) (int, error) {
 	h.at.Set("at", off)
 	r, err := jsutil.Call(h.sah, "write", view, h.at)
 	if err != nil {
+		h.refreshSize()
 		return 0, err
 	}
 	n := r.Float()
 	if n < 0 || n > float64(len(p)) {
-		return 0, nil // a bogus count: nothing reliable was written
+		// A bogus count (Chrome's 0xFFFFFFF8 at quota): nothing reliable
+		// was written, and the size is unknown until asked again.
+		h.refreshSize()
+		return 0, nil
+	}
+	if n > 0 {
+		h.size = max(h.size, off+int64(n))
 	}
 	return int(n), nil
 }
 
-// Truncate implements [vfscore.Handle].
-func (h *handle) Truncate(size int64) error {
-	_, err := jsutil.Call(h.sah, "truncate", size)
-	return err
+func (h *handle) refreshSize() {
+	if r, err := jsutil.Call(h.sah, "getSize"); err == nil {
+		h.size = int64(r.Float())
+	}
 }
 
-// Size implements [vfscore.Handle].
-func (h *handle) Size() (int64, error) {
-	r, err := jsutil.Call(h.sah, "getSize")
-	if err != nil {
-		return 0, err
+// Truncate implements [vfscore.Handle].
+func (h *handle) Truncate(size int64) error {
+	if _, err := jsutil.Call(h.sah, "truncate", size); err != nil {
+		h.refreshSize()
+		return err
 	}
-	return int64(r.Float()), nil
+	h.size = size
+	return nil
 }
+
+// Size implements [vfscore.Handle] from the size kept by the handle.
+func (h *handle) Size() (int64, error) { return h.size, nil }
 
 // Flush implements [vfscore.Handle].
 func (h *handle) Flush() error {
