@@ -27,9 +27,6 @@ func NewStore(conn *sqlite3.Conn) *Store {
 	return &Store{conn: conn, now: time.Now}
 }
 
-// Conn returns the connection the store runs on.
-func (s *Store) Conn() *sqlite3.Conn { return s.conn }
-
 // Init creates _migrations if needed.
 func (s *Store) Init(ctx context.Context) error {
 	return Exec(ctx, s.conn, migrations.TrackingTableSQL, 1)
