@@ -409,3 +409,17 @@ func TestBundleStatements(t *testing.T) {
 		t.Fatalf("bundle without --statements: %s", r.stdout)
 	}
 }
+
+// up --to N with N already applied says so, not that the database is up
+// to date while newer migrations are pending.
+func TestUpToAppliedVersion(t *testing.T) {
+	dir, db := fixture(t)
+	larder(t, "migrate", "up", "--db", db, "--dir", dir, "--to", "2").want(t, 0)
+	r := larder(t, "migrate", "up", "--db", db, "--dir", dir, "--to", "1")
+	r.want(t, 0, "nothing to apply up to 1")
+	if strings.Contains(r.stdout, "up to date") {
+		t.Fatalf("up --to 1 with 0003 pending: %s", r.stdout)
+	}
+	larder(t, "migrate", "up", "--db", db, "--dir", dir).want(t, 0, "applied 0003_seed")
+	larder(t, "migrate", "up", "--db", db, "--dir", dir).want(t, 0, "database is up to date")
+}

@@ -197,7 +197,11 @@ func migrateUp(ctx context.Context, e *env, args []string) error {
 	if err != nil && len(res) == 0 {
 		return explain(err)
 	}
-	if perr := printSteps(e.stdout, f.json, nil, res, "applied", "nothing to apply: database is up to date"); perr != nil {
+	none := "nothing to apply: database is up to date"
+	if *to != 0 {
+		none = fmt.Sprintf("nothing to apply up to %d", *to)
+	}
+	if perr := printSteps(e.stdout, f.json, nil, res, "applied", none); perr != nil {
 		return perr
 	}
 	return explain(err)
