@@ -234,6 +234,25 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(unknown, "no database named") {
 		t.Errorf(`larder.migrations("nope"): %q`, unknown)
 	}
+	// Another database of the origin: reset deletes it without the app
+	// noticing; opened again, it is empty.
+	var other []string
+	eval(t, tab, `(async () => {
+		const { open } = await import("./dist/larder.js");
+		const wasm = "./dist/larder-fts5.wasm";
+		let db = await open({ name: "scratch", wasm, migrations: [{ version: 1, name: "t", up: "CREATE TABLE t (x)" }] });
+		await db.exec("INSERT INTO t VALUES (1)");
+		const before = (await db.query("SELECT count(*) AS n FROM t"))[0].n;
+		await db.close();
+		const said = await larder.reset("scratch");
+		db = await open({ name: "scratch", wasm, migrations: [{ version: 1, name: "t", up: "CREATE TABLE t (x)" }] });
+		const after = (await db.query("SELECT count(*) AS n FROM t"))[0].n;
+		await db.close();
+		return [String(before), said, String(after)];
+	})()`, &other)
+	if !slices.Equal(other, []string{"1", "scratch: deleted", "0"}) {
+		t.Errorf(`larder.reset("scratch"): %q, want [1 "scratch: deleted" 0]`, other)
+	}
 
 	// "Clear site data", then reload: migrated from scratch, no error.
 	newNote(t, tab, "Before clearing", "", "gone after Clear site data")

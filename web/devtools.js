@@ -3,10 +3,12 @@
 //   await larder.migrations("notes")  // applied migrations, also printed as a table
 //   await larder.export("notes")      // downloads notes.sqlite, returns its bytes
 //   await larder.reset("notes")       // deletes the database; the app migrates a new one
+//   await larder.reset("other")       // deletes another database of this origin, unopened
 //   await larder.query("notes", "SELECT count(*) FROM notes")
 //
 // It is a development aid of this demo, not part of dist/larder.js.
-import { DB_NAME, download } from "./db.js";
+import { reset as resetUnopened } from "./dist/larder.js";
+import { DB_NAME, WASM_URL, download } from "./db.js";
 
 export function installDevtools(app) {
   const handle = (name) => {
@@ -30,6 +32,11 @@ export function installDevtools(app) {
       return bytes;
     },
     async reset(name = DB_NAME) {
+      if (name !== DB_NAME) {
+        // Not open in this page: delete its storage without opening it.
+        await resetUnopened(name, { wasm: WASM_URL });
+        return `${name}: deleted`;
+      }
       handle(name);
       await app.resetDatabase();
       return `${name}: deleted and migrated anew to version ${app.db?.version}`;
