@@ -160,8 +160,9 @@ type extStatus struct {
 }
 
 // TestExtension loads the MV3 extension, saves pages through its
-// background service worker (Larder on IndexedDB, in-process), stops the
-// worker, and finds the pages again from the restarted worker.
+// background service worker (Larder on IndexedDB, in-process) with the
+// popup's button and with messages, stops the worker, and finds the pages
+// again from the restarted worker.
 func TestExtension(t *testing.T) {
 	ext := assembleExtension(t, browsertest.Dist(t))
 	browser := extensionBrowser(t, ext)
@@ -180,6 +181,12 @@ func TestExtension(t *testing.T) {
 	if statusText != "Nothing saved yet." {
 		t.Fatalf("popup on a new profile says %q", statusText)
 	}
+
+	// "Save this tab", clicked in the popup: here the active tab is the one
+	// showing the popup page itself.
+	popupDo(t, popup, "save this tab", chromedp.Click(chromedp.CSS("#save")),
+		chromedp.Poll[chromedp.Void](`document.querySelectorAll("#items li").length === 1`,
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(step)))
 
 	var before extStatus
 	popupEval(t, popup, `chrome.runtime.sendMessage({ type: "status" })`, &before)
@@ -220,8 +227,8 @@ func TestExtension(t *testing.T) {
 	if after.Instance == before.Instance {
 		t.Fatalf("the background worker was not restarted (instance %s)", after.Instance)
 	}
-	if after.Items != 2 || after.Version != 2 {
-		t.Errorf("after restart: %d items at version %d, want 2 at 2", after.Items, after.Version)
+	if after.Items != 3 || after.Version != 2 {
+		t.Errorf("after restart: %d items at version %d, want 3 at 2", after.Items, after.Version)
 	}
 	for i := range after.Migrations {
 		if after.Migrations[i].AppliedAt != before.Migrations[i].AppliedAt {
@@ -234,7 +241,7 @@ func TestExtension(t *testing.T) {
 		chromedp.Poll[chromedp.Void](`document.body.dataset.ready === "true"`, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(step)))
 	var titles []string
 	popupEval(t, popup, `[...document.querySelectorAll("#items strong")].map(e => e.textContent)`, &titles)
-	if !slices.Equal(titles, []string{"Manifest V3 service workers", "SQLite in the browser"}) {
+	if !slices.Equal(titles, []string{"Manifest V3 service workers", "SQLite in the browser", "Reading list"}) {
 		t.Errorf("popup lists %v", titles)
 	}
 	popupDo(t, popup, "search", chromedp.SendKeys(chromedp.CSS("#search"), "sqlite"),
