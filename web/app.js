@@ -118,6 +118,10 @@ class App {
     ul.replaceChildren(...list.map((n) => this.noteItem(n)));
     const what = this.search ? `matching “${this.search}”` : "";
     const inTag = this.tag ? `tagged ${this.tag}` : "";
+    if (list.length === 0 && !what && !inTag) {
+      this.status("No notes yet: “New note” creates one.");
+      return;
+    }
     this.status(`${list.length} note${list.length === 1 ? "" : "s"} ${what} ${inTag}`.trim());
   }
 

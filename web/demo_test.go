@@ -56,6 +56,15 @@ func TestDemo(t *testing.T) {
 	if got := titles(t, tab); len(got) != 0 {
 		t.Fatalf("a fresh origin shows notes %v", got)
 	}
+	// What shows: the empty list's hint, no editor until a note is chosen.
+	var shown []string
+	eval(t, tab, `["list-status", "editor", "editor-empty", "loading"].map(id => {
+		const e = document.getElementById(id);
+		return getComputedStyle(e).display === "none" ? id + " hidden" : id + ": " + e.innerText.trim();
+	})`, &shown)
+	if want := []string{"list-status: No notes yet: “New note” creates one.", "editor hidden", "editor-empty: Select a note, or create one.", "loading hidden"}; !slices.Equal(shown, want) {
+		t.Errorf("a fresh app shows %q, want %q", shown, want)
+	}
 	var loadingSteps []string
 	eval(t, tab, `[...document.querySelectorAll("#loading-steps li")].map(li => li.textContent)`, &loadingSteps)
 	if len(loadingSteps) != 3 || !strings.Contains(loadingSteps[1], "schema version 5") {
