@@ -44,10 +44,12 @@ const VFSName = "opfs"
 // RecommendedPragmas are the statements to run on every new connection to
 // an OPFS database, in this order, before anything else: exclusive locking
 // (required for WAL without shared memory, and it keeps SQLite's page cache
-// valid across transactions), WAL, and synchronous=FULL so that a commit
-// flushes the WAL and survives a killed worker or a power loss.
-// synchronous=OFF must never be used.
-const RecommendedPragmas = "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+// valid across transactions), WAL, synchronous=FULL so that a commit
+// flushes the WAL and survives a killed worker or a power loss, and a
+// journal_size_limit so that a checkpoint after a big transaction (an
+// import) gives the WAL's space back to the quota. synchronous=OFF must
+// never be used.
+const RecommendedPragmas = "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA journal_size_limit=4194304;"
 
 var core = mustNew(platformBackend{})
 

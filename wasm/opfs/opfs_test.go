@@ -89,3 +89,31 @@ func TestOneFlushPerCommit(t *testing.T) {
 			n, wal1-wal0, db1-db0, j1-j0, n)
 	}
 }
+
+// TestWALGivesSpaceBack: after a big transaction and a checkpoint, the WAL
+// is cut back to the journal_size_limit of RecommendedPragmas.
+func TestWALGivesSpaceBack(t *testing.T) {
+	tr := crashtest.NewDiskTrial(rand.New(rand.NewPCG(1, 1)), 0, newVFS)
+	defer tr.Close()
+	conn, err := tr.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Exec(RecommendedPragmas + `CREATE TABLE t(v BLOB);
+		INSERT INTO t SELECT randomblob(4000) FROM generate_series(1, 3000);`); err != nil {
+		t.Fatal(err)
+	}
+	// (A passive checkpoint, as the automatic ones are; the next write
+	// restarts the WAL from its start.)
+	if err := conn.Exec("PRAGMA wal_checkpoint; INSERT INTO t VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Exec("PRAGMA wal_checkpoint; INSERT INTO t VALUES (2)"); err != nil {
+		t.Fatal(err)
+	}
+	size, _ := tr.Disk().File("test.db.wal").Size()
+	if size > 4<<20 {
+		t.Errorf("WAL still %d bytes after checkpoints, limit is 4 MiB", size)
+	}
+}
