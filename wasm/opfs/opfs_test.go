@@ -117,3 +117,31 @@ func TestWALGivesSpaceBack(t *testing.T) {
 		t.Errorf("WAL still %d bytes after checkpoints, limit is 4 MiB", size)
 	}
 }
+
+// TestDSNPragmas: the DSN form of the recommended pragmas in the README
+// (for database/sql pools) puts the database in WAL mode.
+func TestDSNPragmas(t *testing.T) {
+	disk := crashtest.NewDisk(nil, 0)
+	v, err := newVFS(crashtest.Backend{Disk: disk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := crashtest.Register("dsn", v)
+	defer vfs.Unregister(name)
+	conn, err := sqlite3.Open("file:app.db?vfs=" + name + "&_pragma=locking_mode(exclusive)&_pragma=journal_mode(wal)&_pragma=synchronous(full)&_pragma=journal_size_limit(4194304)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Exec("CREATE TABLE t(x); INSERT INTO t VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	stmt, _, err := conn.Prepare("PRAGMA journal_mode")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stmt.Close()
+	if !stmt.Step() || stmt.ColumnText(0) != "wal" {
+		t.Errorf("journal_mode %q, want wal", stmt.ColumnText(0))
+	}
+}
