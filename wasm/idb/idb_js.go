@@ -44,7 +44,7 @@ func (platformBackend) Acquire(ctx context.Context, name string) (vfscore.Files,
 	st.removeListener = jsutil.OnEvent(db, "versionchange", func(jsutil.Value) {
 		// Another context deletes or upgrades the database: let it.
 		st.closed.Store(true)
-		db.Call("close")
+		jsutil.Call(db, "close")
 	})
 	sizes, err := st.sizes()
 	if err != nil {
@@ -65,11 +65,13 @@ func (platformBackend) Acquire(ctx context.Context, name string) (vfscore.Files,
 }
 
 // upgrade creates the object stores of layout version 1. It runs inside
-// the upgradeneeded event and makes synchronous calls only.
+// the upgradeneeded event and makes synchronous calls only; it must not
+// panic there (that would kill the Go program): a failure shows later as a
+// NotFoundError on the missing object store.
 func upgrade(db jsutil.Value, oldVersion int) {
 	if oldVersion < 1 {
-		db.Call("createObjectStore", "blocks")
-		db.Call("createObjectStore", "files")
+		jsutil.Call(db, "createObjectStore", "blocks")
+		jsutil.Call(db, "createObjectStore", "files")
 	}
 }
 
@@ -108,8 +110,8 @@ func (s *idbStore) transaction(stores []any, mode, durability string) (jsutil.Va
 	return jsutil.Call(s.db, "transaction", stores, mode)
 }
 
-func keyRange(file string, first, last float64) jsutil.Value {
-	return jsutil.Global().Get("IDBKeyRange").Call("bound", []any{file, first}, []any{file, last})
+func keyRange(file string, first, last float64) (jsutil.Value, error) {
+	return jsutil.Call(jsutil.Global().Get("IDBKeyRange"), "bound", []any{file, first}, []any{file, last})
 }
 
 // get implements [store] with getAllKeys and getAll over a key range.
@@ -118,8 +120,14 @@ func (s *idbStore) get(file string, first, n int64) (map[int64][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	objs := tx.Call("objectStore", "blocks")
-	r := keyRange(file, float64(first), float64(first+n-1))
+	objs, err := jsutil.Call(tx, "objectStore", "blocks")
+	if err != nil {
+		return nil, err
+	}
+	r, err := keyRange(file, float64(first), float64(first+n-1))
+	if err != nil {
+		return nil, err
+	}
 	kreq, err := jsutil.Call(objs, "getAllKeys", r)
 	if err != nil {
 		return nil, err
@@ -157,11 +165,21 @@ func (s *idbStore) commit(file string, size, from int64, blocks map[int64][]byte
 	if err != nil {
 		return err
 	}
-	objs := tx.Call("objectStore", "blocks")
+	abort := func(err error) error {
+		jsutil.Call(tx, "abort")
+		return err
+	}
+	objs, err := jsutil.Call(tx, "objectStore", "blocks")
+	if err != nil {
+		return abort(err)
+	}
 	if from >= 0 {
-		if _, err := jsutil.Call(objs, "delete", keyRange(file, float64(from), math.Inf(1))); err != nil {
-			tx.Call("abort")
-			return err
+		r, err := keyRange(file, float64(from), math.Inf(1))
+		if err != nil {
+			return abort(err)
+		}
+		if _, err := jsutil.Call(objs, "delete", r); err != nil {
+			return abort(err)
 		}
 	}
 	u8 := jsutil.Global().Get("Uint8Array")
@@ -169,16 +187,18 @@ func (s *idbStore) commit(file string, size, from int64, blocks map[int64][]byte
 		v := u8.New(blockSize)
 		jsutil.CopyBytesToJS(v, b)
 		if _, err := jsutil.Call(objs, "put", v, []any{file, float64(i)}); err != nil {
-			tx.Call("abort")
-			return err
+			return abort(err)
 		}
 	}
-	if _, err := jsutil.Call(tx.Call("objectStore", "files"), "put", float64(size), file); err != nil {
-		tx.Call("abort")
-		return err
+	files, err := jsutil.Call(tx, "objectStore", "files")
+	if err != nil {
+		return abort(err)
+	}
+	if _, err := jsutil.Call(files, "put", float64(size), file); err != nil {
+		return abort(err)
 	}
 	if tx.Get("commit").Type() == jsutil.TypeFunction {
-		tx.Call("commit")
+		jsutil.Call(tx, "commit") // an error shows as the transaction's abort
 	}
 	if err := jsutil.AwaitTransaction(tx); err != nil {
 		return fmt.Errorf("commit %s: %w", file, err)
@@ -192,7 +212,10 @@ func (s *idbStore) sizes() (map[string]int64, error) {
 	if err != nil {
 		return nil, err
 	}
-	objs := tx.Call("objectStore", "files")
+	objs, err := jsutil.Call(tx, "objectStore", "files")
+	if err != nil {
+		return nil, err
+	}
 	kreq, err := jsutil.Call(objs, "getAllKeys")
 	if err != nil {
 		return nil, err

@@ -64,7 +64,7 @@ func openFiles(name string) (*files, error) {
 
 // databaseDir returns the directory handle of larder/<name>/.
 func databaseDir(name string, create bool) (jsutil.Value, error) {
-	root, err := jsutil.Await(jsutil.Global().Get("navigator").Get("storage").Call("getDirectory"))
+	root, err := await(jsutil.Global().Get("navigator").Get("storage"), "getDirectory")
 	if err != nil {
 		return jsutil.Value{}, fmt.Errorf("navigator.storage.getDirectory: %w", err)
 	}
@@ -140,7 +140,7 @@ func removeDatabase(ctx context.Context, name string) error {
 		return errors.New("opfs: delete: OPFS is not available in this context")
 	}
 	err := vfscore.Retry(ctx, preopenTimeout, vfscore.IsBusy, func() error {
-		root, err := jsutil.Await(jsutil.Global().Get("navigator").Get("storage").Call("getDirectory"))
+		root, err := await(jsutil.Global().Get("navigator").Get("storage"), "getDirectory")
 		if err != nil {
 			return err
 		}
