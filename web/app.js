@@ -200,7 +200,7 @@ class App {
       await this.edit(this.selected);
       this.status("Saved");
     } catch (err) {
-      this.status(`Not saved: ${err.message}`);
+      this.status(`Not saved: ${err.message}` + (err.code ? ` (${err.code})` : ""));
     }
   }
 

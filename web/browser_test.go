@@ -62,9 +62,19 @@ func (r *recorder) Write(b []byte) (int, error) {
 
 func (d *demoServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{ResponseWriter: w}
-	d.h.ServeHTTP(rec, r)
+	d.mu.Lock()
+	h := d.h
+	d.mu.Unlock()
+	h.ServeHTTP(rec, r)
 	d.mu.Lock()
 	d.log = append(d.log, served{r.URL.Path, rec.status, rec.bytes})
+	d.mu.Unlock()
+}
+
+// deploy replaces what the server serves, as a new release of the app does.
+func (d *demoServer) deploy(h http.Handler) {
+	d.mu.Lock()
+	d.h = h
 	d.mu.Unlock()
 }
 

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
@@ -18,6 +20,7 @@ import (
 	"github.com/ncruces/go-sqlite3"
 
 	"github.com/larderdb/larder/internal/browsertest"
+	"github.com/larderdb/larder/internal/site"
 )
 
 // TestDemo drives the notes app in headless Chromium the way a person
@@ -438,4 +441,79 @@ func TestDemoTwoTabs(t *testing.T) {
 	waitFor(t, first, "the reply", `document.querySelectorAll("#notes li").length === 2`)
 	noErrors(t, first)
 	noErrors(t, second)
+}
+
+// TestDemoUpgrade deploys a release with one more migration while a tab of
+// the previous release is open, and opens the new release in another tab,
+// which migrates the database. The old tab tells its user; after an
+// additive migration it keeps working, after a breaking one its writes are
+// refused (LARDER_OUTDATED) and it offers a reload.
+func TestDemoUpgrade(t *testing.T) {
+	for _, tc := range []struct {
+		name, sql, banner, saved string
+	}{
+		{"additive", "ALTER TABLE notes ADD COLUMN color TEXT;",
+			"Another tab upgraded the database from version 5 to 6.", ""},
+		{"breaking", "-- migrate:breaking\nALTER TABLE notes RENAME COLUMN body TO text;",
+			"Another tab upgraded the database from version 5 to 6 with a breaking change: reload this tab. Reload", "LARDER_OUTDATED"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			demo := startDemo(t)
+			b := browsertest.NewBrowser(t)
+			old := b.NewTab()
+			run(t, old, "load the old release", chromedp.Navigate(demo.URL))
+			waitReady(t, old, "old release")
+
+			next := fstest.MapFS{"0006_next.sql": {Data: []byte("-- migrate:up\n" + tc.sql + "\n")}}
+			entries, err := fs.ReadDir(Migrations(), ".")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				data, err := fs.ReadFile(Migrations(), e.Name())
+				if err != nil {
+					t.Fatal(err)
+				}
+				next[e.Name()] = &fstest.MapFile{Data: data}
+			}
+			h, err := site.New(site.Config{App: App(), Dist: os.DirFS(browsertest.Dist(t)), Migrations: next})
+			if err != nil {
+				t.Fatal(err)
+			}
+			demo.deploy(h)
+
+			fresh := b.NewTab()
+			run(t, fresh, "load the new release", chromedp.Navigate(demo.URL))
+			waitReady(t, fresh, "new release")
+			var version int
+			eval(t, fresh, `larder.db.version`, &version)
+			if version != 6 {
+				t.Fatalf("the new release opened version %d, want 6", version)
+			}
+			waitFor(t, old, "the upgrade banner", `!document.getElementById("banner").hidden`)
+			var banner string
+			eval(t, old, `document.getElementById("banner").textContent`, &banner)
+			if banner != tc.banner {
+				t.Errorf("old tab's banner: %q, want %q", banner, tc.banner)
+			}
+
+			if tc.saved == "" {
+				newNote(t, old, "Written by the old release", "", "Still works: 0006 only added a column.")
+				waitFor(t, fresh, "the old tab's note", `[...document.querySelectorAll("#notes .note-title")].some(e => e.textContent === "Written by the old release")`)
+			} else {
+				run(t, old, "try to write",
+					chromedp.Click(chromedp.CSS("#new-note")),
+					chromedp.SendKeys(chromedp.CSS("#note-title"), "Written by the old release"),
+					chromedp.Click(chromedp.CSS("#save-note")))
+				waitFor(t, old, "the refusal", `document.getElementById("list-status").textContent.startsWith("Not saved")`)
+				var status string
+				eval(t, old, `document.getElementById("list-status").textContent`, &status)
+				if !strings.Contains(status, tc.saved) {
+					t.Errorf("old tab's save: %q, want %s", status, tc.saved)
+				}
+			}
+			noErrors(t, old)
+			noErrors(t, fresh)
+		})
+	}
 }
