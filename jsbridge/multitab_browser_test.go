@@ -242,3 +242,47 @@ return { events, version: db.version, err };
 		})
 	}
 }
+
+// A tab that closes in the middle of a transaction does not keep the
+// others waiting: the owner sees the tab's context lock go and rolls the
+// transaction back (instead of waiting for the 15 s idle timeout).
+func TestBrowserTabClosedMidTransaction(t *testing.T) {
+	e := newEnv(t)
+	for _, st := range persistent {
+		t.Run(st, func(t *testing.T) {
+			e.t = t
+			name := "midtx-" + st
+			owner := e.page()
+			e.run(owner, fmt.Sprintf(`window.db = await L.open({ name: %q, storage: %q, migrations: %s });`, name, st, multiMigrations), nil)
+			doomed := e.page()
+			e.run(doomed, fmt.Sprintf(`
+window.db = await L.open({ name: %q, storage: %q, migrations: %s });
+window.txDone = db.transaction(async (tx) => {
+  await tx.exec("INSERT INTO item(tab, n) VALUES (-7, 1)");
+  await new Promise(() => {}); // never finishes: the tab closes first
+});
+await new Promise(r => setTimeout(r, 200));
+`, name, st, multiMigrations), nil)
+			doomed.Close()
+			var got struct {
+				Ms    float64 `json:"ms"`
+				Stray int     `json:"stray"`
+			}
+			if err := owner.EvalTimeout(10e9, `T.run(async () => {
+const t0 = performance.now();
+await db.exec("INSERT INTO item(tab, n) VALUES (-8, 1)");
+const ms = performance.now() - t0;
+const [{ n }] = await db.query("SELECT count(*) AS n FROM item WHERE tab = -7");
+await db.close();
+return { ms, stray: n };
+}).then(r => r.value)`, &got); err != nil {
+				t.Fatalf("the owner's write waited on the closed tab's transaction: %v", err)
+			}
+			if got.Stray != 0 {
+				t.Errorf("the closed tab's uncommitted row is there")
+			}
+			t.Logf("%s: the write waited %.0f ms for the dead tab's transaction to be rolled back", st, got.Ms)
+			owner.Close()
+		})
+	}
+}

@@ -187,6 +187,20 @@ export function normalizeOpen(req) {
 const RESEND_MS = 250;
 const FORWARD_TIMEOUT_MS = 20000;
 const CONTEXT_ID = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+const CONTEXT_LOCK = "larder-context:";
+const TX_WATCH_MS = 500;
+
+// Every context holds a Web Lock named after itself for as long as it
+// lives, so an owner can tell that the context behind an open transaction
+// died (the lock becomes available) and roll the transaction back at once
+// instead of after the idle timeout.
+if (typeof navigator !== "undefined" && navigator.locks) {
+  navigator.locks.request(CONTEXT_LOCK + CONTEXT_ID, () => new Promise(() => {})).catch(() => {});
+}
+
+function contextGone(id) {
+  return navigator.locks.request(CONTEXT_LOCK + id, { ifAvailable: true }, (lock) => !!lock);
+}
 
 function failure(code, message) {
   return { ok: false, error: { name: "Error", code, message } };
@@ -376,8 +390,29 @@ class SharedDb {
     }
     this.seen.set(key, res);
     setTimeout(() => this.seen.delete(key), 60000);
+    if (m.msg.op === "begin" && res.ok) this.watchTx(m.from, res.result);
+    if ((m.msg.op === "commit" || m.msg.op === "rollback") && m.msg.tx != null) this.txWatch?.delete(m.msg.tx);
     this.channel.postMessage({ t: "res", to: m.from, id: m.id, res });
     if (this.releasing && this.inflight === 0 && this.drained) this.drained();
+  }
+
+  // watchTx rolls back transaction tx, begun for context `from`, as soon
+  // as that context is gone (its tab closed mid-transaction), so the others
+  // are not kept waiting.
+  watchTx(from, tx) {
+    this.txWatch ||= new Set();
+    this.txWatch.add(tx);
+    const timer = setInterval(async () => {
+      if (!this.txWatch.has(tx) || this.role !== "owner") {
+        clearInterval(timer);
+        return;
+      }
+      if (await contextGone(from)) {
+        clearInterval(timer);
+        this.txWatch.delete(tx);
+        this.host.runtime.call("rollback", { db: this.name, tx }).catch(() => {});
+      }
+    }, TX_WATCH_MS);
   }
 
   // abandon drops ownership without touching the (dead) runtime.
