@@ -72,6 +72,33 @@ bench: build
 	cd bench && npm ci --no-audit --no-fund
 	$(GO) run ./bench/cmd/bench $(BENCHFLAGS)
 
+## edge: the Cloudflare Worker (edge/) in workerd through miniflare on
+## 127.0.0.1:$(EDGE_PORT), with a local D1 (binding DB) and R2 bucket
+## (BACKUPS) kept in $(EDGE_STATE); no network. EDGE_MIGRATIONS=dir picks
+## the migrations it applies (default: the demo's).
+EDGE_MIGRATIONS ?= web/migrations
+EDGE_STATE ?= edge/.state
+EDGE_PORT ?= 8787
+.PHONY: edge edge-deps edge-build
+edge: edge-deps edge-build
+	cd edge && node dev.mjs --build build --state $(abspath $(EDGE_STATE)) --port $(EDGE_PORT) --var 'CORS_ORIGINS=*'
+
+## edge-build: edge/build/ (syumai/workers' JS glue + app.wasm embedding the
+## bundle of $(EDGE_MIGRATIONS), its statements split by SQLite)
+edge-build:
+	$(GO) run ./cmd/larder migrate bundle --statements --dir $(EDGE_MIGRATIONS) > edge/migrations.json.tmp
+	mv edge/migrations.json.tmp edge/migrations.json
+	$(GO) run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o edge/build
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o edge/build/app.wasm ./edge
+
+## edge-deps: edge/node_modules (miniflare, workerd, wrangler) from the lockfile
+edge-deps: edge/node_modules/.package-lock.json
+edge/node_modules/.package-lock.json: edge/package.json edge/package-lock.json
+	cd edge && npm ci --no-audit --no-fund
+
+# The edge tests run workerd from edge/node_modules.
+gotest: edge-deps
+
 ## chromium: Debian's Chromium for the browser tests, installed when missing
 ## (never downloaded by a test tool)
 .PHONY: chromium
