@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"syscall"
@@ -447,6 +448,36 @@ func TestWorkerMigratesOnceAcrossIsolatesAndRequests(t *testing.T) {
 		if _, err := time.Parse(migrations.TimeFormat, s.AppliedAt); err != nil {
 			t.Errorf("applied_at %q: %v", s.AppliedAt, err)
 		}
+	}
+
+	// The same JSON as `larder migrate status --json` on a native database
+	// with the same migrations, applied_at aside.
+	dir := t.TempDir()
+	for name, body := range appMigrations {
+		os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644)
+	}
+	db := filepath.Join(t.TempDir(), "native.db")
+	cli := func(args ...string) []byte {
+		cmd := exec.Command("go", append([]string{"run", "../cmd/larder"}, args...)...)
+		cmd.Dir = edgeDir
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("larder %v: %v\n%s", args, err, out)
+		}
+		return out
+	}
+	cli("migrate", "up", "--db", db, "--dir", dir)
+	var native []map[string]any
+	if err := json.Unmarshal(cli("migrate", "status", "--db", db, "--dir", dir, "--json"), &native); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range [][]map[string]any{native, raw} {
+		for _, e := range l {
+			delete(e, "applied_at")
+		}
+	}
+	if !reflect.DeepEqual(native, raw) {
+		t.Errorf("GET /api/migrations differs from larder migrate status --json:\n worker %v\n cli    %v", raw, native)
 	}
 
 	// Once an isolate is current it does not check again.
