@@ -232,7 +232,7 @@ class SharedDb {
     this.electing = new Promise((resolve) => {
       navigator.locks.request(this.lockName, { ifAvailable: true }, async (lock) => {
         if (lock) {
-          await this.becomeOwner();
+          await this.becomeOwner(false);
           resolve();
           return this.hold();
         }
@@ -242,7 +242,7 @@ class SharedDb {
         // Queue for the takeover.
         navigator.locks.request(this.lockName, async () => {
           if (this.role === "none") return; // released meanwhile
-          await this.becomeOwner();
+          await this.becomeOwner(true);
           return this.hold();
         });
       });
@@ -254,10 +254,12 @@ class SharedDb {
     return new Promise((r) => (this.releaseLock = r));
   }
 
-  async becomeOwner() {
+  // becomeOwner: on a takeover the database was open elsewhere, so open it
+  // here at once; on a first election the page's own open() opens it.
+  async becomeOwner(takeover) {
     this.role = "owner";
     this.ownerId = CONTEXT_ID;
-    await this.serve().catch(() => {});
+    if (takeover) await this.serve().catch(() => {});
     this.channel.postMessage({ t: "owner", owner: CONTEXT_ID });
     // Our own forwarded requests: not started → run here; started by the
     // old owner → outcome unknown.
@@ -294,9 +296,12 @@ class SharedDb {
 
   async local(msg) {
     try {
-      if (msg.op !== "reset") await this.serve();
+      // An open opens the database itself (one read of _migrations when
+      // the schema is current); other calls need it open for serving.
+      if (msg.op !== "reset" && msg.op !== "open") await this.serve();
       const req = msg.op === "open" ? normalizeOpen(msg) : msg;
       const result = await this.host.runtime.call(msg.op, req);
+      if (msg.op === "open") this.serving = true;
       if (msg.op === "reset") this.serving = false;
       return { ok: true, result, owner: CONTEXT_ID };
     } catch (e) {
