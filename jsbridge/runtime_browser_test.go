@@ -50,6 +50,21 @@ return { First: first && first.code, Later: later && later.code, Message: first 
 	}
 }
 
+// A larder.wasm that cannot be loaded rejects open() with LARDER_CRASHED
+// naming it, and a later open with the right one works.
+func TestBrowserMissingWasm(t *testing.T) {
+	e := newEnv(t)
+	je := e.mustFail(e.tab, `await L.open({ name: "nowasm", storage: "memory", wasm: "/dist/nope.wasm" });`, "LARDER_CRASHED")
+	if !strings.Contains(je.Message, "nope.wasm") {
+		t.Errorf("message does not name the module: %q", je.Message)
+	}
+	var n float64
+	e.run(e.tab, `const db = await L.open({ name: "nowasm", storage: "memory" }); const [{ n }] = await db.query("SELECT 1 AS n"); return n + (typeof db.persisted === "boolean" || db.persisted === null ? 1 : 100);`, &n)
+	if n != 2 {
+		t.Errorf("open after a failed one, persisted: %v", n)
+	}
+}
+
 // The IndexedDB backend where sync access handles do not exist: a module
 // service worker runs Larder in-process; "auto" picks IndexedDB there and
 // "opfs" is refused.

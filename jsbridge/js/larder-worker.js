@@ -529,7 +529,12 @@ if (isLarderWorker) {
         await ready;
         self.postMessage({ type: "ready" });
       } catch (err) {
-        self.postMessage({ type: "exit", error: wireError(err) });
+        const e = wireError(err);
+        if (e.code !== CRASHED) {
+          e.code = CRASHED;
+          e.message = `larder.wasm could not start (${msg.wasm}): ${e.message}`;
+        }
+        self.postMessage({ type: "exit", error: e });
       }
       return;
     }

@@ -226,7 +226,11 @@ class InProcessRuntime {
         runtimes.delete(this.wasm);
       }
     });
-    this.ready = this.host.init(wasm);
+    this.ready = this.host.init(wasm).catch((e) => {
+      this.dead = larderError(CRASHED, `larder.wasm could not start (${wasm}): ${e && e.message}`);
+      runtimes.delete(this.wasm);
+      throw this.dead;
+    });
     this.ready.catch(() => {});
   }
 
