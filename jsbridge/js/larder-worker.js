@@ -450,6 +450,14 @@ class SharedDb {
   }
 }
 
+function resolveStorage(storage) {
+  if (storage !== "auto") return storage;
+  const s = typeof navigator !== "undefined" && navigator.storage;
+  if (typeof FileSystemSyncAccessHandle === "function" && s && typeof s.getDirectory === "function") return "opfs";
+  if (typeof indexedDB !== "undefined") return "idb";
+  return "auto"; // larder.wasm reports what is missing
+}
+
 // Host serves the requests of one context (a tab's worker, or a service
 // worker in-process): it owns the Runtime and one SharedDb per database.
 export class Host {
@@ -479,7 +487,12 @@ export class Host {
   // handle answers one request: {ok, result} or {ok: false, error}.
   async handle(msg) {
     const name = msg.op === "open" ? msg.name : msg.db;
-    const storage = msg.storage || "auto";
+    // "auto" is resolved here, in the context that asks, never by whichever
+    // context happens to own the database: a page's worker means OPFS, a
+    // service worker IndexedDB. An owner on another backend then refuses
+    // the open (LARDER_STORAGE_UNAVAILABLE) instead of mixing backends.
+    const storage = resolveStorage(msg.storage || "auto");
+    if (msg.storage === "auto" || msg.storage == null) msg = { ...msg, storage };
     const multi = typeof navigator !== "undefined" && navigator.locks && typeof BroadcastChannel === "function";
     if (!multi || storage === "memory" || (msg.op !== "open" && msg.op !== "reset" && !this.dbs.has(name))) {
       try {
