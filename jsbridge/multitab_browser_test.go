@@ -286,3 +286,29 @@ return { ms, stray: n };
 		})
 	}
 }
+
+// reset() from one tab closes the database for every tab: the others' calls
+// reject with LARDER_CLOSED (not a fresh empty database), and their next
+// open migrates from scratch.
+func TestBrowserResetAcrossTabs(t *testing.T) {
+	e := newEnv(t)
+	for _, st := range persistent {
+		t.Run(st, func(t *testing.T) {
+			e.t = t
+			name := "reset-" + st
+			a, b := e.page(), e.page()
+			open := fmt.Sprintf(`window.db = await L.open({ name: %q, storage: %q, migrations: %s });`, name, st, multiMigrations)
+			e.run(a, open+`await db.exec("INSERT INTO item(tab, n) VALUES (1, 1)");`, nil)
+			e.run(b, open, nil)
+			e.run(b, `await db.reset();`, nil)
+			e.mustFail(a, `await db.query("SELECT count(*) FROM item");`, "LARDER_CLOSED")
+			var n float64
+			e.run(a, open+`const ms = await db.migrations(); const [{ c }] = await db.query("SELECT count(*) AS c FROM item"); await db.close(); return ms.length * 10 + c;`, &n)
+			if n != 20 {
+				t.Errorf("after reset: %v migrations*10+rows, want 2 migrations and 0 rows", n)
+			}
+			a.Close()
+			b.Close()
+		})
+	}
+}

@@ -298,11 +298,19 @@ class SharedDb {
     try {
       // An open opens the database itself (one read of _migrations when
       // the schema is current); other calls need it open for serving.
-      if (msg.op !== "reset" && msg.op !== "open") await this.serve();
+      // After a reset only an open brings the database back: older
+      // handles get LARDER_CLOSED rather than a fresh empty database.
+      if (msg.op !== "reset" && msg.op !== "open" && !this.wasReset) await this.serve();
       const req = msg.op === "open" ? normalizeOpen(msg) : msg;
       const result = await this.host.runtime.call(msg.op, req);
-      if (msg.op === "open") this.serving = true;
-      if (msg.op === "reset") this.serving = false;
+      if (msg.op === "open") {
+        this.serving = true;
+        this.wasReset = false;
+      }
+      if (msg.op === "reset") {
+        this.serving = false;
+        this.wasReset = true;
+      }
       return { ok: true, result, owner: CONTEXT_ID };
     } catch (e) {
       if (msg.op === "reset") this.serving = false;
