@@ -176,3 +176,28 @@ return { Image: btoa(s), Junk: junk && junk.code, Corrupt: corrupt && corrupt.co
 		})
 	}
 }
+
+// Calls made without awaiting run in the order they were made.
+func TestBrowserCallOrder(t *testing.T) {
+	e := newEnv(t)
+	for _, st := range allStorages {
+		t.Run(st, func(t *testing.T) {
+			e.t = t
+			var got []float64
+			e.run(e.tab, withNames(`
+const db = await L.open({ name: NAME, storage: STORAGE });
+const ps = [db.exec("CREATE TABLE o(n)")];
+for (let i = 0; i < 50; i++) ps.push(db.exec("INSERT INTO o VALUES (?)", [i]));
+const q = db.query("SELECT count(*) AS c FROM o");
+ps.push(db.exec("DROP TABLE o"));
+await Promise.all(ps);
+const [{ c }] = await q;
+await db.reset();
+return [c];
+`, "order-"+st, st), &got)
+			if len(got) != 1 || got[0] != 50 {
+				t.Errorf("query between the inserts and the drop saw %v rows, want 50", got)
+			}
+		})
+	}
+}

@@ -302,7 +302,7 @@ class SharedDb {
       // handles get LARDER_CLOSED rather than a fresh empty database.
       if (msg.op !== "reset" && msg.op !== "open" && !this.wasReset) await this.serve();
       const req = msg.op === "open" ? normalizeOpen(msg) : msg;
-      const result = await this.host.runtime.call(msg.op, req);
+      const result = await this.host.ordered(msg.op, req);
       if (msg.op === "open") {
         this.serving = true;
         this.wasReset = false;
@@ -473,6 +473,7 @@ export class Host {
     this.emit = emit; // (message, transfer?) => void
     this.runtime = null;
     this.dbs = new Map();
+    this.tails = new Map(); // database → tail of its ordered calls
   }
 
   async init(source) {
@@ -505,7 +506,7 @@ export class Host {
     if (!multi || storage === "memory" || (msg.op !== "open" && msg.op !== "reset" && !this.dbs.has(name))) {
       try {
         const req = msg.op === "open" ? normalizeOpen(msg) : msg;
-        return { ok: true, result: await this.runtime.call(msg.op, req) };
+        return { ok: true, result: await this.ordered(msg.op, req) };
       } catch (e) {
         return { ok: false, error: wireError(e) };
       }
@@ -524,6 +525,25 @@ export class Host {
     }
     delete res.owner;
     return res;
+  }
+
+  // ordered runs calls on one database in the order they arrive (larder.wasm
+  // would otherwise start them on goroutines in no particular order), so
+  // db.exec("CREATE …"); db.exec("INSERT …") without await between works,
+  // and forwarded calls run in arrival order. Calls inside a transaction,
+  // and its commit or rollback, skip the line: the transaction holds the
+  // database until they come.
+  ordered(op, req) {
+    if (req.tx != null || op === "commit" || op === "rollback") return this.runtime.call(op, req);
+    const key = op === "open" ? req.name : req.db;
+    const prev = this.tails.get(key) || Promise.resolve();
+    const run = prev.then(() => this.runtime.call(op, req));
+    const tail = run.catch(() => {});
+    this.tails.set(key, tail);
+    tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return run;
   }
 
   // pagehide: give up every ownership so the next owner is not kept
