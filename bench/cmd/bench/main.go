@@ -84,6 +84,10 @@ func run(root, out, chromiumPath, only string, runs int, timeout time.Duration, 
 			res.Meta.Notes = appendOnce(res.Meta.Notes, "dist/larder.js was missing: Larder was not measured in this run.")
 		}
 	}
+	if reportOnly && res.Meta.Date == "" { // a run that was stopped before it wrote its meta
+		res.Meta = newMeta(root, b.Version, runs, nil)
+		res.Meta.Larder = larderRevision(root)
+	}
 	res.Sizes = measureSizes(root, res.Sizes)
 	if err := res.save(jsonPath); err != nil {
 		return err
@@ -301,17 +305,20 @@ func snapshotDist(dist string) (string, error) {
 	return tmp, nil
 }
 
-// larderRevision names the commit dist/ was presumably built from.
+// larderRevision describes the build of dist/: when larder.wasm was written
+// and the commit that was HEAD then (a build can include uncommitted work).
 func larderRevision(root string) string {
-	out, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output()
+	st, err := os.Stat(filepath.Join(root, "dist", "larder.wasm"))
 	if err != nil {
-		return "unknown"
+		return "no dist/larder.wasm"
 	}
-	rev := strings.TrimSpace(string(out))
-	if st, err := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no", "--", "jsbridge", "wasm", "internal").Output(); err == nil && len(st) > 0 {
-		rev += " + uncommitted changes in jsbridge/ wasm/ internal/"
+	when := st.ModTime().UTC()
+	desc := "dist/ built " + when.Format("2006-01-02 15:04 UTC")
+	out, err := exec.Command("git", "-C", root, "log", "-1", "--format=%h", "--before="+when.Format(time.RFC3339)).Output()
+	if err == nil && len(out) > 0 {
+		desc += ", HEAD then " + strings.TrimSpace(string(out))
 	}
-	return rev
+	return desc
 }
 
 // debugf logs when BENCH_DEBUG is set.

@@ -22,7 +22,7 @@ type meta struct {
 	Chromium string            `json:"chromium"`
 	Machine  string            `json:"machine"`
 	Go       string            `json:"go"`
-	Larder   string            `json:"larder"` // commit of the tree dist/ was built from
+	Larder   string            `json:"larder"` // when dist/ was built, and HEAD then
 	Runs     int               `json:"runs"`
 	Peers    map[string]string `json:"peers"`
 	Notes    []string          `json:"notes,omitempty"`
