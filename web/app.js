@@ -167,7 +167,10 @@ class App {
     $("tags").replaceChildren(...items);
   }
 
-  async edit(id) {
+  // edit shows a note (null: a new one) in the editor. focus moves the
+  // caret to its title: when a person opens a note, not after a save,
+  // when they may already be typing elsewhere.
+  async edit(id, { focus = true } = {}) {
     this.selected = id;
     const n = id == null ? null : await notes.getNote(this.db, id);
     $("editor").hidden = false;
@@ -184,7 +187,8 @@ class App {
     for (const li of $("notes").children) {
       li.classList.toggle("selected", Number(li.dataset.id) === id);
     }
-    $("note-title").focus();
+    $("editor-status").textContent = "";
+    if (focus) $("note-title").focus();
   }
 
   async save() {
@@ -197,10 +201,10 @@ class App {
     try {
       this.selected = await notes.saveNote(this.db, note);
       await this.refresh();
-      await this.edit(this.selected);
-      this.status("Saved");
+      await this.edit(this.selected, { focus: false });
+      $("editor-status").textContent = "Saved";
     } catch (err) {
-      this.status(`Not saved: ${err.message}` + (err.code ? ` (${err.code})` : ""));
+      $("editor-status").textContent = `Not saved: ${err.message}` + (err.code ? ` (${err.code})` : "");
     }
   }
 
@@ -217,7 +221,7 @@ class App {
     const n = await notes.getNote(this.db, this.selected);
     await notes.setPinned(this.db, n.id, !n.pinned);
     await this.refresh();
-    await this.edit(n.id);
+    await this.edit(n.id, { focus: false });
   }
 
   onVersionChange({ from, to, breaking }) {

@@ -85,7 +85,8 @@ func TestDemo(t *testing.T) {
 	clear(t, tab, "#note-body")
 	run(t, tab, "edit body", chromedp.SendKeys(chromedp.CSS("#note-body"), "Milk, eggs and coffee beans."),
 		chromedp.Click(chromedp.CSS("#save-note")))
-	waitFor(t, tab, "the edited note", `[...document.querySelectorAll("#notes li")].some(li => li.textContent.includes("coffee beans"))`)
+	waitFor(t, tab, "the edited note", `[...document.querySelectorAll("#notes li")].some(li => li.textContent.includes("coffee beans")) &&
+		document.getElementById("editor-status").textContent === "Saved"`)
 
 	// Delete one.
 	openNote(t, tab, "Delete me")
@@ -322,7 +323,8 @@ func newNote(t *testing.T, tab *browsertest.Tab, title, tags, body string) {
 		chromedp.SendKeys(chromedp.CSS("#note-tags"), tags),
 		chromedp.SendKeys(chromedp.CSS("#note-body"), body),
 		chromedp.Click(chromedp.CSS("#save-note")))
-	waitFor(t, tab, "note "+title, fmt.Sprintf(`document.querySelectorAll("#notes li").length === %d`, before+1))
+	waitFor(t, tab, "note "+title, fmt.Sprintf(`document.querySelectorAll("#notes li").length === %d &&
+		document.getElementById("editor-status").textContent === "Saved"`, before+1))
 }
 
 func openNote(t *testing.T, tab *browsertest.Tab, title string) {
@@ -505,9 +507,9 @@ func TestDemoUpgrade(t *testing.T) {
 					chromedp.Click(chromedp.CSS("#new-note")),
 					chromedp.SendKeys(chromedp.CSS("#note-title"), "Written by the old release"),
 					chromedp.Click(chromedp.CSS("#save-note")))
-				waitFor(t, old, "the refusal", `document.getElementById("list-status").textContent.startsWith("Not saved")`)
+				waitFor(t, old, "the refusal", `document.getElementById("editor-status").textContent.startsWith("Not saved")`)
 				var status string
-				eval(t, old, `document.getElementById("list-status").textContent`, &status)
+				eval(t, old, `document.getElementById("editor-status").textContent`, &status)
 				if !strings.Contains(status, tc.saved) {
 					t.Errorf("old tab's save: %q, want %s", status, tc.saved)
 				}
