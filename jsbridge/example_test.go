@@ -1,0 +1,42 @@
+package jsbridge_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/larderdb/larder/jsbridge"
+	"github.com/larderdb/larder/migrations"
+)
+
+// A Host is what larder.wasm serves the JS API with; natively it runs on
+// the memory storage. Open applies the migrations; queries answer in the
+// flat row encoding that larder.js decodes.
+func ExampleHost() {
+	ctx := context.Background()
+	h, _ := jsbridge.NewHost(map[string]jsbridge.Storage{"memory": jsbridge.NewMemory()}, []string{"memory"})
+	h.OnEvent = func(db string, ev jsbridge.Event) { fmt.Println("event:", db, ev.Type, ev.Tables, ev.From, ev.To) }
+
+	up := "CREATE TABLE note(id INTEGER PRIMARY KEY, body TEXT)"
+	db, res, err := h.Open(ctx, jsbridge.OpenOptions{Name: "app", Storage: "auto", Migrations: []*migrations.Migration{
+		{Version: 1, Name: "init", Up: up, Checksum: migrations.Checksum(up)},
+	}})
+	if err != nil {
+		fmt.Println(jsbridge.Classify(err).Code, err)
+		return
+	}
+	fmt.Println("storage:", res.Storage, "version:", res.Version)
+
+	db.Exec(ctx, 0, "INSERT INTO note(body) VALUES (?)", jsbridge.Params{Positional: []any{"hello"}})
+	rows, _ := db.Query(ctx, 0, "SELECT id, body FROM note WHERE body = :b", jsbridge.Params{Named: map[string]any{"b": "hello"}})
+	cols, vals, _ := jsbridge.DecodeRows(rows)
+	fmt.Println(cols, vals)
+
+	_, err = db.Exec(ctx, 0, "INSERT INTO nope VALUES (1)", jsbridge.Params{})
+	fmt.Println(jsbridge.Classify(err).Code)
+	// Output:
+	// event: app versionchange [] 0 1
+	// storage: memory version: 1
+	// event: app change [note] 0 0
+	// [id body] [[1 hello]]
+	// SQLITE_ERROR
+}
