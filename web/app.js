@@ -113,9 +113,17 @@ class App {
     }
   }
 
+  // The renders replace the DOM only when what they show changed: a
+  // refresh runs after every write (from any tab), and replacing an
+  // unchanged list under the pointer could swallow a click.
+  #shown = { list: "", tags: "" };
+
   renderList(list) {
-    const ul = $("notes");
-    ul.replaceChildren(...list.map((n) => this.noteItem(n)));
+    const key = JSON.stringify([list, this.selected], (_, v) => (typeof v === "bigint" ? String(v) : v));
+    if (key !== this.#shown.list) {
+      this.#shown.list = key;
+      $("notes").replaceChildren(...list.map((n) => this.noteItem(n)));
+    }
     const what = this.search ? `matching “${this.search}”` : "";
     const inTag = this.tag ? `tagged ${this.tag}` : "";
     if (list.length === 0 && !what && !inTag) {
@@ -150,6 +158,9 @@ class App {
   }
 
   renderTags(tags) {
+    const key = JSON.stringify([tags, this.tag], (_, v) => (typeof v === "bigint" ? String(v) : v));
+    if (key === this.#shown.tags) return;
+    this.#shown.tags = key;
     const items = [{ name: "", notes: null }, ...tags].map((t) => {
       const li = document.createElement("li");
       const b = document.createElement("button");
