@@ -31,6 +31,7 @@ import (
 func main() {
 	runs := flag.Int("runs", 5, "fresh page loads per figure (the median is reported)")
 	only := flag.String("only", "", `regexp over "workload/system/backend" selecting what to (re)measure`)
+	flag.StringVar(&skipFlag, "skip", "", `regexp over "workload/system/backend" of figures not to measure`)
 	root := flag.String("root", ".", "repository root (holds dist/ and bench/)")
 	chromiumPath := flag.String("chromium", "", "Chromium binary (default: $LARDER_CHROMIUM, then /usr/bin/chromium, as the browser tests)")
 	timeout := flag.Duration("timeout", 5*time.Minute, "limit for one page load")
@@ -49,6 +50,11 @@ func main() {
 // longer than this in total gets no more runs. RESULTS.md shows the count.
 var cellBudget = 5 * time.Minute
 
+var (
+	skipFlag string
+	skipRe   *regexp.Regexp
+)
+
 func run(root, out, chromiumPath, only string, runs int, timeout time.Duration, reportOnly bool) error {
 	benchDir := out
 	if benchDir == "" {
@@ -62,6 +68,11 @@ func run(root, out, chromiumPath, only string, runs int, timeout time.Duration, 
 	sel, err := regexp.Compile(only)
 	if err != nil {
 		return fmt.Errorf("bench: -only: %w", err)
+	}
+	if skipFlag != "" {
+		if skipRe, err = regexp.Compile(skipFlag); err != nil {
+			return fmt.Errorf("bench: -skip: %w", err)
+		}
 	}
 	if runs < 1 {
 		return fmt.Errorf("bench: -runs must be at least 1")
@@ -121,7 +132,7 @@ func measureAll(root, jsonPath string, b *chromium, res *results, sel *regexp.Re
 	for _, w := range workloads {
 		var todo []config
 		for _, c := range configs {
-			if !w.appliesTo(c) || !sel.MatchString(w.ID+"/"+c.key()) {
+			if !w.appliesTo(c) || !sel.MatchString(w.ID+"/"+c.key()) || (skipRe != nil && skipRe.MatchString(w.ID+"/"+c.key())) {
 				continue
 			}
 			if c.System == "larder" && !haveLarder {
