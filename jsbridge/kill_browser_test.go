@@ -22,8 +22,17 @@ const m1 = { version: 1, name: "init", up: "CREATE TABLE tx(id INTEGER PRIMARY K
 // page kills the worker exactly inside it: at a random step, or (target 43)
 // right after letting the last step through, racing the commit.
 const m2 = { version: 2, name: "long", up: async (tx) => {
+  // Go-aheads carry the page's trial number; the first one fixes this
+  // run's, so a terminated worker that lingers (Chromium lets it run for a
+  // moment) is never advanced by a later trial's go-aheads.
   const ch = new BroadcastChannel("larder-killtest");
-  const step = (k) => new Promise((r) => { ch.onmessage = (e) => e.data === k && r(); ch.postMessage(k); });
+  let trial = null;
+  const step = (k) => new Promise((r) => {
+    ch.onmessage = (e) => {
+      if (e.data.k === k && (trial === null || e.data.trial === trial)) { trial = e.data.trial; r(); }
+    };
+    ch.postMessage(k);
+  });
   await step(0);
   await tx.exec("CREATE TABLE big(i INTEGER PRIMARY KEY, pad TEXT)");
   for (let k = 0; k < 40; k++) {
@@ -39,9 +48,10 @@ let onStep = null;
 killCh.onmessage = (e) => onStep && onStep(e.data);
 // reachStep lets the migration through every step below k and resolves
 // when it reports step k (k = 43: lets every step through).
+let currentTrial = -1;
 const reachStep = (k) => new Promise((r) => (onStep = (s) => {
-  if (s < k) killCh.postMessage(s);
-  if (s >= Math.min(k, 42)) { if (k > 42) killCh.postMessage(s); onStep = null; r(s); }
+  if (s < k) killCh.postMessage({ k: s, trial: currentTrial });
+  if (s >= Math.min(k, 42)) { if (k > 42) killCh.postMessage({ k: s, trial: currentTrial }); onStep = null; r(s); }
 }));
 const sleep = (ms) => new Promise(r => setTimeout(r, ms));
 const kill = (db) => db._rt.kill("test: worker terminated");
@@ -73,6 +83,7 @@ for (let trial = 0; trial < TRIALS; trial++) {
   if (trial %% 2 === 0) {
     const name = PREFIX + "mig-" + trial;
     const target = Math.floor(Math.random() * 44);
+    currentTrial = trial;
     const inMigration = reachStep(target);
     const p = L.open({ name, storage: STORAGE, migrations: [m1, m2] });
     let db = null;
@@ -89,6 +100,9 @@ for (let trial = 0; trial < TRIALS; trial++) {
     const c = await check(name, [m1], []);
     if (c) {
       if (c.version < 2) stats.midMigration++;
+      // Killed while the migration waited at a step (target <= 42), it
+      // cannot have committed: version 2 here means the kill missed.
+      if (target <= 42 && c.version !== 1) problems.push(name + ": killed at step " + step + " of the migration, reopened at version " + c.version);
       await c.db.reset();
     }
   } else {
