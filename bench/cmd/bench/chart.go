@@ -38,8 +38,8 @@ func writeChart(b *chromium, path string, res *results) error {
 	width, height := chartCols*panelW, rows*panelH+40
 	svg := fmt.Sprintf(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="DejaVu Sans, sans-serif">
 <rect width="100%%" height="100%%" fill="white"/>
-<text x="12" y="%d" font-size="13" fill="#333">Larder vs peers: median ms of %d fresh page loads (whisker: min–max), log scale, lower is better. %s, %s.</text>
-%s</svg>`, width, height, height-14, res.Meta.Runs, html.EscapeString(res.Meta.Chromium), html.EscapeString(res.Meta.Date), strings.Join(panels, "\n"))
+<text x="12" y="%d" font-size="13" fill="#333">Larder vs peers: median ms over fresh page loads (whisker: min–max), log scale, lower is better. %s, %s.</text>
+%s</svg>`, width, height, height-14, html.EscapeString(res.Meta.Chromium), html.EscapeString(res.Meta.Date), strings.Join(panels, "\n"))
 	doc := `<!doctype html><meta charset="utf-8"><style>body{margin:0}</style>` + svg
 	tmp, err := os.CreateTemp("", "larder-bench-chart-*.html")
 	if err != nil {

@@ -97,7 +97,7 @@ func writeReport(path string, res *results) error {
 		}
 	}
 	p("- Peers: %s\n", strings.Join(peers, ", "))
-	p("- Each figure: median of %d fresh page loads (min–max beside it), in milliseconds. Runs of all systems are interleaved.\n", m.Runs)
+	p("- Each figure: median of fresh page loads (%d asked for; the runs column of each table gives the count), min–max beside it, in milliseconds. Within a workload the runs of all systems are interleaved.\n", m.Runs)
 	for _, n := range m.Notes {
 		p("- Note: %s\n", n)
 	}
