@@ -332,7 +332,7 @@ func TestDeferredForeignKeysAndStamp(t *testing.T) {
 	}
 	// Dropping a parent that still has children counts violations that the
 	// rename does not undo: it fails at commit even deferred, as on D1
-	// (measured in workerd; see docs/edge.md), and changes nothing.
+	// (measured in workerd; see README.md, "Running at the edge"), and changes nothing.
 	_, err := p.Up(ctx, 3)
 	var me *migrations.MigrationError
 	if !errors.As(err, &me) || me.Code != "SQLITE_CONSTRAINT_FOREIGNKEY" || me.Line != 0 {
