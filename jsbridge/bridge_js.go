@@ -247,7 +247,7 @@ func jsMigration(fn jsutil.Value) migrations.Func {
 				}
 				mu.Lock()
 				defer mu.Unlock()
-				rows, err := runSQL(conn, args[0].String(), p, wantRows, &buf)
+				rows, err := runSQL(conn, nil, args[0].String(), p, wantRows, &buf)
 				if err != nil {
 					return nil, err
 				}

@@ -34,6 +34,7 @@ type Database struct {
 	txTimer *time.Timer
 	version int64
 	pending map[string]struct{} // tables written since the last commit
+	stmts   *stmtCache          // prepared statements by SQL text
 }
 
 // Name returns the database name.
@@ -54,10 +55,14 @@ func (d *Database) Version() int64 {
 // optimisation that the update hook misses) and forgets them on rollback.
 func (d *Database) watch() {
 	d.conn.SetAuthorizer(func(action sqlite3.AuthorizerActionCode, name3rd, _, schema, _ string) sqlite3.AuthorizerReturnCode {
+		if changesSchema(action) {
+			d.stmts.ddl, d.stmts.stale = true, true
+		}
 		switch action {
 		case sqlite3.AUTH_INSERT, sqlite3.AUTH_UPDATE, sqlite3.AUTH_DELETE:
 			if schema == "main" && !strings.HasPrefix(name3rd, "sqlite_") {
 				d.pending[name3rd] = struct{}{}
+				d.stmts.prepared = append(d.stmts.prepared, name3rd)
 			}
 		}
 		return sqlite3.AUTH_OK
@@ -180,16 +185,29 @@ func (d *Database) Query(ctx context.Context, tx uint64, sql string, p Params) (
 // run executes sql on d's connection. d.mu held.
 func (d *Database) run(sql string, p Params, wantRows bool) ([]byte, error) {
 	var buf []byte // not reused: the caller reads the rows after d.mu is released
-	return runSQL(d.conn, sql, p, wantRows, &buf)
+	return runSQL(d.conn, d.stmts, sql, p, wantRows, &buf)
 }
 
 // runSQL executes sql statement by statement (SQLite splits it: prepare
 // with tail), binding p to each. With wantRows it returns the rows of the
 // last statement that has result columns, encoded into *buf.
-func runSQL(conn *sqlite3.Conn, sql string, p Params, wantRows bool, buf *[]byte) ([]byte, error) {
+//
+// With a cache, SQL that is a single statement is prepared once and reused.
+func runSQL(conn *sqlite3.Conn, cache *stmtCache, sql string, p Params, wantRows bool, buf *[]byte) ([]byte, error) {
 	var rows []byte
+	if e := cache.takeIfAny(sql); e != nil {
+		rows, err := step(e.stmt, p, wantRows, buf)
+		cache.put(sql, e, err != nil)
+		if err != nil {
+			return nil, err
+		}
+		return rowsOrEmpty(rows, wantRows, buf), nil
+	}
 	rest := sql
 	for {
+		if cache != nil {
+			cache.prepared, cache.ddl = cache.prepared[:0], false
+		}
 		stmt, tail, err := conn.Prepare(rest)
 		if err != nil {
 			return nil, err
@@ -197,17 +215,13 @@ func runSQL(conn *sqlite3.Conn, sql string, p Params, wantRows bool, buf *[]byte
 		if stmt == nil {
 			break
 		}
-		if err := bind(stmt, p); err != nil {
-			stmt.Close()
-			return nil, err
+		r, err := step(stmt, p, wantRows, buf)
+		if r != nil {
+			rows = r
 		}
-		if wantRows && stmt.ColumnCount() > 0 {
-			*buf, err = EncodeRows(stmt, *buf)
-			rows = *buf
-		} else {
-			err = stmt.Exec()
-		}
-		if cerr := stmt.Close(); err == nil {
+		if cache != nil && !cache.ddl && rest == sql && strings.TrimSpace(tail) == "" {
+			cache.put(sql, &cachedStmt{stmt: stmt, writes: slices.Clone(cache.prepared)}, err != nil)
+		} else if cerr := stmt.Close(); err == nil {
 			err = cerr
 		}
 		if err != nil {
@@ -218,11 +232,37 @@ func runSQL(conn *sqlite3.Conn, sql string, p Params, wantRows bool, buf *[]byte
 			break
 		}
 	}
+	return rowsOrEmpty(rows, wantRows, buf), nil
+}
+
+// step binds p to stmt and runs it, returning its encoded rows when
+// wantRows and it has result columns (nil otherwise).
+func step(stmt *sqlite3.Stmt, p Params, wantRows bool, buf *[]byte) ([]byte, error) {
+	if err := bind(stmt, p); err != nil {
+		return nil, err
+	}
+	if wantRows && stmt.ColumnCount() > 0 {
+		var err error
+		*buf, err = EncodeRows(stmt, *buf)
+		return *buf, err
+	}
+	return nil, stmt.Exec()
+}
+
+// takeIfAny is take on a cache that may be nil.
+func (c *stmtCache) takeIfAny(sql string) *cachedStmt {
+	if c == nil {
+		return nil
+	}
+	return c.take(sql)
+}
+
+func rowsOrEmpty(rows []byte, wantRows bool, buf *[]byte) []byte {
 	if wantRows && rows == nil {
 		*buf, _ = appendEmptyRows((*buf)[:0])
 		rows = *buf
 	}
-	return rows, nil
+	return rows
 }
 
 func appendEmptyRows(b []byte) ([]byte, error) {
@@ -535,6 +575,7 @@ func (d *Database) Import(ctx context.Context, b []byte) error {
 		return err
 	}
 	defer release()
+	d.stmts.clear() // the whole schema is replaced
 	if err := serdes.Deserialize(d.conn, "main", b); err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
@@ -580,6 +621,7 @@ func (d *Database) shutdown() error {
 		return nil
 	}
 	d.closed = true
+	d.stmts.clear()
 	err := d.conn.Close()
 	if rerr := d.st.Release(d.name); err == nil {
 		err = rerr
