@@ -73,6 +73,7 @@ func panel(res *results, w workload, x0, y0 int) string {
 		label, color string
 		s            stats
 		larder       bool
+		note         string
 	}
 	var bars []bar
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -83,7 +84,11 @@ func panel(res *results, w workload, x0, y0 int) string {
 		}
 		s, ok := summarize(cl.MS)
 		if !ok {
-			bars = append(bars, bar{label: c.Label, color: systemColor[c.System], larder: c.System == "larder", s: stats{Median: math.NaN()}})
+			note := "failed"
+			if strings.HasPrefix(cl.Error, "not measured") {
+				note = "not measured (see RESULTS.md)"
+			}
+			bars = append(bars, bar{label: c.Label, color: systemColor[c.System], larder: c.System == "larder", s: stats{Median: math.NaN()}, note: note})
 			continue
 		}
 		bars = append(bars, bar{label: c.Label, color: systemColor[c.System], s: s, larder: c.System == "larder"})
@@ -118,7 +123,7 @@ func panel(res *results, w workload, x0, y0 int) string {
 		}
 		fmt.Fprintf(&b, `<text x="%d" y="%.1f" font-size="11" text-anchor="end" font-weight="%s">%s</text>`, plotX-6, y+rowH*0.7, weight, html.EscapeString(br.label))
 		if math.IsNaN(br.s.Median) {
-			fmt.Fprintf(&b, `<text x="%d" y="%.1f" font-size="11" fill="#c00">failed</text>`, plotX+4, y+rowH*0.7)
+			fmt.Fprintf(&b, `<text x="%d" y="%.1f" font-size="11" fill="#c00">%s</text>`, plotX+4, y+rowH*0.7, br.note)
 			continue
 		}
 		x1 := xOf(br.s.Median)
