@@ -99,17 +99,24 @@ type MigrationError struct {
 }
 
 func (e *MigrationError) Error() string {
+	return DescribeFailure(fmt.Sprintf("migrate: %s %04d_%s", e.Direction, e.Version, e.Name), e.Line, e.Err, e.Code, e.Statement)
+}
+
+// DescribeFailure formats a failed step of a script the way the engine
+// reports it: "WHAT: line N: cause (CODE)", then the statement on its own
+// line. line 0, code "" and statement "" are left out. Seeds use it too.
+func DescribeFailure(what string, line int, err error, code, statement string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "migrate: %s %04d_%s", e.Direction, e.Version, e.Name)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ": line %d", e.Line)
+	b.WriteString(what)
+	if line > 0 {
+		fmt.Fprintf(&b, ": line %d", line)
 	}
-	fmt.Fprintf(&b, ": %v", e.Err)
-	if e.Code != "" && !strings.Contains(e.Err.Error(), e.Code) {
-		fmt.Fprintf(&b, " (%s)", e.Code)
+	fmt.Fprintf(&b, ": %v", err)
+	if code != "" && !strings.Contains(err.Error(), code) {
+		fmt.Fprintf(&b, " (%s)", code)
 	}
-	if e.Statement != "" {
-		fmt.Fprintf(&b, "\n  in statement: %s", oneLine(e.Statement, 200))
+	if statement != "" {
+		fmt.Fprintf(&b, "\n  in statement: %s", oneLine(statement, 200))
 	}
 	return b.String()
 }

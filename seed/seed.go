@@ -90,30 +90,10 @@ type SeedError struct {
 }
 
 func (e *SeedError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "seed: %s", e.Seed.Label())
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ": line %d", e.Line)
-	}
-	fmt.Fprintf(&b, ": %v", e.Err)
-	if e.Code != "" && !strings.Contains(e.Err.Error(), e.Code) {
-		fmt.Fprintf(&b, " (%s)", e.Code)
-	}
-	if e.Statement != "" {
-		fmt.Fprintf(&b, "\n  in statement: %s", oneLine(e.Statement, 200))
-	}
-	return b.String()
+	return migrations.DescribeFailure("seed: "+e.Seed.Label(), e.Line, e.Err, e.Code, e.Statement)
 }
 
 func (e *SeedError) Unwrap() []error { return []error{ErrSeedFailed, e.Err} }
-
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > n {
-		s = s[:n] + "…"
-	}
-	return s
-}
 
 // Options configure a Seeder.
 type Options struct {
