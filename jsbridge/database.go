@@ -302,23 +302,11 @@ func bind(stmt *sqlite3.Stmt, p Params) error {
 }
 
 func bindValue(stmt *sqlite3.Stmt, i int, v any) error {
-	switch v := v.(type) {
-	case nil:
-		return stmt.BindNull(i)
-	case bool:
-		return stmt.BindBool(i, v)
-	case int64:
-		return stmt.BindInt64(i, v)
-	case int:
-		return stmt.BindInt64(i, int64(v))
-	case float64:
-		return stmt.BindFloat(i, v)
-	case string:
-		return stmt.BindText(i, v)
-	case []byte:
-		return stmt.BindBlob(i, v)
+	err := msqlite.BindValue(stmt, i, v)
+	if errors.Is(err, msqlite.ErrUnsupportedType) {
+		return errorf("SQLITE_MISMATCH", "bind: parameter %d: unsupported type %T", i, v)
 	}
-	return errorf("SQLITE_MISMATCH", "bind: parameter %d: unsupported type %T", i, v)
+	return err
 }
 
 // Begin starts a transaction (BEGIN IMMEDIATE) and returns its id. Until

@@ -255,7 +255,7 @@ func tryWrite(conn *sqlite3.Conn, stmt *sqlite3.Stmt, s *schema.Schema, types ma
 	stmt.ClearBindings()
 	for i := 1; i <= stmt.BindCount(); i++ {
 		name := strings.TrimLeft(stmt.BindName(i), ":@$?0123456789")
-		if err := bindSample(stmt, i, sampleFor(types[strings.ToLower(name)], name)); err != nil {
+		if err := sqlite.BindValue(stmt, i, sampleFor(types[strings.ToLower(name)], name)); err != nil {
 			return nil, err
 		}
 	}
@@ -293,7 +293,7 @@ func seedRows(conn *sqlite3.Conn, s *schema.Schema) {
 			continue
 		}
 		for i, v := range vals {
-			bindSample(stmt, i+1, v)
+			sqlite.BindValue(stmt, i+1, v)
 		}
 		stmt.Exec()
 		stmt.Close()
@@ -333,18 +333,4 @@ func sampleFor(declType, name string) any {
 		return 1.5
 	}
 	return int64(1)
-}
-
-func bindSample(stmt *sqlite3.Stmt, i int, v any) error {
-	switch v := v.(type) {
-	case int64:
-		return stmt.BindInt64(i, v)
-	case float64:
-		return stmt.BindFloat(i, v)
-	case string:
-		return stmt.BindText(i, v)
-	case []byte:
-		return stmt.BindBlob(i, v)
-	}
-	return stmt.BindNull(i)
 }

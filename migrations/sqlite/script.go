@@ -182,35 +182,40 @@ func isTransactionControl(stmt string) bool {
 	return false
 }
 
-// Bind binds args positionally (1-based) to stmt. Supported: nil, bool,
-// int, int64, float64, string, []byte.
+// Bind binds args positionally (1-based) to stmt, each as BindValue does.
 func Bind(stmt *sqlite3.Stmt, args ...any) error {
 	for i, a := range args {
-		p := i + 1
-		var err error
-		switch v := a.(type) {
-		case nil:
-			err = stmt.BindNull(p)
-		case bool:
-			err = stmt.BindBool(p, v)
-		case int:
-			err = stmt.BindInt64(p, int64(v))
-		case int64:
-			err = stmt.BindInt64(p, v)
-		case float64:
-			err = stmt.BindFloat(p, v)
-		case string:
-			err = stmt.BindText(p, v)
-		case []byte:
-			err = stmt.BindBlob(p, v)
-		default:
-			return fmt.Errorf("bind parameter %d: unsupported type %T", p, a)
-		}
-		if err != nil {
-			return fmt.Errorf("bind parameter %d: %w", p, err)
+		if err := BindValue(stmt, i+1, a); err != nil {
+			return fmt.Errorf("bind parameter %d: %w", i+1, err)
 		}
 	}
 	return nil
+}
+
+// ErrUnsupportedType is returned by BindValue for a Go type it cannot bind.
+var ErrUnsupportedType = errors.New("unsupported parameter type")
+
+// BindValue binds v to parameter i (1-based) of stmt: nil as NULL, bool as
+// 0/1, int and int64 as INTEGER, float64 as REAL, string as TEXT, []byte as
+// BLOB. Any other type is ErrUnsupportedType.
+func BindValue(stmt *sqlite3.Stmt, i int, v any) error {
+	switch v := v.(type) {
+	case nil:
+		return stmt.BindNull(i)
+	case bool:
+		return stmt.BindBool(i, v)
+	case int:
+		return stmt.BindInt64(i, int64(v))
+	case int64:
+		return stmt.BindInt64(i, v)
+	case float64:
+		return stmt.BindFloat(i, v)
+	case string:
+		return stmt.BindText(i, v)
+	case []byte:
+		return stmt.BindBlob(i, v)
+	}
+	return fmt.Errorf("%w %T", ErrUnsupportedType, v)
 }
 
 // CodeName returns SQLite's extended result code name for err
