@@ -4,6 +4,7 @@ package jsbridge
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -22,30 +23,147 @@ import (
 // state can no longer be trusted, so the handle is dead and says why.
 const CodeCrashed = "LARDER_CRASHED"
 
-// Serve installs the request function of the JS API as globalThis[hook]
-// (an object with call(op, req) → Promise and an onevent property the
-// worker script sets) and returns. The caller (larder.wasm's main) then
-// blocks forever so that the instance keeps serving.
+// Serve installs the request functions of the JS API as globalThis[hook]
+// and returns; the caller (larder.wasm's main) then blocks forever so that
+// the instance keeps serving. The object has:
+//
+//   - call(op, req): any request (open, migrations, export, …);
+//   - run(kind, tx, known, buf): exec (kind 1) or query (kind 2) of a
+//     [StatementRequest] encoded in the Uint8Array buf, tx the open
+//     transaction (0: none), known the version the handle knows (-1: none);
+//     it answers a Uint8Array: the rows of a query, or changes and
+//     lastInsertRowid of an exec (two little-endian int64s);
+//   - onevent(db, detail), which the worker script sets;
+//   - settle(id, failed, value), which the worker script sets.
+//
+// call and run answer synchronously when the work does not wait on
+// JavaScript (see [jsutil.Runner]): the value, or with st set to 1 an
+// Error. With st set to 2 the value is a call id, and settle(id, …)
+// delivers the outcome later (possibly before call has returned to the
+// script, which must therefore keep early settlements).
 func Serve(h *Host, hook string) {
-	s := &server{h: h}
+	s := &server{h: h, runner: jsutil.NewRunner()}
 	api := jsutil.Object()
 	s.api = api
-	call := jsutil.SyncFunc(func(_ jsutil.Value, args []jsutil.Value) any {
+	api.Set("call", jsutil.SyncFunc(func(_ jsutil.Value, args []jsutil.Value) any {
 		if len(args) < 2 {
 			return jsutil.Undefined()
 		}
 		op, req := args[0].String(), args[1]
-		return jsutil.Promise(func() (any, error) { return s.call(op, req) }, toJSError)
-	})
-	api.Set("call", call)
+		return s.answer(func() (any, error) { return s.call(op, req) })
+	}))
+	api.Set("run", jsutil.SyncFunc(func(_ jsutil.Value, args []jsutil.Value) any {
+		if len(args) < 4 {
+			return jsutil.Undefined()
+		}
+		kind, tx, known := args[0].Int(), uint64(args[1].Float()), int64(args[2].Float())
+		buf := s.scratch(args[3])
+		r, err := DecodeStatement(buf)
+		return s.answer(func() (any, error) {
+			if err != nil {
+				return nil, &Error{Code: CodeInvalidArgument, Message: err.Error(), Err: err}
+			}
+			return s.run(kind, tx, known, r)
+		})
+	}))
 	h.OnEvent = s.event
 	jsutil.Global().Set(hook, api)
 }
 
 type server struct {
-	h    *Host
-	api  jsutil.Value
-	dead atomic.Pointer[Error]
+	h      *Host
+	api    jsutil.Value
+	dead   atomic.Pointer[Error]
+	runner *jsutil.Runner
+	seq    float64 // ids of calls answered asynchronously
+	buf    []byte  // statement requests are decoded from here
+}
+
+// Call statuses (the api's st property).
+const (
+	stFailed  = 1
+	stPending = 2
+)
+
+// answer runs work through the runner and answers the JS caller.
+func (s *server) answer(work func() (any, error)) any {
+	s.seq++
+	id := s.seq
+	v, err, sync := s.runner.Call(work, func(v any, err error) {
+		settle := s.api.Get("settle")
+		if err != nil {
+			settle.Invoke(id, true, toJSError(err))
+		} else {
+			settle.Invoke(id, false, v)
+		}
+	})
+	switch {
+	case !sync:
+		s.api.Set("st", stPending)
+		return id
+	case err != nil:
+		s.api.Set("st", stFailed)
+		return toJSError(err)
+	}
+	return v
+}
+
+// scratch copies the bytes of the Uint8Array v into the server's buffer.
+func (s *server) scratch(v jsutil.Value) []byte {
+	n := v.Length()
+	if cap(s.buf) < n {
+		s.buf = make([]byte, n)
+	}
+	b := s.buf[:n]
+	jsutil.CopyBytesToGo(b, v)
+	return b
+}
+
+// run is an exec or a query.
+func (s *server) run(kind int, tx uint64, known int64, r StatementRequest) (res any, err error) {
+	if d := s.dead.Load(); d != nil {
+		return nil, d
+	}
+	op := "exec"
+	if kind == 2 {
+		op = "query"
+	}
+	defer s.crash(op, &res, &err)
+	ctx := context.Background()
+	d, err := s.h.Lookup(r.DB)
+	if err != nil {
+		return nil, err
+	}
+	if known >= 0 {
+		if err := d.CheckCurrent(known); err != nil {
+			return nil, err
+		}
+	}
+	if kind == 2 {
+		b, err := d.Query(ctx, tx, r.SQL, r.Params)
+		if err != nil {
+			return nil, err
+		}
+		return jsutil.Uint8Array(b), nil
+	}
+	x, err := d.Exec(ctx, tx, r.SQL, r.Params)
+	if err != nil {
+		return nil, err
+	}
+	var out [16]byte
+	binary.LittleEndian.PutUint64(out[:8], uint64(x.Changes))
+	binary.LittleEndian.PutUint64(out[8:], uint64(x.LastInsertRowID))
+	return jsutil.Uint8Array(out[:]), nil
+}
+
+// crash turns a panic into LARDER_CRASHED for this and every later call:
+// the instance's state can no longer be trusted.
+func (s *server) crash(op string, res *any, err *error) {
+	if r := recover(); r != nil {
+		e := &Error{Code: CodeCrashed, Message: fmt.Sprintf("larder: Go panic in %s: %v; this database handle is dead, open it again", op, r)}
+		s.dead.CompareAndSwap(nil, e)
+		*res, *err = nil, e
+	}
 }
 
 // call runs one request; a panic kills the instance (every later call gets
@@ -54,13 +172,7 @@ func (s *server) call(op string, req jsutil.Value) (res any, err error) {
 	if d := s.dead.Load(); d != nil {
 		return nil, d
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			e := &Error{Code: CodeCrashed, Message: fmt.Sprintf("larder: Go panic in %s: %v; this database handle is dead, open it again", op, r)}
-			s.dead.CompareAndSwap(nil, e)
-			res, err = nil, e
-		}
-	}()
+	defer s.crash(op, &res, &err)
 	ctx := context.Background()
 	if op == "open" {
 		return s.open(ctx, req)
@@ -99,29 +211,6 @@ func (s *server) call(op string, req jsutil.Value) (res any, err error) {
 	}
 	tx := txID(req)
 	switch op {
-	case "exec":
-		p, err := params(req.Get("params"))
-		if err != nil {
-			return nil, err
-		}
-		r, err := d.Exec(ctx, tx, str(req, "sql"), p)
-		if err != nil {
-			return nil, err
-		}
-		o := jsutil.Object()
-		o.Set("changes", r.Changes)
-		o.Set("lastInsertRowid", integer(r.LastInsertRowID))
-		return o, nil
-	case "query":
-		p, err := params(req.Get("params"))
-		if err != nil {
-			return nil, err
-		}
-		b, err := d.Query(ctx, tx, str(req, "sql"), p)
-		if err != nil {
-			return nil, err
-		}
-		return jsutil.Uint8Array(b), nil
 	case "begin":
 		id, err := d.Begin(ctx)
 		return float64(id), err

@@ -12,6 +12,7 @@ import (
 	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/ext/serdes"
 
+	"github.com/larderdb/larder/internal/jsutil"
 	"github.com/larderdb/larder/migrations"
 	msqlite "github.com/larderdb/larder/migrations/sqlite"
 )
@@ -106,10 +107,8 @@ func (d *Database) acquire(ctx context.Context, tx uint64) (release func(), err 
 		d.touch()
 		return d.mu.Unlock, nil
 	}
-	select {
-	case d.gate <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := d.takeGate(ctx); err != nil {
+		return nil, err
 	}
 	d.mu.Lock()
 	if d.closed {
@@ -118,6 +117,25 @@ func (d *Database) acquire(ctx context.Context, tx uint64) (release func(), err 
 		return nil, d.closedErr()
 	}
 	return func() { d.mu.Unlock(); <-d.gate }, nil
+}
+
+// takeGate waits for the gate. Its holder may be a transaction that only
+// a later call from the page ends, so a wait is announced to the bridge
+// (jsutil.Blocking), which then answers the page asynchronously.
+func (d *Database) takeGate(ctx context.Context) error {
+	select {
+	case d.gate <- struct{}{}:
+		return nil
+	default:
+	}
+	done := jsutil.Blocking()
+	defer done()
+	select {
+	case d.gate <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (d *Database) closedErr() error {
@@ -601,7 +619,7 @@ func (d *Database) shutdown() error {
 	} else {
 		d.mu.Unlock()
 	}
-	d.gate <- struct{}{} // wait for the running call
+	d.takeGate(context.Background()) // wait for the running call
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {

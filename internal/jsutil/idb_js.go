@@ -138,6 +138,8 @@ func awaitEvents(ctx context.Context, target js.Value, ok, fail []string, onFail
 			f.Release()
 		}
 	}()
+	done := Blocking()
+	defer done()
 	select {
 	case r := <-ch:
 		return r.name, r.err

@@ -33,7 +33,9 @@ func Await(p js.Value) (js.Value, error) {
 		return nil
 	})
 	p.Call("then", onOK, onErr)
+	done := Blocking()
 	r := <-ch
+	done()
 	onOK.Release()
 	onErr.Release()
 	return r.v, r.err

@@ -52,7 +52,8 @@ export class Runtime {
     this.onevent = onevent;
     this.onexit = onexit;
     this.dead = null;
-    this.pending = new Set();
+    this.waiting = new Map(); // call id → {op, resolve, reject} of calls answered later
+    this.early = new Map(); // call id → {failed, v} settled before call returned
   }
 
   async start(source) {
@@ -83,6 +84,7 @@ export class Runtime {
       throw this.dead;
     }
     this.api.onevent = (db, detail) => this.onevent && this.onevent(db, detail);
+    this.api.settle = (id, failed, v) => this.settle(id, failed, v);
   }
 
   kill(message) {
@@ -90,39 +92,194 @@ export class Runtime {
     const err = new Error(`${message}; this database handle is dead, open it again`);
     err.code = CRASHED;
     this.dead = err;
-    for (const reject of this.pending) reject(err);
-    this.pending.clear();
+    for (const w of this.waiting.values()) w.reject(err);
+    this.waiting.clear();
     if (this.onexit) this.onexit(err);
   }
 
+  // call runs one request. exec and query go to larder.wasm's run with
+  // the statement encoded in one buffer; the rest to its call.
   call(op, req) {
     if (this.dead) return Promise.reject(this.dead);
-    return new Promise((resolve, reject) => {
-      this.pending.add(reject);
-      const done = () => this.pending.delete(reject);
-      let p;
-      try {
-        p = this.api.call(op, req);
-      } catch (e) {
-        // "Go program has already exited", or a throw while converting.
-        done();
-        if (!this.dead && /exited/.test(String(e && e.message))) this.kill(String(e.message));
-        reject(this.dead || e);
-        return;
+    let v;
+    try {
+      if (op === "exec" || op === "query") {
+        const n = encodeStatement(req);
+        const tx = typeof req.tx === "number" ? req.tx : 0;
+        const known = typeof req.known === "number" ? req.known : -1;
+        v = this.api.run(op === "exec" ? 1 : 2, tx, known, scratch.subarray(0, n));
+        if (op === "exec" && !this.api.st) v = execResult(v);
+      } else {
+        v = this.api.call(op, req);
       }
-      p.then(
-        (v) => {
-          done();
-          resolve(v);
-        },
-        (e) => {
-          done();
-          if (e && e.code === CRASHED) this.kill(e.message.replace(/; this database handle is dead.*$/, ""));
-          reject(e);
-        },
-      );
-    });
+    } catch (e) {
+      // "Go program has already exited", a throw while converting, or a
+      // parameter encodeStatement refused.
+      if (!this.dead && /exited/.test(String(e && e.message))) this.kill(String(e.message));
+      return Promise.reject(this.dead || e);
+    }
+    const st = this.api.st;
+    if (!st) return Promise.resolve(v);
+    this.api.st = 0;
+    if (st === 1) return Promise.reject(this.failed(v));
+    // Pending: v is the call id; larder.wasm calls settle(id, …) later,
+    // or already did while the call was returning.
+    const early = this.early.get(v);
+    if (early) {
+      this.early.delete(v);
+      return early.failed ? Promise.reject(this.failed(early.v)) : Promise.resolve(this.result(op, early.v));
+    }
+    return new Promise((resolve, reject) => this.waiting.set(v, { op, resolve, reject }));
   }
+
+  settle(id, failed, v) {
+    const w = this.waiting.get(id);
+    if (!w) {
+      this.early.set(id, { failed, v });
+      return;
+    }
+    this.waiting.delete(id);
+    if (failed) w.reject(this.failed(v));
+    else w.resolve(this.result(w.op, v));
+  }
+
+  result(op, v) {
+    return op === "exec" ? execResult(v) : v;
+  }
+
+  failed(e) {
+    if (e && e.code === CRASHED) this.kill(e.message.replace(/; this database handle is dead.*$/, ""));
+    return e;
+  }
+}
+
+// ---- Statement requests (see jsbridge.StatementRequest) ----------------
+
+let scratch = new Uint8Array(4096);
+let scratchView = new DataView(scratch.buffer);
+const utf8 = new TextEncoder();
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+function room(at, n) {
+  if (at + n <= scratch.length) return;
+  let size = scratch.length * 2;
+  while (size < at + n) size *= 2;
+  const next = new Uint8Array(size);
+  next.set(scratch.subarray(0, at));
+  scratch = next;
+  scratchView = new DataView(scratch.buffer);
+}
+
+function putText(at, s) {
+  room(at, 4 + s.length * 3);
+  const { written } = utf8.encodeInto(s, scratch.subarray(at + 4));
+  scratchView.setUint32(at, written, true);
+  return at + 4 + written;
+}
+
+function putBytes(at, b) {
+  room(at, 4 + b.length);
+  scratchView.setUint32(at, b.length, true);
+  scratch.set(b, at + 4);
+  return at + 4 + b.length;
+}
+
+function paramError(code, message) {
+  const e = new Error(message);
+  e.code = code;
+  return e;
+}
+
+function putCell(at, v, where) {
+  room(at, 9);
+  switch (typeof v) {
+    case "undefined":
+      scratch[at] = 0;
+      return at + 1;
+    case "boolean":
+      scratch[at] = 5;
+      scratch[at + 1] = v ? 1 : 0;
+      return at + 2;
+    case "number":
+      scratch[at] = 1;
+      scratchView.setFloat64(at + 1, v, true);
+      return at + 9;
+    case "bigint":
+      if (v < -(2n ** 63n) || v >= 2n ** 63n) {
+        throw paramError("SQLITE_RANGE", `${where}: bigint ${v} does not fit in a 64-bit INTEGER`);
+      }
+      scratch[at] = 2;
+      scratchView.setBigInt64(at + 1, v, true);
+      return at + 9;
+    case "string":
+      scratch[at] = 3;
+      return putText(at + 1, v);
+    case "object":
+      if (v === null) {
+        scratch[at] = 0;
+        return at + 1;
+      }
+      if (v instanceof Uint8Array) {
+        scratch[at] = 4;
+        return putBytes(at + 1, v);
+      }
+      if (v instanceof ArrayBuffer) {
+        scratch[at] = 4;
+        return putBytes(at + 1, new Uint8Array(v));
+      }
+      if (ArrayBuffer.isView(v)) {
+        scratch[at] = 4;
+        return putBytes(at + 1, new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+      }
+      if (v instanceof Date) {
+        scratch[at] = 3;
+        return putText(at + 1, v.toISOString());
+      }
+  }
+  throw paramError("SQLITE_MISMATCH", `${where}: unsupported parameter type ${typeof v}`);
+}
+
+// encodeStatement writes {db, sql, params} into scratch; it returns the
+// length.
+function encodeStatement(req) {
+  let at = putText(0, typeof req.db === "string" ? req.db : "");
+  at = putText(at, typeof req.sql === "string" ? req.sql : "");
+  const p = req.params;
+  room(at, 5);
+  if (p === undefined || p === null) {
+    scratch[at] = 0;
+    scratchView.setUint32(at + 1, 0, true);
+    return at + 5;
+  }
+  if (typeof p !== "object" || p instanceof ArrayBuffer || ArrayBuffer.isView(p)) {
+    throw paramError("LARDER_INVALID_ARGUMENT", "params: want an array or an object");
+  }
+  if (Array.isArray(p)) {
+    scratch[at] = 1;
+    scratchView.setUint32(at + 1, p.length, true);
+    at += 5;
+    for (let i = 0; i < p.length; i++) at = putCell(at, p[i], `params[${i}]`);
+    return at;
+  }
+  const keys = Object.keys(p);
+  scratch[at] = 2;
+  scratchView.setUint32(at + 1, keys.length, true);
+  at += 5;
+  for (const k of keys) {
+    at = putText(at, k);
+    at = putCell(at, p[k], `params.${k}`);
+  }
+  return at;
+}
+
+// execResult decodes run's answer to an exec: changes and lastInsertRowid,
+// little-endian int64s (lastInsertRowid a BigInt beyond ±(2^53−1)).
+function execResult(b) {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const changes = dv.getBigInt64(0, true);
+  const rowid = dv.getBigInt64(8, true);
+  const n = Number(rowid);
+  return { changes: Number(changes), lastInsertRowid: Number.isSafeInteger(n) && BigInt(n) === rowid ? n : rowid };
 }
 
 // lastLines keeps the Go runtime's own words about a crash: from the last

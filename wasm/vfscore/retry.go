@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/larderdb/larder/internal/jsutil"
 )
 
 // Retry calls fn until it succeeds, fails with an error retryable rejects,
@@ -23,11 +25,14 @@ func Retry(ctx context.Context, timeout time.Duration, retryable func(error) boo
 			return fmt.Errorf("gave up after %d attempts in %v: %w", attempt, elapsed.Round(time.Millisecond), err)
 		}
 		t := time.NewTimer(delay)
+		done := jsutil.Blocking() // a timer: the browser's event loop must run
 		select {
 		case <-ctx.Done():
+			done()
 			t.Stop()
 			return fmt.Errorf("%w (last error: %w)", ctx.Err(), err)
 		case <-t.C:
+			done()
 		}
 		delay = min(2*delay, 500*time.Millisecond)
 	}
