@@ -4,8 +4,10 @@
 // through here, and exported Larder types never expose js.Value.
 //
 // The rule it encodes (see Go's syscall/js FuncOf doc): a goroutine may block
-// on a Promise, but a js.FuncOf callback must never block. Callbacks hand work
-// to a goroutine and return a Promise (see [Promise]).
+// on a Promise, but a js.FuncOf callback must never block on JavaScript.
+// Callbacks either hand work to a goroutine and return a Promise (see
+// [Promise]), or run it through a [Runner], which answers synchronously
+// unless the work announces a wait on JavaScript with [Blocking].
 package jsutil
 
 import "fmt"
