@@ -52,7 +52,7 @@ export class Runtime {
     this.onevent = onevent;
     this.onexit = onexit;
     this.dead = null;
-    this.waiting = new Map(); // call id → {op, resolve, reject} of calls answered later
+    this.waiting = new Map(); // call id → {op, resolve} of calls answered later
     this.early = new Map(); // call id → {failed, v} settled before call returned
   }
 
@@ -92,15 +92,24 @@ export class Runtime {
     const err = new Error(`${message}; this database handle is dead, open it again`);
     err.code = CRASHED;
     this.dead = err;
-    for (const w of this.waiting.values()) w.reject(err);
+    for (const w of this.waiting.values()) w.resolve({ ok: false, error: err });
     this.waiting.clear();
     if (this.onexit) this.onexit(err);
   }
 
-  // call runs one request. exec and query go to larder.wasm's run with
-  // the statement encoded in one buffer; the rest to its call.
+  // call runs one request: a Promise of its result.
   call(op, req) {
-    if (this.dead) return Promise.reject(this.dead);
+    const r = this.tryCall(op, req);
+    if (r instanceof Promise) return r.then(unwrap);
+    return unwrap(r);
+  }
+
+  // tryCall runs one request and answers {ok, result} or {ok: false,
+  // error} at once when larder.wasm did, else a Promise of that answer
+  // (never rejected). exec and query go to larder.wasm's run with the
+  // statement encoded in one buffer; the rest to its call.
+  tryCall(op, req) {
+    if (this.dead) return { ok: false, error: this.dead };
     let v;
     try {
       if (op === "exec" || op === "query") {
@@ -108,7 +117,6 @@ export class Runtime {
         const tx = typeof req.tx === "number" ? req.tx : 0;
         const known = typeof req.known === "number" ? req.known : -1;
         v = this.api.run(op === "exec" ? 1 : 2, tx, known, scratch.subarray(0, n));
-        if (op === "exec" && !this.api.st) v = execResult(v);
       } else {
         v = this.api.call(op, req);
       }
@@ -116,20 +124,20 @@ export class Runtime {
       // "Go program has already exited", a throw while converting, or a
       // parameter encodeStatement refused.
       if (!this.dead && /exited/.test(String(e && e.message))) this.kill(String(e.message));
-      return Promise.reject(this.dead || e);
+      return { ok: false, error: this.dead || e };
     }
     const st = this.api.st;
-    if (!st) return Promise.resolve(v);
+    if (!st) return { ok: true, result: this.result(op, v) };
     this.api.st = 0;
-    if (st === 1) return Promise.reject(this.failed(v));
+    if (st === 1) return { ok: false, error: this.failed(v) };
     // Pending: v is the call id; larder.wasm calls settle(id, …) later,
     // or already did while the call was returning.
     const early = this.early.get(v);
     if (early) {
       this.early.delete(v);
-      return early.failed ? Promise.reject(this.failed(early.v)) : Promise.resolve(this.result(op, early.v));
+      return this.answer(op, early.failed, early.v);
     }
-    return new Promise((resolve, reject) => this.waiting.set(v, { op, resolve, reject }));
+    return new Promise((resolve) => this.waiting.set(v, { op, resolve }));
   }
 
   settle(id, failed, v) {
@@ -139,8 +147,11 @@ export class Runtime {
       return;
     }
     this.waiting.delete(id);
-    if (failed) w.reject(this.failed(v));
-    else w.resolve(this.result(w.op, v));
+    w.resolve(this.answer(w.op, failed, v));
+  }
+
+  answer(op, failed, v) {
+    return failed ? { ok: false, error: this.failed(v) } : { ok: true, result: this.result(op, v) };
   }
 
   result(op, v) {
@@ -151,6 +162,15 @@ export class Runtime {
     if (e && e.code === CRASHED) this.kill(e.message.replace(/; this database handle is dead.*$/, ""));
     return e;
   }
+}
+
+// wired is an answer as posted to the page: errors as plain objects.
+function wired(r) {
+  return r.ok ? r : { ok: false, error: wireError(r.error) };
+}
+
+function unwrap(r) {
+  return r.ok ? Promise.resolve(r.result) : Promise.reject(r.error);
 }
 
 // ---- Statement requests (see jsbridge.StatementRequest) ----------------
@@ -615,6 +635,9 @@ class SharedDb {
   }
 }
 
+// Whether this context coordinates with others (Web Locks, BroadcastChannel).
+const MULTI_TAB = typeof navigator !== "undefined" && !!navigator.locks && typeof BroadcastChannel === "function";
+
 function resolveStorage(storage) {
   if (storage !== "auto") return storage;
   const s = typeof navigator !== "undefined" && navigator.storage;
@@ -659,7 +682,7 @@ export class Host {
     // the open (LARDER_STORAGE_UNAVAILABLE) instead of mixing backends.
     const storage = resolveStorage(msg.storage || "auto");
     if (msg.storage === "auto" || msg.storage == null) msg = { ...msg, storage };
-    const multi = typeof navigator !== "undefined" && navigator.locks && typeof BroadcastChannel === "function";
+    const multi = MULTI_TAB;
     if (!multi || storage === "memory" || (msg.op !== "open" && msg.op !== "reset" && !this.dbs.has(name))) {
       try {
         const req = msg.op === "open" ? normalizeOpen(msg) : msg;
@@ -684,6 +707,44 @@ export class Host {
     return res;
   }
 
+  // fast answers an exec or query without the Promises of handle when
+  // nothing else is in flight on its database and this context runs it
+  // (memory, or the owner serving it): res(answer) is called at once when
+  // larder.wasm answered at once. It returns false, having done nothing,
+  // when the call must take handle's way.
+  fast(msg, res) {
+    const rt = this.runtime;
+    if (!rt || rt.dead || (msg.op !== "exec" && msg.op !== "query")) return false;
+    const name = msg.db;
+    const inTx = msg.tx != null;
+    if (!inTx && this.tails.has(name)) return false;
+    const db = this.dbs.get(name);
+    if (db) {
+      if (db.role !== "owner" || !db.serving || db.releasing || db.wasReset) return false;
+      if (inTx && db.txOwner.has(msg.tx) && db.txOwner.get(msg.tx) !== CONTEXT_ID) return false;
+    } else if (MULTI_TAB && msg.storage !== "memory") return false;
+    const r = rt.tryCall(msg.op, msg);
+    if (!(r instanceof Promise)) {
+      res(wired(r));
+      return true;
+    }
+    if (!inTx) this.follow(name, r);
+    r.then((a) => res(wired(a)));
+    return true;
+  }
+
+  // follow makes later calls on database key wait for run.
+  follow(key, run) {
+    const tail = run.then(
+      () => {},
+      () => {},
+    );
+    this.tails.set(key, tail);
+    tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+  }
+
   // ordered runs calls on one database in the order they arrive (larder.wasm
   // would otherwise start them on goroutines in no particular order), so
   // db.exec("CREATE …"); db.exec("INSERT …") without await between works,
@@ -695,11 +756,7 @@ export class Host {
     const key = op === "open" ? req.name : req.db;
     const prev = this.tails.get(key) || Promise.resolve();
     const run = prev.then(() => this.runtime.call(op, req));
-    const tail = run.catch(() => {});
-    this.tails.set(key, tail);
-    tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
+    this.follow(key, run);
     return run;
   }
 
@@ -719,12 +776,14 @@ const isLarderWorker =
 if (isLarderWorker) {
   const host = new Host((m, transfer) => self.postMessage(m, transfer || []));
   let ready = null;
+  let started = false; // ready has resolved
   self.onmessage = async (e) => {
     const msg = e.data;
     if (msg.type === "init") {
       ready = host.init(msg.module || msg.wasm);
       try {
         await ready;
+        started = true;
         self.postMessage({ type: "ready" });
       } catch (err) {
         const e = wireError(err);
@@ -741,16 +800,19 @@ if (isLarderWorker) {
       return;
     }
     if (msg.type !== "req") return;
+    if (started && host.fast(msg, (res) => reply(msg.id, res))) return;
     try {
       await ready;
     } catch (err) {
       self.postMessage({ type: "res", id: msg.id, ok: false, error: wireError(err) });
       return;
     }
-    const res = await host.handle(msg);
+    reply(msg.id, await host.handle(msg));
+  };
+  const reply = (id, res) => {
     const r = res.result;
     const transfer = r instanceof Uint8Array ? [r.buffer] : [];
-    self.postMessage({ type: "res", id: msg.id, ...res }, transfer);
+    self.postMessage({ type: "res", id, ok: res.ok, result: r, error: res.error }, transfer);
   };
   self.addEventListener("unhandledrejection", (e) => {
     console.error("larder worker: unhandled rejection", e.reason);

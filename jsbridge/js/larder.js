@@ -154,6 +154,7 @@ class WorkerRuntime {
   onMessage(m) {
     switch (m.type) {
       case "ready":
+        this.started = true;
         this.readyResolve();
         break;
       case "res": {
@@ -163,7 +164,9 @@ class WorkerRuntime {
         if (m.ok) p.resolve(m.result);
         else {
           if (m.error.code === CRASHED) this.kill(m.error.message);
-          p.reject(fromWire(m.error));
+          const err = fromWire(m.error);
+          if (p.h && err.code === OUTDATED && !p.h._outdated) p.h._outdated = err;
+          p.reject(err);
         }
         break;
       }
@@ -193,6 +196,18 @@ class WorkerRuntime {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ type: "req", id, ...msg }, transfer || []);
+    });
+  }
+
+  // statement sends an exec or query of handle h: request's message, built
+  // without its awaits and copies (the call that matters for speed).
+  statement(h, op, sql, params, tx) {
+    if (!this.started) return h._call(op, { sql, params, tx });
+    const id = ++this.seq;
+    const known = h._known > 0 ? h._known : undefined;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, h });
+      this.worker.postMessage({ type: "req", id, op, db: h.name, storage: h.storage, sql, params, tx, known });
     });
   }
 
@@ -244,6 +259,10 @@ class InProcessRuntime {
 
   wireMigrations(migs) {
     return migs;
+  }
+
+  statement(h, op, sql, params, tx) {
+    return h._call(op, { sql, params, tx });
   }
 }
 
@@ -339,19 +358,26 @@ class Database extends EventTarget {
     }
   }
 
-  async exec(sql, params) {
-    return this._call("exec", { sql, params });
+  // _statement runs an exec or a query (in transaction tx, if given).
+  _statement(op, sql, params, tx) {
+    const bad = this._closed || this._outdated || this._rt.dead;
+    if (bad) return Promise.reject(bad);
+    return this._rt.statement(this, op, sql, params, tx);
   }
 
-  async query(sql, params) {
-    return decodeRows(await this._call("query", { sql, params }));
+  exec(sql, params) {
+    return this._statement("exec", sql, params);
+  }
+
+  query(sql, params) {
+    return this._statement("query", sql, params).then(decodeRows);
   }
 
   async transaction(fn) {
     const tx = await this._call("begin");
     const t = {
-      exec: (sql, params) => this._call("exec", { sql, params, tx }),
-      query: async (sql, params) => decodeRows(await this._call("query", { sql, params, tx })),
+      exec: (sql, params) => this._statement("exec", sql, params, tx),
+      query: (sql, params) => this._statement("query", sql, params, tx).then(decodeRows),
     };
     let result;
     try {
