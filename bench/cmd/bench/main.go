@@ -37,6 +37,7 @@ func main() {
 	timeout := flag.Duration("timeout", 5*time.Minute, "limit for one page load")
 	reportOnly := flag.Bool("report-only", false, "rewrite RESULTS.md and results.png from results.json without measuring")
 	out := flag.String("out", "", "directory for RESULTS.md, results.png and results.json (default ROOT/bench)")
+	flag.DurationVar(&primeHold, "prime", primeHold, "before a warm-cache workload, one untimed run per system whose tab stays open this long (V8 writes its wasm code cache then); 0: no priming")
 	flag.DurationVar(&cellBudget, "cell-budget", cellBudget, "stop adding runs to a figure once its runs took this long and it has 3")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
@@ -49,6 +50,10 @@ func main() {
 // directory after every statement): after 3 runs, a figure whose runs took
 // longer than this in total gets no more runs. RESULTS.md shows the count.
 var cellBudget = 5 * time.Minute
+
+// primeHold is how long the priming run of a warm-cache workload keeps its
+// tab open (see measureAll).
+var primeHold = 4 * time.Second
 
 var (
 	skipFlag string
@@ -128,7 +133,6 @@ func measureAll(root, jsonPath string, b *chromium, res *results, sel *regexp.Re
 	if !haveLarder {
 		log.Printf("dist/larder.js missing: measuring the peers only")
 	}
-	cacheCold := true
 	for _, w := range workloads {
 		var todo []config
 		for _, c := range configs {
@@ -143,16 +147,24 @@ func measureAll(root, jsonPath string, b *chromium, res *results, sel *regexp.Re
 		if len(todo) == 0 {
 			continue
 		}
-		if !w.ColdCache && cacheCold {
-			// Warm the HTTP cache for every system before a warm figure.
+		if !w.ColdCache {
+			// Prime the HTTP cache and V8's code cache of every system with
+			// one untimed run of the workload, the tab then held open for
+			// primeHold: V8 writes a wasm module's code cache a few seconds
+			// after its hot functions were optimised, and only while a page
+			// that compiled it is alive. A returning visitor's page load
+			// finds both caches so; start-cold measures the first visit.
 			for _, c := range todo {
+				if _, ok := skipped[w.ID+"/"+c.key()]; ok || primeHold <= 0 {
+					continue
+				}
 				var out pageResult
-				b.clearOrigin(srv.origin(c))
-				if _, err := b.evalPage(pageURL(srv, c), runExpr(c, "start", "measure"), "", false, timeout, &out); err != nil {
-					log.Printf("warm-up %s: %v", c.key(), err)
+				if _, err := measureOnce(b, srv, w, c, timeout, fmt.Sprintf("new Promise((r) => setTimeout(() => r(1), %d))", primeHold.Milliseconds()), &out); err != nil {
+					log.Printf("prime %s %s: %v", w.ID, c.key(), err)
+				} else {
+					log.Printf("%-12s %-26s prime:  %9.1f ms (untimed)", w.ID, c.key(), out.MS)
 				}
 			}
-			cacheCold = false
 		}
 		cells := map[string]*cell{}
 		for _, c := range todo {
@@ -172,9 +184,6 @@ func measureAll(root, jsonPath string, b *chromium, res *results, sel *regexp.Re
 					continue
 				}
 				out, err := measureOne(b, srv, w, c, timeout)
-				if w.ColdCache {
-					cacheCold = true
-				}
 				if err != nil {
 					cl.Error = firstLine(err.Error())
 					log.Printf("%-12s %-26s run %d: error: %s", w.ID, c.key(), i+1, cl.Error)
@@ -224,20 +233,28 @@ func runExpr(c config, js, phase string) string {
 // the timed page load.
 func measureOne(b *chromium, srv *server, w workload, c config, timeout time.Duration) (pageResult, error) {
 	var out pageResult
+	mem, err := measureOnce(b, srv, w, c, timeout, "window.bench.finish()", &out)
+	out.DevtoolsMemory = mem
+	return out, err
+}
+
+// measureOnce runs w on a fresh page load after cleaning storage (and the
+// caches, for a cold-cache workload), then evaluates finish on that page.
+func measureOnce(b *chromium, srv *server, w workload, c config, timeout time.Duration, finish string, out *pageResult) (int64, error) {
 	debugf("%s %s: clear storage", w.ID, c.key())
 	if err := b.clearOrigin(srv.origin(c)); err != nil {
-		return out, fmt.Errorf("clear storage: %w", err)
+		return -1, fmt.Errorf("clear storage: %w", err)
 	}
 	if w.Setup {
 		var setup pageResult
 		if _, err := b.evalPage(pageURL(srv, c), runExpr(c, w.JS, "setup"), "", false, timeout, &setup); err != nil {
-			return out, fmt.Errorf("setup: %w", err)
+			return -1, fmt.Errorf("setup: %w", err)
 		}
 	}
 	if w.ColdCache {
 		debugf("%s %s: clear cache", w.ID, c.key())
 		if err := b.clearCache(); err != nil {
-			return out, fmt.Errorf("clear cache: %w", err)
+			return -1, fmt.Errorf("clear cache: %w", err)
 		}
 	}
 	debugf("%s %s: measure", w.ID, c.key())
@@ -245,11 +262,10 @@ func measureOne(b *chromium, srv *server, w workload, c config, timeout time.Dur
 	// memory. The peers report their own (the byteLength of their
 	// WebAssembly.Memory, the same quantity): attaching DevTools to their
 	// module workers detached them in Chromium 156.
-	mem, err := b.evalPage(pageURL(srv, c), measureExpr(c, w.JS), "window.bench.finish()", c.System == "larder", timeout, &out)
-	out.DevtoolsMemory = mem
+	mem, err := b.evalPage(pageURL(srv, c), measureExpr(c, w.JS), finish, c.System == "larder", timeout, out)
 	// Let the closed tab's worker release its OPFS handles and locks.
 	time.Sleep(150 * time.Millisecond)
-	return out, err
+	return mem, err
 }
 
 func newMeta(root, chromiumVersion string, runs int, notes []string) meta {
