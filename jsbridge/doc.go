@@ -7,19 +7,34 @@
 // github.com/ncruces/go-sqlite3 and runs natively, so it is tested with
 // `go test` on memdb. The JS layer ([Serve], only under GOOS=js) converts
 // requests arriving from the worker script (jsbridge/js/larder-worker.js)
-// into core calls, each on its own goroutine answered through a Promise, and
-// reports events (change, versionchange) back to the script.
+// into core calls and reports events (change, versionchange) back to the
+// script.
 //
 // # Request protocol
 //
-// The worker script calls one function, globalThis.__larder.call(op, req),
-// with op one of "open", "exec", "query", "begin", "commit", "rollback",
-// "migrations", "export", "import", "reset", "close". Every request that
-// names a database carries db (the database name) and, inside a
-// transaction, tx (the id returned by "begin"). Because the protocol is
-// plain messages, a tab that does not own the database forwards the same
-// requests to the owner (see larder.js, "Many tabs").
+// The worker script calls globalThis[hook].call(op, req), with op one of
+// "open", "begin", "commit", "rollback", "migrations", "export", "import",
+// "reset", "close", and run(kind, tx, known, buf) for the calls that
+// matter for speed, exec and query: the database name, the SQL and the
+// parameters arrive encoded in one Uint8Array ([StatementRequest]), so
+// reading a request costs one copy instead of a crossing into JavaScript
+// per field and per parameter. Every request that names a database carries
+// it and, inside a transaction, tx (the id returned by "begin"). Because the
+// protocol is plain messages, a tab that does not own the database forwards
+// the same requests to the owner (see larder-worker.js, "Many tabs").
 //
+// # Synchronous answers
+//
+// Both functions run the call's work on one long-lived goroutine through a
+// jsutil.Runner and wait for it: a statement on memory or OPFS (whose VFS
+// never waits on JavaScript) is answered synchronously, as the function's
+// return value, with no Promise, goroutine or js.FuncOf made for it. When
+// the work has to wait on JavaScript (an IndexedDB transaction, a Promise,
+// a retry timer, or the gate of a transaction another call holds: each
+// announced with jsutil.Blocking), the function returns at once with the
+// status "pending" and a call id, and the outcome arrives later through
+// the script's settle(id, failed, value).
+
 // # Query results
 //
 // A query answers with one Uint8Array in a flat encoding built in one pass
