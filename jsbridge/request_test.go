@@ -26,7 +26,7 @@ func (b req) big(i int64) req {
 
 func TestDecodeStatement(t *testing.T) {
 	b := req(nil).text("notes").text("SELECT ?, ?, ?, ?, ?, ?, ?, ?").head(paramsPositional, 8).
-		num(7).num(1.5).num(1<<53).big(math.MaxInt64)
+		num(7).num(1.5).num(1 << 53).big(math.MaxInt64)
 	b = append(req(append(b, tagText)).text("héllo"), tagNull)
 	b = append(req(append(b, tagBlob)).text("\x00\x01"), tagBool, 1)
 	got, err := DecodeStatement(b)
