@@ -45,8 +45,8 @@ type workload struct {
 
 var workloads = []workload{
 	{ID: "start-cold", JS: "start", Title: "Cold start: empty HTTP/code cache, fresh db, 10 migrations", ColdCache: true},
-	{ID: "start-fresh", JS: "start", Title: "Start: warm HTTP cache, fresh db, 10 migrations"},
-	{ID: "start-warm", JS: "start", Title: "Warm start: warm HTTP cache, db already migrated", Setup: true, PersistentOnly: true},
+	{ID: "start-fresh", JS: "start", Title: "Start: warm HTTP and code caches, fresh db, 10 migrations"},
+	{ID: "start-warm", JS: "start", Title: "Warm start: warm HTTP and code caches, db already migrated", Setup: true, PersistentOnly: true},
 	{ID: "insert-1k", JS: "insert-1k", Title: "1,000 autocommit single-row inserts"},
 	{ID: "tx-10k", JS: "tx-10k", Title: "10,000 inserts in one transaction"},
 	{ID: "select-10k", JS: "select-10k", Title: "10,000 point selects by primary key from the page"},
