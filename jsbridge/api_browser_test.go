@@ -201,3 +201,47 @@ return [c];
 		})
 	}
 }
+
+// Calls on a memory database made while IndexedDB commits are in flight:
+// larder.wasm cannot answer them synchronously (a goroutine waits on
+// IndexedDB), so they go the asynchronous way, and most settle before the
+// call that started them has returned to the worker script. Every one
+// must still resolve once, with its own result, and in order per database.
+func TestBrowserInterleavedAnswers(t *testing.T) {
+	e := newEnv(t)
+	var got struct {
+		Mem   []float64 `json:"mem"`
+		Count float64   `json:"count"`
+		Rows  float64   `json:"rows"`
+	}
+	e.run(e.tab, `
+const slow = await L.open({ name: "interleave-idb", storage: "idb" });
+const fast = await L.open({ name: "interleave-mem", storage: "memory" });
+await slow.exec("CREATE TABLE s(n)");
+await fast.exec("CREATE TABLE f(n)");
+const ps = [], mem = [];
+for (let i = 0; i < 60; i++) {
+  ps.push(slow.exec("INSERT INTO s VALUES (?)", [i]));
+  ps.push(fast.exec("INSERT INTO f VALUES (?)", [i]));
+  ps.push(fast.query("SELECT max(n) AS m FROM f").then(([r]) => mem.push(r.m)));
+}
+await Promise.all(ps);
+const [{ c }] = await slow.query("SELECT count(*) AS c FROM s");
+const [{ r }] = await fast.query("SELECT count(*) AS r FROM f");
+await slow.reset();
+await fast.reset();
+return { mem, count: c, rows: r };
+`, &got)
+	if got.Count != 60 || got.Rows != 60 {
+		t.Errorf("rows: IndexedDB %v, memory %v, want 60 and 60", got.Count, got.Rows)
+	}
+	if len(got.Mem) != 60 {
+		t.Fatalf("%d memory queries resolved, want 60", len(got.Mem))
+	}
+	for i, m := range got.Mem {
+		if m != float64(i) {
+			t.Fatalf("memory query %d saw max %v, want %d (answers out of order or crossed)", i, m, i)
+		}
+	}
+	e.noErrors(e.tab)
+}
