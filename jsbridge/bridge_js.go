@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/ncruces/go-sqlite3"
 
@@ -43,6 +44,7 @@ const CodeCrashed = "LARDER_CRASHED"
 // script, which must therefore keep early settlements).
 func Serve(h *Host, hook string) {
 	s := &server{h: h, runner: jsutil.NewRunner()}
+	direct = s
 	api := jsutil.Object()
 	s.api = api
 	api.Set("call", jsutil.SyncFunc(func(_ jsutil.Value, args []jsutil.Value) any {
@@ -63,7 +65,11 @@ func Serve(h *Host, hook string) {
 			if err != nil {
 				return nil, &Error{Code: CodeInvalidArgument, Message: err.Error(), Err: err}
 			}
-			return s.run(kind, tx, known, r)
+			b, err := s.run(kind, tx, known, r)
+			if err != nil {
+				return nil, err
+			}
+			return jsutil.Uint8Array(b), nil
 		})
 	}))
 	h.OnEvent = s.event
@@ -77,6 +83,8 @@ type server struct {
 	runner *jsutil.Runner
 	seq    float64 // ids of calls answered asynchronously
 	buf    []byte  // statement requests are decoded from here
+	dbuf   []byte  // the direct entry's buffer (header and request)
+	res    []byte  // the direct entry's last result
 }
 
 // Call statuses (the api's st property).
@@ -89,14 +97,7 @@ const (
 func (s *server) answer(work func() (any, error)) any {
 	s.seq++
 	id := s.seq
-	v, err, sync := s.runner.Call(work, func(v any, err error) {
-		settle := s.api.Get("settle")
-		if err != nil {
-			settle.Invoke(id, true, toJSError(err))
-		} else {
-			settle.Invoke(id, false, v)
-		}
-	})
+	v, err, sync := s.runner.Call(work, s.settler(id, func(v any) any { return v }))
 	switch {
 	case !sync:
 		s.api.Set("st", stPending)
@@ -106,6 +107,81 @@ func (s *server) answer(work func() (any, error)) any {
 		return toJSError(err)
 	}
 	return v
+}
+
+// ---- the direct entry (wasm exports, see wasm/main_js.go) ----
+//
+// The worker script can also run an exec or a query without syscall/js:
+// it writes the [StatementRequest] into a buffer of Go's memory
+// ([DirectBuffer]) and calls [DirectRun] through a wasm export. A call
+// into Go through a js.FuncOf function costs ~100 µs of event handling
+// (measured: bench/findings.md); an export call almost nothing.
+//
+// The buffer starts with an 8-byte header: a sentinel word the script sets
+// to 1 and DirectRun clears when it returns (an export that finds every
+// goroutine idle returns early, result unset: the script then sees the
+// sentinel and reports LARDER_CRASHED rather than a wrong answer), and a
+// word that answers the address of the result or, when pending, the call
+// id. The request follows at offset 8.
+
+var direct *server
+
+const directHeader = 8
+
+// DirectBuffer returns the address of the buffer for a request of n bytes
+// (at offset 8; see above). It is valid until the next DirectBuffer.
+func DirectBuffer(n int32) unsafe.Pointer {
+	s := direct
+	if need := int(n) + directHeader; cap(s.dbuf) < need {
+		s.dbuf = make([]byte, need+need/2)
+	}
+	return unsafe.Pointer(&s.dbuf[0])
+}
+
+// DirectRun runs the exec (kind 1) or query (kind 2) whose request of n
+// bytes is in the buffer, tx the open transaction (0: none), known the
+// version the handle knows (-1: none). It answers the length of the result
+// (its address in the header's second word; it stays valid until the next
+// DirectRun), or -1 for an error (the Error is the api's err property), or
+// -2 when the outcome comes later through settle (the id in the header).
+func DirectRun(kind, n int32, tx, known float64) int32 {
+	s := direct
+	buf := s.dbuf[:directHeader+int(n)]
+	defer binary.LittleEndian.PutUint32(buf[0:4], 0) // the sentinel: returned normally
+	r, derr := DecodeStatement(buf[directHeader:])
+	work := func() (any, error) {
+		if derr != nil {
+			return nil, &Error{Code: CodeInvalidArgument, Message: derr.Error(), Err: derr}
+		}
+		return s.run(int(kind), uint64(tx), int64(known), r)
+	}
+	s.seq++
+	id := s.seq
+	v, err, sync := s.runner.Call(work, s.settler(id, func(v any) any { return jsutil.Uint8Array(v.([]byte)) }))
+	switch {
+	case !sync:
+		binary.LittleEndian.PutUint32(buf[4:8], uint32(id))
+		return -2
+	case err != nil:
+		s.api.Set("err", toJSError(err))
+		return -1
+	}
+	s.res = v.([]byte)
+	binary.LittleEndian.PutUint32(buf[4:8], uint32(uintptr(unsafe.Pointer(unsafe.SliceData(s.res)))))
+	return int32(len(s.res))
+}
+
+// settler delivers the outcome of call id, answered "pending", through the
+// script's settle(id, failed, value); toJS converts a result.
+func (s *server) settler(id float64, toJS func(any) any) func(any, error) {
+	return func(v any, err error) {
+		settle := s.api.Get("settle")
+		if err != nil {
+			settle.Invoke(id, true, toJSError(err))
+		} else {
+			settle.Invoke(id, false, toJS(v))
+		}
+	}
 }
 
 // scratch copies the bytes of the Uint8Array v into the server's buffer.
@@ -119,8 +195,9 @@ func (s *server) scratch(v jsutil.Value) []byte {
 	return b
 }
 
-// run is an exec or a query.
-func (s *server) run(kind int, tx uint64, known int64, r StatementRequest) (res any, err error) {
+// run is an exec or a query: the rows of a query, or changes and
+// lastInsertRowid of an exec (two little-endian int64s).
+func (s *server) run(kind int, tx uint64, known int64, r StatementRequest) (res []byte, err error) {
 	if d := s.dead.Load(); d != nil {
 		return nil, d
 	}
@@ -128,7 +205,7 @@ func (s *server) run(kind int, tx uint64, known int64, r StatementRequest) (res 
 	if kind == 2 {
 		op = "query"
 	}
-	defer s.crash(op, &res, &err)
+	defer crash(s, op, &res, &err)
 	ctx := context.Background()
 	d, err := s.h.Lookup(r.DB)
 	if err != nil {
@@ -140,29 +217,27 @@ func (s *server) run(kind int, tx uint64, known int64, r StatementRequest) (res 
 		}
 	}
 	if kind == 2 {
-		b, err := d.Query(ctx, tx, r.SQL, r.Params)
-		if err != nil {
-			return nil, err
-		}
-		return jsutil.Uint8Array(b), nil
+		return d.Query(ctx, tx, r.SQL, r.Params)
 	}
 	x, err := d.Exec(ctx, tx, r.SQL, r.Params)
 	if err != nil {
 		return nil, err
 	}
-	var out [16]byte
+	out := make([]byte, 16)
 	binary.LittleEndian.PutUint64(out[:8], uint64(x.Changes))
 	binary.LittleEndian.PutUint64(out[8:], uint64(x.LastInsertRowID))
-	return jsutil.Uint8Array(out[:]), nil
+	return out, nil
 }
 
 // crash turns a panic into LARDER_CRASHED for this and every later call:
 // the instance's state can no longer be trusted.
-func (s *server) crash(op string, res *any, err *error) {
+// It must be deferred directly (recover works only there).
+func crash[T any](s *server, op string, res *T, err *error) {
 	if r := recover(); r != nil {
 		e := &Error{Code: CodeCrashed, Message: fmt.Sprintf("larder: Go panic in %s: %v; this database handle is dead, open it again", op, r)}
 		s.dead.CompareAndSwap(nil, e)
-		*res, *err = nil, e
+		var zero T
+		*res, *err = zero, e
 	}
 }
 
@@ -172,7 +247,7 @@ func (s *server) call(op string, req jsutil.Value) (res any, err error) {
 	if d := s.dead.Load(); d != nil {
 		return nil, d
 	}
-	defer s.crash(op, &res, &err)
+	defer crash(s, op, &res, &err)
 	ctx := context.Background()
 	if op == "open" {
 		return s.open(ctx, req)

@@ -11,6 +11,7 @@ import (
 	"context"
 	"os"
 	"strings"
+	"unsafe"
 
 	"github.com/larderdb/larder/jsbridge"
 	"github.com/larderdb/larder/wasm/opfs"
@@ -58,4 +59,15 @@ func split(pragmas string) []string {
 		}
 	}
 	return out
+}
+
+// The direct entry of exec and query (see jsbridge.DirectRun): wasm
+// exports the worker script calls without going through syscall/js.
+
+//go:wasmexport larder_buf
+func larderBuf(n int32) unsafe.Pointer { return jsbridge.DirectBuffer(n) }
+
+//go:wasmexport larder_run
+func larderRun(kind, n int32, tx, known float64) int32 {
+	return jsbridge.DirectRun(kind, n, tx, known)
 }

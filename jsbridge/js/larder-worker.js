@@ -75,6 +75,10 @@ export class Runtime {
     }
     // run() executes main synchronously until it blocks, by which time it
     // has published its API under the hook name.
+    // The direct entry of exec and query (jsbridge.DirectRun): wasm
+    // exports called without syscall/js.
+    const ex = instance.exports;
+    this.direct = typeof ex.larder_run === "function" && ex.mem instanceof WebAssembly.Memory ? ex : null;
     const exited = go.run(instance);
     this.api = globalThis[hook];
     delete globalThis[hook];
@@ -116,6 +120,7 @@ export class Runtime {
         const n = encodeStatement(req);
         const tx = typeof req.tx === "number" ? req.tx : 0;
         const known = typeof req.known === "number" ? req.known : -1;
+        if (this.direct) return this.runDirect(op, op === "exec" ? 1 : 2, n, tx, known);
         v = this.api.run(op === "exec" ? 1 : 2, tx, known, scratch.subarray(0, n));
       } else {
         v = this.api.call(op, req);
@@ -130,14 +135,43 @@ export class Runtime {
     if (!st) return { ok: true, result: this.result(op, v) };
     this.api.st = 0;
     if (st === 1) return { ok: false, error: this.failed(v) };
-    // Pending: v is the call id; larder.wasm calls settle(id, …) later,
-    // or already did while the call was returning.
-    const early = this.early.get(v);
+    return this.pending(op, v);
+  }
+
+  // pending answers call id, answered "pending": larder.wasm calls
+  // settle(id, …) later, or already did while the call was returning.
+  pending(op, id) {
+    const early = this.early.get(id);
     if (early) {
-      this.early.delete(v);
+      this.early.delete(id);
       return this.answer(op, early.failed, early.v);
     }
-    return new Promise((resolve) => this.waiting.set(v, { op, resolve }));
+    return new Promise((resolve) => this.waiting.set(id, { op, resolve }));
+  }
+
+  // runDirect runs the statement encoded in scratch[0:n] through the wasm
+  // exports (see jsbridge.DirectRun for the buffer's header).
+  runDirect(op, kind, n, tx, known) {
+    const ex = this.direct;
+    const base = ex.larder_buf(n);
+    new Uint8Array(ex.mem.buffer, base + 8, n).set(scratch.subarray(0, n));
+    new DataView(ex.mem.buffer).setUint32(base, 1, true);
+    const r = ex.larder_run(kind, n, tx, known);
+    const dv = new DataView(ex.mem.buffer); // memory may have grown
+    if (dv.getUint32(base, true) !== 0) {
+      this.kill("larder.wasm: a call returned before it finished (it waited on JavaScript without announcing it)");
+      return { ok: false, error: this.dead };
+    }
+    if (r >= 0) {
+      const at = dv.getUint32(base + 4, true);
+      return { ok: true, result: this.result(op, new Uint8Array(ex.mem.buffer, at, r).slice()) };
+    }
+    if (r === -1) {
+      const err = this.api.err;
+      this.api.err = undefined;
+      return { ok: false, error: this.failed(err) };
+    }
+    return this.pending(op, dv.getUint32(base + 4, true));
   }
 
   settle(id, failed, v) {
