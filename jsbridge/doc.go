@@ -23,6 +23,12 @@
 // protocol is plain messages, a tab that does not own the database forwards
 // the same requests to the owner (see larder-worker.js, "Many tabs").
 //
+// larder.wasm also exports larder_buf and larder_run (wasm/main_js.go,
+// [DirectRun]): the worker script writes the same encoded statement into a
+// buffer of Go's memory and calls the export, and reads the result from
+// Go's memory, with no syscall/js event at all (an event costs ~100 µs a
+// call; bench/findings.md). run remains for hosts without the exports.
+//
 // # Synchronous answers
 //
 // Both functions run the call's work on one long-lived goroutine through a
