@@ -245,3 +245,35 @@ return { mem, count: c, rows: r };
 	}
 	e.noErrors(e.tab)
 }
+
+// A call on db made inside a transaction waits for the transaction (it
+// holds larder.wasm's runner goroutine meanwhile); the transaction's own
+// calls must still be answered, with nothing else entering larder.wasm to
+// run them.
+func TestBrowserTransactionWithWaitingCall(t *testing.T) {
+	e := newEnv(t)
+	for _, st := range allStorages {
+		t.Run(st, func(t *testing.T) {
+			e.t = t
+			var got []float64
+			e.run(e.tab, withNames(`
+const db = await L.open({ name: NAME, storage: STORAGE });
+await db.exec("CREATE TABLE w(n)");
+const timeout = (p, what) => Promise.race([p, new Promise((_, no) => setTimeout(() => no(new Error(what + " never answered")), 10000))]);
+let outside;
+await timeout(db.transaction(async (tx) => {
+  outside = db.query("SELECT count(*) AS c FROM w"); // waits for the commit
+  await new Promise((r) => setTimeout(r, 50));
+  await tx.exec("INSERT INTO w VALUES (1)");
+  await tx.exec("INSERT INTO w VALUES (2)");
+}), "the transaction");
+const [{ c }] = await timeout(outside, "the waiting query");
+await db.reset();
+return [c];
+`, "waiting-"+st, st), &got)
+			if len(got) != 1 || got[0] != 2 {
+				t.Errorf("the query that waited for the commit saw %v rows, want 2", got)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -148,6 +149,15 @@ func DirectRun(kind, n int32, tx, known float64) int32 {
 	s := direct
 	buf := s.dbuf[:directHeader+int(n)]
 	defer binary.LittleEndian.PutUint32(buf[0:4], 0) // the sentinel: returned normally
+	// Unlike a js.FuncOf event, which returns to JavaScript only once every
+	// goroutine is idle, an export returns as soon as DirectRun does:
+	// goroutines this call made runnable (a call answered pending on its
+	// own goroutine, a waiter of a mutex released here) would then sit
+	// until Go is next entered. Let them run first.
+	defer func() {
+		runtime.Gosched()
+		runtime.Gosched()
+	}()
 	r, derr := DecodeStatement(buf[directHeader:])
 	work := func() (any, error) {
 		if derr != nil {
