@@ -153,10 +153,13 @@ func DirectRun(kind, n int32, tx, known float64) int32 {
 	// goroutine is idle, an export returns as soon as DirectRun does:
 	// goroutines this call made runnable (a call answered pending on its
 	// own goroutine, a waiter of a mutex released here) would then sit
-	// until Go is next entered. Let them run first.
+	// until Go is next entered. Let them run first; when the runner is
+	// quiet there are none.
 	defer func() {
-		runtime.Gosched()
-		runtime.Gosched()
+		if !s.runner.Quiet() {
+			runtime.Gosched()
+			runtime.Gosched()
+		}
 	}()
 	r, derr := DecodeStatement(buf[directHeader:])
 	work := func() (any, error) {

@@ -25,6 +25,7 @@ import (
 var (
 	blockMu sync.Mutex
 	parked  int           // goroutines waiting on JavaScript or a timer
+	loose   int           // calls running on goroutines of their own
 	waiter  chan struct{} // closed to release the Runner call in progress
 )
 
@@ -83,8 +84,14 @@ func NewRunner() *Runner {
 func (r *Runner) Call(work func() (any, error), settle func(any, error)) (v any, err error, sync bool) {
 	blockMu.Lock()
 	if r.busy || parked > 0 || waiter != nil {
+		loose++
 		blockMu.Unlock()
-		go func() { settle(protect(work)) }()
+		go func() {
+			settle(protect(work))
+			blockMu.Lock()
+			loose--
+			blockMu.Unlock()
+		}()
 		return nil, nil, false
 	}
 	r.busy = true
@@ -107,6 +114,17 @@ func (r *Runner) Call(work func() (any, error), settle func(any, error)) (v any,
 	}
 	j.left = true
 	return nil, nil, false
+}
+
+// Quiet reports whether no call is running or waiting anywhere but in a
+// synchronous Call: no goroutine waits on JavaScript, the runner is idle
+// and no call runs on a goroutine of its own. When it is not, a call
+// may have made other goroutines runnable (released a lock or the gate
+// they wait for).
+func (r *Runner) Quiet() bool {
+	blockMu.Lock()
+	defer blockMu.Unlock()
+	return parked == 0 && loose == 0 && !r.busy
 }
 
 func (r *Runner) loop() {

@@ -119,3 +119,28 @@ func TestRunnerNestedCall(t *testing.T) {
 		t.Fatalf("inner call settled with %v", s)
 	}
 }
+
+func TestRunnerQuiet(t *testing.T) {
+	r := NewRunner()
+	if !r.Quiet() {
+		t.Fatal("a new runner is not quiet")
+	}
+	release := make(chan struct{})
+	r.Call(func() (any, error) {
+		done := Blocking()
+		<-release
+		done()
+		return nil, nil
+	}, func(any, error) {})
+	if r.Quiet() {
+		t.Fatal("quiet while a call waits on JavaScript")
+	}
+	close(release)
+	deadline := time.Now().Add(5 * time.Second)
+	for !r.Quiet() {
+		if time.Now().After(deadline) {
+			t.Fatal("never quiet again after the call settled")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
