@@ -25,24 +25,21 @@ import (
 // state can no longer be trusted, so the handle is dead and says why.
 const CodeCrashed = "LARDER_CRASHED"
 
-// Serve installs the request functions of the JS API as globalThis[hook]
+// Serve installs the request function of the JS API as globalThis[hook]
 // and returns; the caller (larder.wasm's main) then blocks forever so that
 // the instance keeps serving. The object has:
 //
-//   - call(op, req): any request (open, migrations, export, …);
-//   - run(kind, tx, known, buf): exec (kind 1) or query (kind 2) of a
-//     [StatementRequest] encoded in the Uint8Array buf, tx the open
-//     transaction (0: none), known the version the handle knows (-1: none);
-//     it answers a Uint8Array: the rows of a query, or changes and
-//     lastInsertRowid of an exec (two little-endian int64s);
+//   - call(op, req): every request but exec and query (open, begin,
+//     migrations, export, …), which go through the wasm exports instead
+//     ([DirectRun]);
 //   - onevent(db, detail), which the worker script sets;
 //   - settle(id, failed, value), which the worker script sets.
 //
-// call and run answer synchronously when the work does not wait on
-// JavaScript (see [jsutil.Runner]): the value, or with st set to 1 an
-// Error. With st set to 2 the value is a call id, and settle(id, …)
-// delivers the outcome later (possibly before call has returned to the
-// script, which must therefore keep early settlements).
+// call answers synchronously when the work does not wait on JavaScript
+// (see [jsutil.Runner]): the value, or with st set to 1 an Error. With st
+// set to 2 the value is a call id, and settle(id, …) delivers the outcome
+// later (possibly before call has returned to the script, which must
+// therefore keep early settlements).
 func Serve(h *Host, hook string) {
 	s := &server{h: h, runner: jsutil.NewRunner()}
 	direct = s
@@ -55,24 +52,6 @@ func Serve(h *Host, hook string) {
 		op, req := args[0].String(), args[1]
 		return s.answer(func() (any, error) { return s.call(op, req) })
 	}))
-	api.Set("run", jsutil.SyncFunc(func(_ jsutil.Value, args []jsutil.Value) any {
-		if len(args) < 4 {
-			return jsutil.Undefined()
-		}
-		kind, tx, known := args[0].Int(), uint64(args[1].Float()), int64(args[2].Float())
-		buf := s.scratch(args[3])
-		r, err := DecodeStatement(buf)
-		return s.answer(func() (any, error) {
-			if err != nil {
-				return nil, &Error{Code: CodeInvalidArgument, Message: err.Error(), Err: err}
-			}
-			b, err := s.run(kind, tx, known, r)
-			if err != nil {
-				return nil, err
-			}
-			return jsutil.Uint8Array(b), nil
-		})
-	}))
 	h.OnEvent = s.event
 	jsutil.Global().Set(hook, api)
 }
@@ -83,7 +62,6 @@ type server struct {
 	dead   atomic.Pointer[Error]
 	runner *jsutil.Runner
 	seq    float64 // ids of calls answered asynchronously
-	buf    []byte  // statement requests are decoded from here
 	dbuf   []byte  // the direct entry's buffer (header and request)
 	res    []byte  // the direct entry's last result
 }
@@ -195,17 +173,6 @@ func (s *server) settler(id float64, toJS func(any) any) func(any, error) {
 			settle.Invoke(id, false, toJS(v))
 		}
 	}
-}
-
-// scratch copies the bytes of the Uint8Array v into the server's buffer.
-func (s *server) scratch(v jsutil.Value) []byte {
-	n := v.Length()
-	if cap(s.buf) < n {
-		s.buf = make([]byte, n)
-	}
-	b := s.buf[:n]
-	jsutil.CopyBytesToGo(b, v)
-	return b
 }
 
 // run is an exec or a query: the rows of a query, or changes and

@@ -14,24 +14,21 @@
 //
 // The worker script calls globalThis[hook].call(op, req), with op one of
 // "open", "begin", "commit", "rollback", "migrations", "export", "import",
-// "reset", "close", and run(kind, tx, known, buf) for the calls that
-// matter for speed, exec and query: the database name, the SQL and the
-// parameters arrive encoded in one Uint8Array ([StatementRequest]), so
-// reading a request costs one copy instead of a crossing into JavaScript
-// per field and per parameter. Every request that names a database carries
-// it and, inside a transaction, tx (the id returned by "begin"). Because the
-// protocol is plain messages, a tab that does not own the database forwards
-// the same requests to the owner (see larder-worker.js, "Many tabs").
-//
-// larder.wasm also exports larder_buf and larder_run (wasm/main_js.go,
-// [DirectRun]): the worker script writes the same encoded statement into a
-// buffer of Go's memory and calls the export, and reads the result from
-// Go's memory, with no syscall/js event at all (an event costs ~100 µs a
-// call; bench/findings.md). run remains for hosts without the exports.
+// "reset", "close". exec and query, the calls that matter for speed, go
+// through two wasm exports of larder.wasm instead (larder_buf and
+// larder_run, wasm/main_js.go, [DirectRun]): the script writes the database
+// name, the SQL and the parameters, encoded in one buffer
+// ([StatementRequest]), into Go's memory, calls the export, and reads the
+// result from Go's memory, with no syscall/js event at all (an event costs
+// ~100 µs a call; bench/findings.md). Every request that names a database
+// carries it and, inside a transaction, tx (the id returned by "begin").
+// Because the protocol is plain messages, a tab that does not own the
+// database forwards the same requests to the owner (see larder-worker.js,
+// "Many tabs").
 //
 // # Synchronous answers
 //
-// Both functions run the call's work on one long-lived goroutine through a
+// Both entries run the call's work on one long-lived goroutine through a
 // jsutil.Runner and wait for it: a statement on memory or OPFS (whose VFS
 // never waits on JavaScript) is answered synchronously, as the function's
 // return value, with no Promise, goroutine or js.FuncOf made for it. When
@@ -40,7 +37,7 @@
 // announced with jsutil.Blocking), the function returns at once with the
 // status "pending" and a call id, and the outcome arrives later through
 // the script's settle(id, failed, value).
-
+//
 // # Query results
 //
 // A query answers with one Uint8Array in a flat encoding built in one pass

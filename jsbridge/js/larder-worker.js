@@ -78,7 +78,10 @@ export class Runtime {
     // The direct entry of exec and query (jsbridge.DirectRun): wasm
     // exports called without syscall/js.
     const ex = instance.exports;
-    this.direct = typeof ex.larder_run === "function" && ex.mem instanceof WebAssembly.Memory ? ex : null;
+    if (typeof ex.larder_run !== "function" || !(ex.mem instanceof WebAssembly.Memory)) {
+      throw new Error("this larder.wasm has no larder_run export: it is older than larder-worker.js (rebuild both with make build)");
+    }
+    this.direct = ex;
     const exited = go.run(instance);
     this.api = globalThis[hook];
     delete globalThis[hook];
@@ -110,8 +113,8 @@ export class Runtime {
 
   // tryCall runs one request and answers {ok, result} or {ok: false,
   // error} at once when larder.wasm did, else a Promise of that answer
-  // (never rejected). exec and query go to larder.wasm's run with the
-  // statement encoded in one buffer; the rest to its call.
+  // (never rejected). exec and query go through larder.wasm's exports with
+  // the statement encoded in one buffer (runDirect); the rest to its call.
   tryCall(op, req) {
     if (this.dead) return { ok: false, error: this.dead };
     let v;
@@ -120,11 +123,9 @@ export class Runtime {
         const n = encodeStatement(req);
         const tx = typeof req.tx === "number" ? req.tx : 0;
         const known = typeof req.known === "number" ? req.known : -1;
-        if (this.direct) return this.runDirect(op, op === "exec" ? 1 : 2, n, tx, known);
-        v = this.api.run(op === "exec" ? 1 : 2, tx, known, scratch.subarray(0, n));
-      } else {
-        v = this.api.call(op, req);
+        return this.runDirect(op, op === "exec" ? 1 : 2, n, tx, known);
       }
+      v = this.api.call(op, req);
     } catch (e) {
       // "Go program has already exited", a throw while converting, or a
       // parameter encodeStatement refused.
