@@ -164,9 +164,7 @@ class WorkerRuntime {
         if (m.ok) p.resolve(m.result);
         else {
           if (m.error.code === CRASHED) this.kill(m.error.message);
-          const err = fromWire(m.error);
-          if (p.h && err.code === OUTDATED && !p.h._outdated) p.h._outdated = err;
-          p.reject(err);
+          p.reject(fromWire(m.error));
         }
         break;
       }
@@ -206,7 +204,7 @@ class WorkerRuntime {
     const id = ++this.seq;
     const known = h._known > 0 ? h._known : undefined;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, h });
+      this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ type: "req", id, op, db: h.name, storage: h.storage, sql, params, tx, known });
     });
   }
@@ -353,16 +351,22 @@ class Database extends EventTarget {
     try {
       return await this._rt.request(req, transfer);
     } catch (e) {
-      if (e.code === OUTDATED && !this._outdated) this._outdated = e;
-      throw e;
+      this._failed(e);
     }
+  }
+
+  // _failed rethrows e; LARDER_OUTDATED also marks the handle, whose later
+  // calls then fail the same way without a round trip.
+  _failed(e) {
+    if (e.code === OUTDATED && !this._outdated) this._outdated = e;
+    throw e;
   }
 
   // _statement runs an exec or a query (in transaction tx, if given).
   _statement(op, sql, params, tx) {
     const bad = this._closed || this._outdated || this._rt.dead;
     if (bad) return Promise.reject(bad);
-    return this._rt.statement(this, op, sql, params, tx);
+    return this._rt.statement(this, op, sql, params, tx).catch((e) => this._failed(e));
   }
 
   exec(sql, params) {
