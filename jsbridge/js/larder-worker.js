@@ -133,7 +133,7 @@ export class Runtime {
       return { ok: false, error: this.dead || e };
     }
     const st = this.api.st;
-    if (!st) return { ok: true, result: this.result(op, v) };
+    if (!st) return { ok: true, result: v };
     this.api.st = 0;
     if (st === 1) return { ok: false, error: this.failed(v) };
     return this.pending(op, v);
