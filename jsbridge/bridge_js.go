@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/ncruces/go-sqlite3"
@@ -61,6 +62,7 @@ type server struct {
 	api    jsutil.Value
 	dead   atomic.Pointer[Error]
 	runner *jsutil.Runner
+	warm   *Warmup // while the worker script warms up
 	seq    float64 // ids of calls answered asynchronously
 	dbuf   []byte  // the direct entry's buffer (header and request)
 	res    []byte  // the direct entry's last result
@@ -245,6 +247,9 @@ func (s *server) call(op string, req jsutil.Value) (res any, err error) {
 		s.h.CloseAll()
 		return nil, nil
 	}
+	if op == "warmup" { // the worker script's idle slices (see Warmup)
+		return s.warmup(ctx, req)
+	}
 	if op == "__fault" { // fault injection for tests
 		switch str(req, "kind") {
 		case "panic":
@@ -307,6 +312,34 @@ func (s *server) call(op string, req jsutil.Value) (res any, err error) {
 		return float64(d.Version()), nil
 	}
 	return nil, errorf(CodeInvalidArgument, "unknown request %q", op)
+}
+
+// warmup runs Warmup steps for req.ms milliseconds or until req.rounds
+// rounds are complete, and answers the rounds completed; req.close ends it
+// (the private database is freed).
+func (s *server) warmup(ctx context.Context, req jsutil.Value) (any, error) {
+	if req.Get("close").Truthy() {
+		if s.warm == nil {
+			return 0.0, nil
+		}
+		n := s.warm.Rounds()
+		err := s.warm.Close()
+		s.warm = nil
+		return float64(n), err
+	}
+	if s.warm == nil {
+		w, err := NewWarmup(ctx, s.h)
+		if err != nil {
+			return nil, err
+		}
+		s.warm = w
+	}
+	ms, rounds := req.Get("ms"), req.Get("rounds")
+	if ms.Type() != jsutil.TypeNumber || ms.Float() <= 0 || rounds.Type() != jsutil.TypeNumber {
+		return nil, errorf(CodeInvalidArgument, "warmup: want {ms, rounds} (numbers, ms > 0)")
+	}
+	n, err := s.warm.RunFor(time.Duration(ms.Float()*float64(time.Millisecond)), int(rounds.Float()))
+	return float64(n), err
 }
 
 func (s *server) open(ctx context.Context, req jsutil.Value) (any, error) {

@@ -36,6 +36,7 @@ type Database struct {
 	version int64
 	pending map[string]struct{} // tables written since the last commit
 	stmts   *stmtCache          // prepared statements by SQL text
+	private bool                // a Warmup's: no change events
 }
 
 // Name returns the database name.
@@ -87,7 +88,9 @@ func (d *Database) flush(failed bool) {
 	}
 	clear(d.pending)
 	slices.Sort(tables)
-	d.host.emit(d.name, Event{Type: "change", Tables: tables})
+	if !d.private {
+		d.host.emit(d.name, Event{Type: "change", Tables: tables})
+	}
 }
 
 // acquire takes the gate for a request: requests inside the open

@@ -136,3 +136,53 @@ func (d *reqDecoder) cell() any {
 		return nil
 	}
 }
+
+// AppendStatement appends r to b in the encoding [DecodeStatement] reads,
+// as the worker script would encode it: an int64 within ±(2^53−1) as a
+// number, beyond as a BigInt. Values of other types than nil, bool, int64,
+// float64, string and []byte are encoded as NULL.
+func AppendStatement(b []byte, r StatementRequest) []byte {
+	b = appendText(b, r.DB)
+	b = appendText(b, r.SQL)
+	switch {
+	case r.Params.Named != nil:
+		b = binary.LittleEndian.AppendUint32(append(b, paramsNamed), uint32(len(r.Params.Named)))
+		for k, v := range r.Params.Named {
+			b = appendCell(appendText(b, k), v)
+		}
+	case r.Params.Positional != nil:
+		b = binary.LittleEndian.AppendUint32(append(b, paramsPositional), uint32(len(r.Params.Positional)))
+		for _, v := range r.Params.Positional {
+			b = appendCell(b, v)
+		}
+	default:
+		b = binary.LittleEndian.AppendUint32(append(b, paramsNone), 0)
+	}
+	return b
+}
+
+func appendText(b []byte, s string) []byte {
+	return append(binary.LittleEndian.AppendUint32(b, uint32(len(s))), s...)
+}
+
+func appendCell(b []byte, v any) []byte {
+	switch v := v.(type) {
+	case bool:
+		if v {
+			return append(b, tagBool, 1)
+		}
+		return append(b, tagBool, 0)
+	case int64:
+		if v >= -maxSafeInteger && v <= maxSafeInteger {
+			return binary.LittleEndian.AppendUint64(append(b, tagNumber), math.Float64bits(float64(v)))
+		}
+		return binary.LittleEndian.AppendUint64(append(b, tagBigInt), uint64(v))
+	case float64:
+		return binary.LittleEndian.AppendUint64(append(b, tagNumber), math.Float64bits(v))
+	case string:
+		return appendText(append(b, tagText), v)
+	case []byte:
+		return append(binary.LittleEndian.AppendUint32(append(b, tagBlob), uint32(len(v))), v...)
+	}
+	return append(b, tagNull)
+}
