@@ -43,6 +43,15 @@ export interface OpenOptions {
   allowOutOfOrder?: boolean;
   /** URL of the larder.wasm to run (e.g. "./larder-fts5.wasm"); default: larder.wasm next to larder.js. */
   wasm?: string | URL;
+  /**
+   * Warm larder.wasm up on the first visit of each build (default true):
+   * while the worker is idle it runs Larder's hot paths on a private
+   * in-memory database, in slices of a few milliseconds that give way to
+   * every call, so that the optimised code Chrome caches from that visit
+   * covers them (about 2 s of worker CPU, once). `false` turns it off for
+   * the runtime this open starts. See README, "Warm-up".
+   */
+  warmup?: boolean;
 }
 
 export interface AppliedMigration {

@@ -42,6 +42,7 @@ function fromWire(w) {
 // ---- wasm preloading: fetch and compile as soon as this module loads ----
 
 const compiled = new Map();
+const builds = new Map(); // wasm URL → Promise of its build key (see buildKey)
 
 /** Starts fetching and compiling a larder.wasm (the default one is started
  * when larder.js is imported, in contexts that can start a Worker). */
@@ -49,7 +50,9 @@ export function preload(wasm = DEFAULT_WASM) {
   const url = new URL(wasm, import.meta.url).href;
   let p = compiled.get(url);
   if (!p) {
-    p = WebAssembly.compileStreaming(fetch(url)).catch(async () => {
+    const resp = fetch(url);
+    builds.set(url, resp.then(buildKey, () => null));
+    p = WebAssembly.compileStreaming(resp).catch(async () => {
       const r = await fetch(url);
       if (!r.ok) throw larderError("LARDER_STORAGE_UNAVAILABLE", `larder: cannot load ${url}: HTTP ${r.status}`);
       return WebAssembly.compile(await r.arrayBuffer());
@@ -57,6 +60,13 @@ export function preload(wasm = DEFAULT_WASM) {
     compiled.set(url, p);
   }
   return p;
+}
+
+// buildKey names one build of larder.wasm as the browser's caches know it:
+// its URL and validators. The warm-up runs once per build key.
+function buildKey(r) {
+  const h = (k) => r.headers.get(k) || "";
+  return `${r.url} ${h("etag")} ${h("last-modified")} ${h("content-length")}`;
 }
 
 if (typeof Worker === "function" && typeof WebAssembly === "object" && !globalThis.LARDER_NO_PRELOAD) {
@@ -174,7 +184,22 @@ class WorkerRuntime {
       case "exit":
         this.kill(m.error.message, m.error.code);
         break;
+      case "warmup":
+        this.warmup = { state: m.state, rounds: m.rounds, ms: m.ms, error: m.error };
+        break;
     }
+  }
+
+  // warm asks the worker to warm larder.wasm up (see larder-worker.js,
+  // Warmer), once; it does so only on the first visit of this build.
+  warm() {
+    if (this.warmAsked) return;
+    this.warmAsked = true;
+    const key = builds.get(new URL(this.wasm, import.meta.url).href);
+    if (!key) return;
+    key.then((k) => {
+      if (k && !this.dead) this.worker.postMessage({ type: "warmup", key: k });
+    });
   }
 
   kill(message, code = CRASHED) {
@@ -462,6 +487,7 @@ export async function open(options = {}) {
     allowOutOfOrder: !!options.allowOutOfOrder,
   });
   const known = migs.reduce((m, x) => Math.max(m, Number(x.version) || 0), 0);
+  if (options.warmup !== false && rt.warm) rt.warm();
   return new Database(rt, name, res, persisted, known);
 }
 

@@ -37,7 +37,8 @@ func main() {
 	timeout := flag.Duration("timeout", 5*time.Minute, "limit for one page load")
 	reportOnly := flag.Bool("report-only", false, "rewrite RESULTS.md and results.png from results.json without measuring")
 	out := flag.String("out", "", "directory for RESULTS.md, results.png and results.json (default ROOT/bench)")
-	flag.DurationVar(&primeHold, "prime", primeHold, "before a warm-cache workload, one untimed run per system whose tab stays open this long (V8 writes its wasm code cache then); 0: no priming")
+	flag.DurationVar(&primeHold, "prime", primeHold, "before a warm-cache workload, caches cleared, one untimed first visit per system whose tab stays open this long (V8 writes its wasm code cache then); 0: no priming")
+	flag.DurationVar(&primeHoldLarder, "prime-larder", primeHoldLarder, "the same for Larder, whose first visit also runs its warm-up (~3 s) and whose largest functions take seconds to optimise")
 	flag.DurationVar(&cellBudget, "cell-budget", cellBudget, "stop adding runs to a figure once its runs took this long and it has 3")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
@@ -52,8 +53,11 @@ func main() {
 var cellBudget = 5 * time.Minute
 
 // primeHold is how long the priming run of a warm-cache workload keeps its
-// tab open (see measureAll).
-var primeHold = 4 * time.Second
+// tab open (see measureAll); primeHoldLarder the same for Larder.
+var (
+	primeHold       = 4 * time.Second
+	primeHoldLarder = 14 * time.Second
+)
 
 var (
 	skipFlag string
@@ -147,22 +151,32 @@ func measureAll(root, jsonPath string, b *chromium, res *results, sel *regexp.Re
 		if len(todo) == 0 {
 			continue
 		}
-		if !w.ColdCache {
-			// Prime the HTTP cache and V8's code cache of every system with
-			// one untimed run of the workload, the tab then held open for
-			// primeHold: V8 writes a wasm module's code cache a few seconds
-			// after its hot functions were optimised, and only while a page
-			// that compiled it is alive. A returning visitor's page load
-			// finds both caches so; start-cold measures the first visit.
+		if !w.ColdCache && primeHold > 0 {
+			// Prime: the caches cleared, every system gets one untimed first
+			// visit running the workload, its tab then held open. Chrome
+			// writes a wasm module's code cache only from a visit that
+			// compiled the module without it, a few seconds after its hot
+			// functions were optimised, and only while that page is alive;
+			// later visits load it and never add to it. Larder's first visit
+			// also runs its warm-up (larder-worker.js, Warmer), which the
+			// timed runs turn off: their storage is wiped before each, but a
+			// returning visitor's record of the warm-up is not.
+			if err := b.clearCache(); err != nil {
+				return fmt.Errorf("clear cache before priming %s: %w", w.ID, err)
+			}
 			for _, c := range todo {
-				if _, ok := skipped[w.ID+"/"+c.key()]; ok || primeHold <= 0 {
+				if _, ok := skipped[w.ID+"/"+c.key()]; ok {
 					continue
 				}
+				hold := primeHold
+				if c.System == "larder" {
+					hold = primeHoldLarder
+				}
 				var out pageResult
-				if _, err := measureOnce(b, srv, w, c, timeout, fmt.Sprintf("new Promise((r) => setTimeout(() => r(1), %d))", primeHold.Milliseconds()), &out); err != nil {
+				if _, err := measureOnce(b, srv, w, c, timeout, true, fmt.Sprintf("new Promise((r) => setTimeout(() => r(1), %d))", hold.Milliseconds()), &out); err != nil {
 					log.Printf("prime %s %s: %v", w.ID, c.key(), err)
 				} else {
-					log.Printf("%-12s %-26s prime:  %9.1f ms (untimed)", w.ID, c.key(), out.MS)
+					log.Printf("%-12s %-26s prime:  %9.1f ms (untimed, held %s)", w.ID, c.key(), out.MS, hold)
 				}
 			}
 		}
@@ -219,13 +233,13 @@ type pageResult struct {
 
 func pageURL(srv *server, c config) string { return srv.origin(c) + "/bench/web/index.html" }
 
-func measureExpr(c config, js string) string {
-	opts, _ := json.Marshal(map[string]string{"system": c.System, "backend": c.Backend, "workload": js})
+func measureExpr(c config, js string, prime bool) string {
+	opts, _ := json.Marshal(map[string]any{"system": c.System, "backend": c.Backend, "workload": js, "prime": prime})
 	return "window.bench.measure(" + string(opts) + ")"
 }
 
-func runExpr(c config, js, phase string) string {
-	opts, _ := json.Marshal(map[string]string{"system": c.System, "backend": c.Backend, "workload": js, "phase": phase})
+func runExpr(c config, js, phase string, prime bool) string {
+	opts, _ := json.Marshal(map[string]any{"system": c.System, "backend": c.Backend, "workload": js, "phase": phase, "prime": prime})
 	return "window.bench.run(" + string(opts) + ")"
 }
 
@@ -233,21 +247,28 @@ func runExpr(c config, js, phase string) string {
 // the timed page load.
 func measureOne(b *chromium, srv *server, w workload, c config, timeout time.Duration) (pageResult, error) {
 	var out pageResult
-	mem, err := measureOnce(b, srv, w, c, timeout, "window.bench.finish()", &out)
+	mem, err := measureOnce(b, srv, w, c, timeout, false, "window.bench.finish()", &out)
 	out.DevtoolsMemory = mem
 	return out, err
 }
 
 // measureOnce runs w on a fresh page load after cleaning storage (and the
 // caches, for a cold-cache workload), then evaluates finish on that page.
-func measureOnce(b *chromium, srv *server, w workload, c config, timeout time.Duration, finish string, out *pageResult) (int64, error) {
+// A priming run (prime) is a first visit: Larder's warm-up is on.
+func measureOnce(b *chromium, srv *server, w workload, c config, timeout time.Duration, prime bool, finish string, out *pageResult) (int64, error) {
 	debugf("%s %s: clear storage", w.ID, c.key())
 	if err := b.clearOrigin(srv.origin(c)); err != nil {
 		return -1, fmt.Errorf("clear storage: %w", err)
 	}
 	if w.Setup {
+		// When priming, the setup page load is the first visit: it gets the
+		// warm-up and the hold.
+		setupFinish := ""
+		if prime {
+			setupFinish = finish
+		}
 		var setup pageResult
-		if _, err := b.evalPage(pageURL(srv, c), runExpr(c, w.JS, "setup"), "", false, timeout, &setup); err != nil {
+		if _, err := b.evalPage(pageURL(srv, c), runExpr(c, w.JS, "setup", prime), setupFinish, false, timeout, &setup); err != nil {
 			return -1, fmt.Errorf("setup: %w", err)
 		}
 	}
@@ -262,7 +283,7 @@ func measureOnce(b *chromium, srv *server, w workload, c config, timeout time.Du
 	// memory. The peers report their own (the byteLength of their
 	// WebAssembly.Memory, the same quantity): attaching DevTools to their
 	// module workers detached them in Chromium 156.
-	mem, err := b.evalPage(pageURL(srv, c), measureExpr(c, w.JS), finish, c.System == "larder", timeout, out)
+	mem, err := b.evalPage(pageURL(srv, c), measureExpr(c, w.JS, prime), finish, c.System == "larder", timeout, out)
 	// Let the closed tab's worker release its OPFS handles and locks.
 	time.Sleep(150 * time.Millisecond)
 	return mem, err

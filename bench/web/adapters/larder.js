@@ -2,8 +2,8 @@
 // else. open() starts Larder's own worker.
 import { open as larderOpen } from "../../../dist/larder.js";
 
-export async function open({ backend, name, migrations }) {
-  const db = await larderOpen({ name, storage: backend, migrations });
+export async function open({ backend, name, migrations, warmup }) {
+  const db = await larderOpen({ name, storage: backend, migrations, warmup });
   if (db.storage !== backend) {
     throw new Error(`larder: asked for storage ${backend}, got ${db.storage}`);
   }
