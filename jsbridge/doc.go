@@ -14,7 +14,7 @@
 //
 // The worker script calls globalThis[hook].call(op, req), with op one of
 // "open", "begin", "commit", "rollback", "migrations", "export", "import",
-// "reset", "close". exec and query, the calls that matter for speed, go
+// "reset", "close" (and "warmup", below). exec and query, the calls that matter for speed, go
 // through two wasm exports of larder.wasm instead (larder_buf and
 // larder_run, wasm/main_js.go, [DirectRun]): the script writes the database
 // name, the SQL and the parameters, encoded in one buffer
@@ -51,4 +51,12 @@
 // request on the database waits for the gate, so calls made on db during a
 // transaction queue instead of interleaving into it. A transaction idle for
 // longer than [TxIdleTimeout] (its page died) is rolled back.
+//
+// # Warm-up
+//
+// The op "warmup" ({ms, rounds}, then {close: true}) runs a [Warmup]: the
+// code of a call, on a private in-memory database, so that on the first
+// visit of a larder.wasm build V8 optimises it before Chrome writes the
+// module's code cache, which later visits only read. The worker script
+// calls it in idle slices, once per build (larder-worker.js, Warmer).
 package jsbridge

@@ -48,8 +48,9 @@ export interface OpenOptions {
    * while the worker is idle it runs Larder's hot paths on a private
    * in-memory database, in slices of a few milliseconds that give way to
    * every call, so that the optimised code Chrome caches from that visit
-   * covers them (about 2 s of worker CPU, once). `false` turns it off for
-   * the runtime this open starts. See README, "Warm-up".
+   * covers them (about 2.5 s of worker CPU, once). With `false` this open
+   * does not ask for it; the first open that does not pass `false` starts
+   * it. See README, "Warm-up".
    */
   warmup?: boolean;
 }
