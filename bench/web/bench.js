@@ -39,11 +39,10 @@ const SCAN = "SELECT count(*) AS n, sum(k) AS s, max(length(v)) AS m FROM item";
 
 async function openDb(opts) {
   const mod = await import(opts.system === "larder" ? "./adapters/larder.js" : "./adapters/peer.js");
-  // prime: this page load is the untimed first visit of a system (its caches
-  // were cleared): Larder runs its warm-up then, as on a real first visit,
-  // and not on the timed loads, whose wiped storage would otherwise read as
-  // a first visit again.
-  return mod.open({ system: opts.system, backend: opts.backend, name: "bench", migrations: MIGRATIONS, warmup: !!opts.prime });
+  // warmup: this page load is Larder's untimed first visit (the caches were
+  // cleared): Larder runs its warm-up then, as on a real first visit, and on
+  // no other load, whose wiped storage would otherwise read as a first visit.
+  return mod.open({ system: opts.system, backend: opts.backend, name: "bench", migrations: MIGRATIONS, warmup: !!opts.warmup });
 }
 
 // A fixed permutation of 1..n, so every system reads the same keys.
@@ -139,7 +138,7 @@ const setups = {
   },
 };
 
-// run({system, backend, workload, phase, prime}) -> {ms, memory, info}
+// run({system, backend, workload, phase, warmup}) -> {ms, memory, info}
 // phase "setup" prepares persistent state for the next page load.
 export async function run(opts) {
   if (opts.phase === "setup") {

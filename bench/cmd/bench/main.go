@@ -164,6 +164,11 @@ func measureAll(root, jsonPath string, b *chromium, res *results, sel *regexp.Re
 			if err := b.clearCache(); err != nil {
 				return fmt.Errorf("clear cache before priming %s: %w", w.ID, err)
 			}
+			// Only a system's first visit runs Larder's warm-up: the three
+			// Larder configs share larder.wasm, and a warm-up on a visit that
+			// loaded the module from the code cache makes Chrome rewrite the
+			// cache with less in it (findings.md, section 1).
+			warmed := false
 			for _, c := range todo {
 				if _, ok := skipped[w.ID+"/"+c.key()]; ok {
 					continue
@@ -173,7 +178,9 @@ func measureAll(root, jsonPath string, b *chromium, res *results, sel *regexp.Re
 					hold = primeHoldLarder
 				}
 				var out pageResult
-				if _, err := measureOnce(b, srv, w, c, timeout, true, fmt.Sprintf("new Promise((r) => setTimeout(() => r(1), %d))", hold.Milliseconds()), &out); err != nil {
+				warmup := c.System == "larder" && !warmed
+				warmed = warmed || warmup
+				if _, err := measureOnce(b, srv, w, c, timeout, true, warmup, fmt.Sprintf("new Promise((r) => setTimeout(() => r(1), %d))", hold.Milliseconds()), &out); err != nil {
 					log.Printf("prime %s %s: %v", w.ID, c.key(), err)
 				} else {
 					log.Printf("%-12s %-26s prime:  %9.1f ms (untimed, held %s)", w.ID, c.key(), out.MS, hold)
@@ -233,13 +240,13 @@ type pageResult struct {
 
 func pageURL(srv *server, c config) string { return srv.origin(c) + "/bench/web/index.html" }
 
-func measureExpr(c config, js string, prime bool) string {
-	opts, _ := json.Marshal(map[string]any{"system": c.System, "backend": c.Backend, "workload": js, "prime": prime})
+func measureExpr(c config, js string, warmup bool) string {
+	opts, _ := json.Marshal(map[string]any{"system": c.System, "backend": c.Backend, "workload": js, "warmup": warmup})
 	return "window.bench.measure(" + string(opts) + ")"
 }
 
-func runExpr(c config, js, phase string, prime bool) string {
-	opts, _ := json.Marshal(map[string]any{"system": c.System, "backend": c.Backend, "workload": js, "phase": phase, "prime": prime})
+func runExpr(c config, js, phase string, warmup bool) string {
+	opts, _ := json.Marshal(map[string]any{"system": c.System, "backend": c.Backend, "workload": js, "phase": phase, "warmup": warmup})
 	return "window.bench.run(" + string(opts) + ")"
 }
 
@@ -247,15 +254,16 @@ func runExpr(c config, js, phase string, prime bool) string {
 // the timed page load.
 func measureOne(b *chromium, srv *server, w workload, c config, timeout time.Duration) (pageResult, error) {
 	var out pageResult
-	mem, err := measureOnce(b, srv, w, c, timeout, false, "window.bench.finish()", &out)
+	mem, err := measureOnce(b, srv, w, c, timeout, false, false, "window.bench.finish()", &out)
 	out.DevtoolsMemory = mem
 	return out, err
 }
 
 // measureOnce runs w on a fresh page load after cleaning storage (and the
 // caches, for a cold-cache workload), then evaluates finish on that page.
-// A priming run (prime) is a first visit: Larder's warm-up is on.
-func measureOnce(b *chromium, srv *server, w workload, c config, timeout time.Duration, prime bool, finish string, out *pageResult) (int64, error) {
+// A priming run (prime) holds its setup page too; warmup turns Larder's
+// warm-up on (its first visit).
+func measureOnce(b *chromium, srv *server, w workload, c config, timeout time.Duration, prime, warmup bool, finish string, out *pageResult) (int64, error) {
 	debugf("%s %s: clear storage", w.ID, c.key())
 	if err := b.clearOrigin(srv.origin(c)); err != nil {
 		return -1, fmt.Errorf("clear storage: %w", err)
@@ -268,7 +276,7 @@ func measureOnce(b *chromium, srv *server, w workload, c config, timeout time.Du
 			setupFinish = finish
 		}
 		var setup pageResult
-		if _, err := b.evalPage(pageURL(srv, c), runExpr(c, w.JS, "setup", prime), setupFinish, false, timeout, &setup); err != nil {
+		if _, err := b.evalPage(pageURL(srv, c), runExpr(c, w.JS, "setup", warmup), setupFinish, false, timeout, &setup); err != nil {
 			return -1, fmt.Errorf("setup: %w", err)
 		}
 	}
@@ -283,7 +291,7 @@ func measureOnce(b *chromium, srv *server, w workload, c config, timeout time.Du
 	// memory. The peers report their own (the byteLength of their
 	// WebAssembly.Memory, the same quantity): attaching DevTools to their
 	// module workers detached them in Chromium 156.
-	mem, err := b.evalPage(pageURL(srv, c), measureExpr(c, w.JS, prime), finish, c.System == "larder", timeout, out)
+	mem, err := b.evalPage(pageURL(srv, c), measureExpr(c, w.JS, warmup && !w.Setup), finish, c.System == "larder", timeout, out)
 	// Let the closed tab's worker release its OPFS handles and locks.
 	time.Sleep(150 * time.Millisecond)
 	return mem, err
