@@ -328,7 +328,7 @@ func (s *server) warmup(ctx context.Context, req jsutil.Value) (any, error) {
 		return float64(n), err
 	}
 	if s.warm == nil {
-		w, err := NewWarmup(ctx, s.h)
+		w, err := NewWarmup(ctx)
 		if err != nil {
 			return nil, err
 		}

@@ -36,7 +36,6 @@ type Database struct {
 	version int64
 	pending map[string]struct{} // tables written since the last commit
 	stmts   *stmtCache          // prepared statements by SQL text
-	private bool                // a Warmup's: no change events
 }
 
 // Name returns the database name.
@@ -88,9 +87,7 @@ func (d *Database) flush(failed bool) {
 	}
 	clear(d.pending)
 	slices.Sort(tables)
-	if !d.private {
-		d.host.emit(d.name, Event{Type: "change", Tables: tables})
-	}
+	d.host.emit(d.name, Event{Type: "change", Tables: tables})
 }
 
 // acquire takes the gate for a request: requests inside the open

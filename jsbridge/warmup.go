@@ -27,9 +27,9 @@ type Warmup struct {
 	req    []byte
 }
 
-// warmupName is the private database's name. It is never in the host's
-// table of open databases, so no app can reach it, and its memdb file is
-// not in the memory storage's namespace ("/larder/NAME").
+// warmupName is the private database's name. It lives on a host of its
+// own (no databases an app can reach, no event handler), and its memdb
+// file is not in the memory storage's namespace ("/larder/NAME").
 const warmupName = "(warmup)"
 
 // warmupStorage is the private database's storage: a memdb file that lives
@@ -46,20 +46,18 @@ func (warmupStorage) Delete(context.Context, string) error  { return nil }
 // Warmup rows: the table cycles through this many ids.
 const warmupRows = 2000
 
-// NewWarmup opens the private database (in memory, on h but not among its
-// databases).
-func NewWarmup(ctx context.Context, h *Host) (*Warmup, error) {
-	d, err := h.openDatabase(ctx, warmupName, "memory", warmupStorage{})
+// NewWarmup opens the private database.
+func NewWarmup(ctx context.Context) (*Warmup, error) {
+	d, err := new(Host).openDatabase(ctx, warmupName, "memory", warmupStorage{})
 	if err != nil {
 		return nil, err
 	}
-	d.private = true
 	w := &Warmup{d: d}
 	for _, sql := range []string{
 		"CREATE TABLE w (id INTEGER PRIMARY KEY, k INTEGER NOT NULL, v TEXT NOT NULL, r REAL, b BLOB)",
 		"CREATE INDEX w_k ON w (k)",
 	} {
-		if err := w.exec(0, sql, nil); err != nil {
+		if err := w.exec(0, sql, Params{}); err != nil {
 			w.Close()
 			return nil, err
 		}
@@ -97,7 +95,7 @@ func (w *Warmup) Step() error {
 				blob = []byte(strconv.FormatInt(id, 16))
 			}
 			if err = w.exec(tx, "INSERT OR REPLACE INTO w (id, k, v, r, b) VALUES (?, ?, ?, ?, ?)",
-				[]any{id, id % 50, "value " + strconv.FormatInt(id, 10), float64(id) / 4, blob}); err != nil {
+				args(id, id%50, "value "+strconv.FormatInt(id, 10), float64(id)/4, blob)); err != nil {
 				w.d.Rollback(tx)
 				return err
 			}
@@ -105,28 +103,28 @@ func (w *Warmup) Step() error {
 		err = w.d.Commit(tx)
 	case k < 8:
 		for i := range int64(25) {
-			if err = w.query("SELECT id, k, v, r, b FROM w WHERE id = ?", []any{((k*25+i)*37)%n + 1}); err != nil {
+			if err = w.query("SELECT id, k, v, r, b FROM w WHERE id = ?", args(((k*25+i)*37)%n+1)); err != nil {
 				return err
 			}
 		}
 	case k == 8:
 		for i := range int64(10) {
-			if err = w.exec(0, "UPDATE w SET v = ?, r = r + 1 WHERE id = ?", []any{"updated", (i*53)%n + 1}); err != nil {
+			if err = w.exec(0, "UPDATE w SET v = ?, r = r + 1 WHERE id = ?", args("updated", (i*53)%n+1)); err != nil {
 				return err
 			}
-			if err = w.query("SELECT id, v FROM w WHERE k = ? ORDER BY id DESC LIMIT 5", []any{i}); err != nil {
+			if err = w.query("SELECT id, v FROM w WHERE k = ? ORDER BY id DESC LIMIT 5", args(i)); err != nil {
 				return err
 			}
 		}
 	default:
-		if err = w.exec(0, "DELETE FROM w WHERE id = :id", map[string]any{"id": base + 7}); err != nil {
+		if err = w.exec(0, "DELETE FROM w WHERE id = :id", Params{Named: map[string]any{"id": base + 7}}); err != nil {
 			return err
 		}
 		for _, sql := range []string{
 			"SELECT count(*) AS n, sum(k) AS s, max(length(v)) AS m, avg(r) AS a FROM w",
 			"SELECT k, count(*) AS n, min(v) AS v FROM w GROUP BY k ORDER BY n DESC",
 		} {
-			if err = w.query(sql, nil); err != nil {
+			if err = w.query(sql, Params{}); err != nil {
 				return err
 			}
 		}
@@ -161,8 +159,8 @@ func (w *Warmup) Close() error { return w.d.shutdown() }
 
 // exec and query take the way of a call (see [DirectRun]): the request is
 // encoded and decoded as the worker script's would be.
-func (w *Warmup) exec(tx uint64, sql string, params any) error {
-	r, err := w.decode(sql, params)
+func (w *Warmup) exec(tx uint64, sql string, p Params) error {
+	r, err := w.decode(sql, p)
 	if err != nil {
 		return err
 	}
@@ -170,8 +168,8 @@ func (w *Warmup) exec(tx uint64, sql string, params any) error {
 	return err
 }
 
-func (w *Warmup) query(sql string, params any) error {
-	r, err := w.decode(sql, params)
+func (w *Warmup) query(sql string, p Params) error {
+	r, err := w.decode(sql, p)
 	if err != nil {
 		return err
 	}
@@ -179,14 +177,10 @@ func (w *Warmup) query(sql string, params any) error {
 	return err
 }
 
-func (w *Warmup) decode(sql string, params any) (StatementRequest, error) {
-	r := StatementRequest{DB: warmupName, SQL: sql}
-	switch p := params.(type) {
-	case []any:
-		r.Params.Positional = p
-	case map[string]any:
-		r.Params.Named = p
-	}
-	w.req = AppendStatement(w.req[:0], r)
+func (w *Warmup) decode(sql string, p Params) (StatementRequest, error) {
+	w.req = AppendStatement(w.req[:0], StatementRequest{DB: warmupName, SQL: sql, Params: p})
 	return DecodeStatement(w.req)
 }
+
+// args are positional parameters.
+func args(vs ...any) Params { return Params{Positional: vs} }

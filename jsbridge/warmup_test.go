@@ -21,7 +21,7 @@ func TestWarmupIsPrivateAndBounded(t *testing.T) {
 	}
 	*evs = nil
 
-	w, err := NewWarmup(ctx, h)
+	w, err := NewWarmup(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestWarmupIsPrivateAndBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Its memdb file went with its connection: a new warm-up starts empty.
-	w2, err := NewWarmup(ctx, h)
+	w2, err := NewWarmup(ctx)
 	if err != nil {
 		t.Fatalf("second warm-up: %v", err)
 	}
@@ -60,8 +60,7 @@ func TestWarmupIsPrivateAndBounded(t *testing.T) {
 }
 
 func TestWarmupRunForStopsAtRounds(t *testing.T) {
-	h, _ := newHost(t)
-	w, err := NewWarmup(context.Background(), h)
+	w, err := NewWarmup(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
