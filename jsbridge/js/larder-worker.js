@@ -9,11 +9,12 @@
 //    or "auto", which picks IndexedDB there).
 //
 // Protocol (page → worker): {type: "init", wasm, module?},
-// {type: "req", id, op, ...request}, {type: "pagehide"},
-// {type: "warmup", key}.
+// {type: "prepare", name, storage}, {type: "req", id, op, ...request},
+// {type: "pagehide"}, {type: "warmup", key}.
 // Worker → page: {type: "ready"}, {type: "res", id, ok, result | error},
 // {type: "event", db, detail}, {type: "exit", error},
-// {type: "warmup", state, rounds?, ms?, error?}.
+// {type: "warmup", state, rounds?, ms?, error?},
+// {type: "prepared", db, state, error?}.
 import "./wasm_exec.js";
 
 const CRASHED = "LARDER_CRASHED";
@@ -440,6 +441,16 @@ class SharedDb {
     this.channel.onmessage = (e) => this.onChannel(e.data);
   }
 
+  // prepare runs the election now, before larder.wasm has started, and
+  // once this context owns the database it opens the database's OPFS sync
+  // access handles (see Host.prepare).
+  prepare() {
+    if (this.role !== "none" || this.serving) return;
+    this.elect().then(() => {
+      if (this.role === "owner" && !this.serving) this.host.prepareFiles(this.name);
+    });
+  }
+
   // elect settles once this context knows its role.
   elect() {
     if (this.electing) return this.electing;
@@ -484,6 +495,7 @@ class SharedDb {
   // open() validates and applies its own).
   async serve() {
     if (this.serving) return;
+    await this.host.started;
     await this.host.runtime.call("open", { name: this.name, storage: this.storage, migrations: [] });
     this.serving = true;
   }
@@ -492,12 +504,10 @@ class SharedDb {
     if (msg.tx != null && this.txOwner.has(msg.tx) && this.txOwner.get(msg.tx) !== this.currentOwner()) {
       return failure("LARDER_OWNER_GONE", `the tab that ran this transaction closed; it was rolled back`);
     }
-    if (this.role === "none") {
-      this.electing = null;
-      await this.elect();
-    } else {
-      await this.electing;
-    }
+    // An election under way (prepare's, before larder.wasm started) is
+    // joined, never run twice: a second lock request would lose to the
+    // first and make this context a client of itself.
+    await this.elect();
     const res = this.role === "owner" ? await this.local(msg) : await this.forward(msg);
     if (msg.op === "begin" && res.ok) this.txOwner.set(res.result, res.owner || CONTEXT_ID);
     if ((msg.op === "commit" || msg.op === "rollback") && msg.tx != null) this.txOwner.delete(msg.tx);
@@ -510,6 +520,7 @@ class SharedDb {
 
   async local(msg) {
     try {
+      await this.host.started;
       // An open opens the database itself (one read of _migrations when
       // the schema is current); other calls need it open for serving.
       // After a reset only an open brings the database back: older
@@ -646,7 +657,9 @@ class SharedDb {
   // abandon drops ownership without touching the (dead) runtime.
   abandon() {
     this.releasing = true; // answer nothing more
+    this.host.dropPrepared(this.name);
     this.role = "none";
+    this.electing = null;
     this.serving = false;
     if (this.releaseLock) this.releaseLock();
     this.channel.close();
@@ -665,6 +678,7 @@ class SharedDb {
     try {
       await this.host.runtime.call("shutdown", { db: this.name });
     } catch {}
+    await this.host.dropPrepared(this.name);
     this.serving = false;
     this.role = "none";
     this.releasing = false;
@@ -675,6 +689,37 @@ class SharedDb {
 
 // Whether this context coordinates with others (Web Locks, BroadcastChannel).
 const MULTI_TAB = typeof navigator !== "undefined" && !!navigator.locks && typeof BroadcastChannel === "function";
+
+// The OPFS layout of a database, as wasm/opfs (opfs.go) keeps it:
+// larder/<name>/ holding these files.
+const OPFS_ROOT = "larder";
+const OPFS_FILES = ["LAYOUT", "db", "db-journal", "db-wal"];
+
+// acquireOPFS opens a sync access handle on each file of database name,
+// all at once: a Promise of {file name: handle}. On any failure it closes
+// what it opened and rejects.
+async function acquireOPFS(name) {
+  const root = await navigator.storage.getDirectory();
+  const top = await root.getDirectoryHandle(OPFS_ROOT, { create: true });
+  const dir = await top.getDirectoryHandle(name, { create: true });
+  const got = await Promise.allSettled(
+    OPFS_FILES.map(async (f) => (await dir.getFileHandle(f, { create: true })).createSyncAccessHandle()),
+  );
+  const failed = got.find((g) => g.status === "rejected");
+  if (failed) {
+    for (const g of got) if (g.status === "fulfilled") g.value.close();
+    throw failed.reason;
+  }
+  return Object.fromEntries(OPFS_FILES.map((f, i) => [f, got[i].value]));
+}
+
+// validName mirrors vfscore.ValidName: a name larder.wasm would refuse is
+// never prepared, so its open fails there with the proper error.
+function validName(name) {
+  if (typeof name !== "string" || name === "" || name === "." || name === "..") return false;
+  if (new TextEncoder().encode(name).length > 200) return false;
+  return !/[\x00-\x1f\x7f/\\]/.test(name);
+}
 
 function resolveStorage(storage) {
   if (storage !== "auto") return storage;
@@ -693,6 +738,68 @@ export class Host {
     this.dbs = new Map();
     this.tails = new Map(); // database → tail of its ordered calls
     this.lastRequest = 0; // performance.now() of the last request
+    this.prepared = new Map(); // database → Promise of its OPFS handles
+    // started settles when larder.wasm runs: a context can own a database
+    // before that (prepare), and serves nothing until then.
+    this.started = new Promise((resolve, reject) => {
+      this.startedResolve = resolve;
+      this.startedReject = reject;
+    });
+    this.started.catch(() => {});
+  }
+
+  // prepare is the page's word that it is about to open database name: a
+  // hint, sent before larder.wasm has started. For OPFS the context runs
+  // the tabs' election at once and, if it becomes the owner, opens the
+  // database's sync access handles while the module still compiles;
+  // larder.wasm's OPFS VFS then adopts them (takePrepared) instead of
+  // opening them after it has started. Nothing else is done early: the
+  // open itself (SQLite, migrations) waits for the request, as before.
+  prepare(name, storage) {
+    if (!MULTI_TAB || resolveStorage(storage || "auto") !== "opfs" || !validName(name)) return;
+    let db = this.dbs.get(name);
+    if (!db) {
+      db = new SharedDb(this, name, "opfs");
+      this.dbs.set(name, db);
+    }
+    db.prepare();
+  }
+
+  prepareFiles(name) {
+    if (this.prepared.has(name)) return;
+    const p = acquireOPFS(name);
+    this.prepared.set(name, p);
+    p.catch((e) => {
+      if (this.prepared.get(name) === p) this.prepared.delete(name);
+      this.emit({ type: "prepared", db: name, state: "failed", error: String(e && e.message ? `${e.name}: ${e.message}` : e) });
+    });
+  }
+
+  // takePrepared hands database name's prepared handles to larder.wasm
+  // (the hook opfs.preparedHook names): undefined when there are none.
+  takePrepared(name) {
+    const p = this.prepared.get(name);
+    if (!p) return undefined;
+    this.prepared.delete(name);
+    this.emit({ type: "prepared", db: name, state: "adopted" });
+    return p;
+  }
+
+  // dropPrepared closes handles that were prepared and never adopted (the
+  // database is released, or larder.wasm died), so the next owner can
+  // open them.
+  async dropPrepared(name) {
+    const p = this.prepared.get(name);
+    if (!p) return;
+    this.prepared.delete(name);
+    const files = await p.catch(() => null);
+    if (!files) return;
+    for (const h of Object.values(files)) {
+      try {
+        h.close();
+      } catch {}
+    }
+    this.emit({ type: "prepared", db: name, state: "released" });
   }
 
   async init(source) {
@@ -709,7 +816,13 @@ export class Host {
         this.emit({ type: "exit", error: wireError(err) });
       },
     );
-    await this.runtime.start(source);
+    try {
+      await this.runtime.start(source);
+    } catch (e) {
+      this.startedReject(e);
+      throw e;
+    }
+    this.startedResolve();
   }
 
   // handle answers one request: {ok, result} or {ok: false, error}.
@@ -922,6 +1035,8 @@ const isLarderWorker =
 
 if (isLarderWorker) {
   const host = new Host((m, transfer) => self.postMessage(m, transfer || []));
+  // larder.wasm's OPFS VFS asks for handles prepared before it started.
+  globalThis.__larderOPFSPrepared = (name) => host.takePrepared(name);
   const warmer = new Warmer(host, (state) => self.postMessage({ type: "warmup", ...state }));
   let ready = null;
   let started = false; // ready has resolved
@@ -941,6 +1056,10 @@ if (isLarderWorker) {
         }
         self.postMessage({ type: "exit", error: e });
       }
+      return;
+    }
+    if (msg.type === "prepare") {
+      host.prepare(msg.name, msg.storage);
       return;
     }
     if (msg.type === "pagehide") {

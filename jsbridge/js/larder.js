@@ -138,6 +138,7 @@ class WorkerRuntime {
     this.pending = new Map();
     this.handles = new Set();
     this.dead = null;
+    this.prepared = {};
     this.worker = new Worker(WORKER_URL, { type: "module", name: "larder" });
     this.worker.onmessage = (e) => this.onMessage(e.data);
     this.worker.onerror = (e) => {
@@ -187,7 +188,20 @@ class WorkerRuntime {
       case "warmup":
         this.warmup = { state: m.state, rounds: m.rounds, ms: m.ms, error: m.error };
         break;
+      case "prepared":
+        this.prepared[m.db] = m.error ? { state: m.state, error: m.error } : { state: m.state };
+        break;
     }
+  }
+
+  // prepare tells the worker, before larder.wasm has started, that
+  // database name is about to be opened: on OPFS it runs the tabs'
+  // election and opens the storage while the module compiles
+  // (larder-worker.js, Host.prepare). What became of it is kept in
+  // this.prepared[name] for tests and devtools.
+  prepare(name, storage) {
+    if (this.started || this.dead) return;
+    this.worker.postMessage({ type: "prepare", name, storage });
   }
 
   // warm asks the worker to warm larder.wasm up (see larder-worker.js,
@@ -479,6 +493,7 @@ export async function open(options = {}) {
   const wasm = new URL(options.wasm ?? DEFAULT_WASM, typeof location !== "undefined" ? location.href : import.meta.url).href;
   const [migs, persisted] = await Promise.all([loadMigrations(options.migrations), requestPersistence()]);
   const rt = runtimeFor(wasm);
+  if (rt.prepare) rt.prepare(name, storage);
   const res = await rt.request({
     op: "open",
     name,

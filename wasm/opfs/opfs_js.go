@@ -15,6 +15,16 @@ import (
 // preopenTimeout bounds the retries while a previous owner's handles close.
 const preopenTimeout = 5 * time.Second
 
+// preparedHook names the global function through which a host that
+// acquired a database's sync access handles before larder.wasm started
+// hands them over (larder-worker.js does, while the module compiles, once
+// the tabs' election has made it the owner). Called with a database name,
+// it returns undefined, or a Promise of an object holding one
+// FileSystemSyncAccessHandle per file of the layout ("LAYOUT", "db",
+// "db-journal", "db-wal"), given up by the host: from then on they are the
+// VFS's to close.
+const preparedHook = "__larderOPFSPrepared"
+
 func available() bool {
 	g := jsutil.Global()
 	nav := g.Get("navigator")
@@ -34,12 +44,61 @@ func (platformBackend) Acquire(ctx context.Context, name string) (vfscore.Files,
 	if !available() {
 		return nil, errors.New("OPFS sync access handles are not available in this context (they exist only in dedicated workers)")
 	}
-	var fs *files
-	err := vfscore.Retry(ctx, preopenTimeout, vfscore.IsBusy, func() (err error) {
+	fs, err := adoptPrepared(name)
+	if fs != nil || err != nil {
+		return fs, err
+	}
+	err = vfscore.Retry(ctx, preopenTimeout, vfscore.IsBusy, func() (err error) {
 		fs, err = openFiles(name)
 		return err
 	})
 	return fs, err
+}
+
+// adoptPrepared takes the handles the host prepared for database name
+// (see preparedHook): nil, nil when it has none, or when preparing them
+// failed, which opening them here reports or retries properly.
+func adoptPrepared(name string) (*files, error) {
+	g := jsutil.Global()
+	if g.Get(preparedHook).Type() != jsutil.TypeFunction {
+		return nil, nil
+	}
+	p, err := jsutil.Call(g, preparedHook, name)
+	if err != nil || p.IsUndefined() || p.IsNull() {
+		return nil, nil
+	}
+	v, err := jsutil.Await(p)
+	if err != nil {
+		return nil, nil
+	}
+	fs := &files{}
+	layout, err := adoptHandle(v, layoutFile)
+	if err == nil {
+		err = checkLayoutHandle(layout)
+		err = errors.Join(err, layout.close())
+	}
+	for _, k := range kinds {
+		h, herr := adoptHandle(v, fileName(k))
+		if herr != nil {
+			err = errors.Join(err, fmt.Errorf("%s: %w", fileName(k), herr))
+			continue
+		}
+		fs.h[k] = h
+	}
+	if err != nil {
+		fs.Close()
+		return nil, err
+	}
+	return fs, nil
+}
+
+// adoptHandle wraps the prepared sync access handle of file name.
+func adoptHandle(prepared jsutil.Value, name string) (*handle, error) {
+	sah := prepared.Get(name)
+	if sah.IsUndefined() || sah.IsNull() {
+		return nil, fmt.Errorf("the prepared handles lack %s", name)
+	}
+	return newHandle(sah)
 }
 
 func openFiles(name string) (*files, error) {
@@ -87,6 +146,12 @@ func ensureLayout(dir jsutil.Value) error {
 		return fmt.Errorf("%s: %w", layoutFile, err)
 	}
 	defer h.close()
+	return checkLayoutHandle(h)
+}
+
+// checkLayoutHandle checks the LAYOUT marker open on h, writing it if the
+// file is new.
+func checkLayoutHandle(h *handle) error {
 	size, err := h.Size()
 	if err != nil {
 		return err
@@ -115,6 +180,11 @@ func openHandle(dir jsutil.Value, name string) (*handle, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newHandle(sah)
+}
+
+// newHandle wraps sync access handle sah; it closes it on failure.
+func newHandle(sah jsutil.Value) (*handle, error) {
 	h := &handle{sah: sah, at: jsutil.ValueOf(map[string]any{"at": 0})}
 	r, err := jsutil.Call(sah, "getSize")
 	if err != nil {
