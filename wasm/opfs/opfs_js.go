@@ -259,9 +259,11 @@ func (fs *files) Close() error {
 // handle adapts a FileSystemSyncAccessHandle to [vfscore.Handle]. Every call
 // is synchronous: no Promise on the I/O path.
 type handle struct {
-	sah jsutil.Value
-	buf jsutil.Value // scratch Uint8Array, grown as needed
-	at  jsutil.Value // the reused {at: offset} options object
+	sah    jsutil.Value
+	buf    jsutil.Value         // scratch Uint8Array, grown as needed
+	bufLen int                  // its length
+	views  map[int]jsutil.Value // buf.subarray(0, n) by n: a few sizes recur (pages, frame headers)
+	at     jsutil.Value         // the reused {at: offset} options object
 	// size is the file's size, kept here because getSize() costs as much
 	// as a flush in Chrome and the handle is exclusive: nothing else
 	// changes the file while it is open.
@@ -270,11 +272,23 @@ type handle struct {
 
 var _ vfscore.Handle = (*handle)(nil)
 
+// scratch returns a view of the first n bytes of the scratch buffer. The
+// views of the sizes SQLite uses again and again are kept: each call into
+// JavaScript costs as much as copying a page.
 func (h *handle) scratch(n int) jsutil.Value {
-	if h.buf.IsUndefined() || h.buf.Get("length").Int() < n {
-		h.buf = jsutil.Global().Get("Uint8Array").New(max(n, 64<<10))
+	if v, ok := h.views[n]; ok {
+		return v
 	}
-	return h.buf.Call("subarray", 0, n)
+	if h.bufLen < n {
+		h.bufLen = max(n, 64<<10)
+		h.buf = jsutil.Global().Get("Uint8Array").New(h.bufLen)
+		h.views = map[int]jsutil.Value{}
+	}
+	v := h.buf.Call("subarray", 0, n)
+	if len(h.views) < 16 {
+		h.views[n] = v
+	}
+	return v
 }
 
 // ReadAt implements [vfscore.Handle].
