@@ -11,6 +11,7 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/ext/serdes"
+	"github.com/ncruces/go-sqlite3/vfs"
 
 	"github.com/larderdb/larder/internal/jsutil"
 	"github.com/larderdb/larder/migrations"
@@ -546,17 +547,28 @@ func (d *Database) Migrations(ctx context.Context, tx uint64) ([]migrations.Reco
 	return msqlite.NewStore(d.conn).Applied(ctx)
 }
 
-// Export returns the database as a standard SQLite file image (through the
-// backup API, so it is consistent even while others wait to write).
+// Export returns the database as a standard SQLite file image. It holds
+// the database meanwhile (calls wait), so the image is consistent. The
+// backup API copies it page by page; on a [FileExporter] storage the file
+// is read whole instead, in one read, after a checkpoint has moved every
+// commit out of the WAL, unless it cannot stand for the database (the
+// checkpoint could not finish, the file is shorter than its pages).
 func (d *Database) Export(ctx context.Context) ([]byte, error) {
 	release, err := d.acquire(ctx, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	b, err := serdes.Serialize(d.conn, "main")
-	if err != nil {
-		return nil, fmt.Errorf("export: %w", err)
+	var b []byte
+	if fe, ok := d.st.(FileExporter); ok && fe.ExportsFile() {
+		if b, err = d.readFile(); err != nil {
+			return nil, fmt.Errorf("export: %w", err)
+		}
+	}
+	if b == nil {
+		if b, err = serdes.Serialize(d.conn, "main"); err != nil {
+			return nil, fmt.Errorf("export: %w", err)
+		}
 	}
 	// The backup copies page 1 as is: a WAL database (OPFS) would export a
 	// WAL-mode header. Write a rollback-journal file, which any SQLite opens
@@ -565,6 +577,55 @@ func (d *Database) Export(ctx context.Context) ([]byte, error) {
 		b[18], b[19] = 1, 1
 	}
 	return b, nil
+}
+
+// readFile reads the main database file whole after a full checkpoint of
+// its WAL (none, for the rollback journal of IndexedDB and memory): the
+// file then holds exactly the database's pages. It returns nil, nil when
+// the file cannot be used that way.
+func (d *Database) readFile() ([]byte, error) {
+	busy, err := pragmaInt(d.conn, "PRAGMA main.wal_checkpoint(TRUNCATE)")
+	if err != nil || busy != 0 {
+		return nil, err
+	}
+	pageSize, err := pragmaInt(d.conn, "PRAGMA main.page_size")
+	if err != nil {
+		return nil, err
+	}
+	pages, err := pragmaInt(d.conn, "PRAGMA main.page_count")
+	if err != nil {
+		return nil, err
+	}
+	fp, err := d.conn.FileControl("main", sqlite3.FCNTL_FILE_POINTER)
+	if err != nil {
+		return nil, nil
+	}
+	f, ok := fp.(vfs.File)
+	if !ok {
+		return nil, nil
+	}
+	want := pageSize * pages
+	if size, err := f.Size(); err != nil || size < want || want == 0 {
+		return nil, err
+	}
+	b := make([]byte, want)
+	if n, err := f.ReadAt(b, 0); int64(n) != want {
+		return nil, err
+	}
+	return b, nil
+}
+
+// pragmaInt runs a pragma and returns the first column of its first row.
+func pragmaInt(c *sqlite3.Conn, sql string) (int64, error) {
+	st, _, err := c.Prepare(sql)
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	if !st.Step() {
+		return 0, errors.Join(st.Err(), fmt.Errorf("%s: no result", sql))
+	}
+	return st.ColumnInt64(0), nil
 }
 
 // Import replaces the database with the SQLite file image b, atomically:

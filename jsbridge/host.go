@@ -33,6 +33,15 @@ type Storage interface {
 	Delete(ctx context.Context, name string) error
 }
 
+// FileExporter is a [Storage] whose VFS reads a whole database file in
+// one ReadAt much faster than a backup reads it page by page (OPFS: one
+// call into JavaScript instead of one per page). Export then checkpoints
+// the WAL and reads the file itself when ExportsFile reports true.
+type FileExporter interface {
+	Storage
+	ExportsFile() bool
+}
+
 // Event is a notification for the pages using a database.
 type Event struct {
 	Type     string   // "change" or "versionchange"

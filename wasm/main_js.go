@@ -24,7 +24,7 @@ func main() {
 	}
 	h, err := jsbridge.NewHost(map[string]jsbridge.Storage{
 		"memory": jsbridge.NewMemory(),
-		"opfs":   vfsStorage{vfs: "opfs", pragmas: split(opfs.RecommendedPragmas), available: opfs.Available, preopen: opfs.Preopen, release: opfs.Release, del: opfs.Delete},
+		"opfs":   vfsStorage{vfs: "opfs", pragmas: split(opfs.RecommendedPragmas), available: opfs.Available, preopen: opfs.Preopen, release: opfs.Release, del: opfs.Delete, wholeFile: true},
 		"idb":    idbStorage(),
 	}, []string{"opfs", "idb"})
 	if err != nil {
@@ -42,6 +42,7 @@ type vfsStorage struct {
 	preopen   func(context.Context, string) error
 	release   func(string) error
 	del       func(context.Context, string) error
+	wholeFile bool // export reads the file in one read (jsbridge.FileExporter)
 }
 
 func (s vfsStorage) Available() bool                                { return s.available() }
@@ -50,6 +51,7 @@ func (s vfsStorage) URI(name string) string                         { return "fi
 func (s vfsStorage) Pragmas() []string                              { return s.pragmas }
 func (s vfsStorage) Release(name string) error                      { return s.release(name) }
 func (s vfsStorage) Delete(ctx context.Context, name string) error  { return s.del(ctx, name) }
+func (s vfsStorage) ExportsFile() bool                              { return s.wholeFile }
 
 func split(pragmas string) []string {
 	var out []string
