@@ -164,13 +164,17 @@ func measureAll(root, jsonPath string, b *chromium, res *results, sel *regexp.Re
 			if err := b.clearCache(); err != nil {
 				return fmt.Errorf("clear cache before priming %s: %w", w.ID, err)
 			}
-			// Only a system's first visit runs Larder's warm-up: the three
-			// Larder configs share larder.wasm, and a warm-up on a visit that
-			// loaded the module from the code cache makes Chrome rewrite the
-			// cache with less in it (findings.md, section 1).
+			// Larder's three configs share larder.wasm, which has one first
+			// visit: only the first config primes, with the warm-up. A
+			// priming visit of the others would load the cached module and
+			// run hot code for seconds, which makes Chrome rewrite the cache
+			// with less in it (findings.md, section 1).
 			warmed := false
 			for _, c := range todo {
 				if _, ok := skipped[w.ID+"/"+c.key()]; ok {
+					continue
+				}
+				if c.System == "larder" && warmed {
 					continue
 				}
 				hold := primeHold
