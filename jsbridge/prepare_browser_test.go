@@ -3,8 +3,12 @@
 package jsbridge_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/larderdb/larder/internal/browsertest"
 )
 
 // The worker opens an OPFS database's handles while larder.wasm compiles
@@ -77,6 +81,18 @@ return { prepared: `+prepared+`, n };`, &second)
 	other.Close()
 	page.Close()
 
+	// A reset made while an open is on its way finds no prepared handles in
+	// its way (they would hold the files it deletes).
+	racing := e.page()
+	var both []string
+	e.run(racing, `const got = await Promise.allSettled([`+open+`, L.reset("prep", { storage: "opfs" })]);
+return got.map((g) => g.status === "fulfilled" ? "ok" : g.reason.code + ": " + g.reason.message);`, &both)
+	if len(both) != 2 || both[0] != "ok" || both[1] != "ok" {
+		t.Errorf("open and reset at once: %q, want both ok", both)
+	}
+	e.run(racing, `const db = await `+open+`; await db.exec("INSERT INTO note(body) VALUES ('one'), ('two')"); await db.close();`, nil)
+	racing.Close()
+
 	// A preparation that fails (another worker still holds the database
 	// file, as a closing previous owner would) leaves the open to the VFS,
 	// which retries until the handle is free: nothing is lost.
@@ -102,4 +118,41 @@ return { prepared: `+prepared+`, n };`, &third)
 		t.Errorf("file held elsewhere: %d notes, want 2", third.N)
 	}
 	e.noErrors(late)
+
+	// A larder.wasm older than the worker script does not adopt prepared
+	// handles (no larder_features bit): the script closes them before Go
+	// runs, and Go opens the database itself. (Faked at the JS seam: the
+	// script is told the build has no features.)
+	worker, err := os.ReadFile(filepath.Join(browsertest.Dist(t), "larder-worker.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const features = `this.features = typeof ex.larder_features === "function" ? ex.larder_features() : 0;`
+	if !strings.Contains(string(worker), features) {
+		t.Fatal("larder-worker.js no longer reads larder_features as this test expects")
+	}
+	const start = `ready = host.init(msg.module || msg.wasm);`
+	if !strings.Contains(string(worker), start) {
+		t.Fatal("larder-worker.js no longer starts larder.wasm as this test expects")
+	}
+	// Start larder.wasm late enough for the election and the handles to
+	// be done first, as they are when the module compiles.
+	old := strings.Replace(string(worker), features, "this.features = 0;", 1)
+	old = strings.Replace(old, start, `ready = new Promise((r) => setTimeout(r, 500)).then(() => host.init(msg.module || msg.wasm));`, 1)
+	e.srv.SetFile("/dist/larder-worker.js", []byte(old))
+	older := e.page()
+	var fourth struct {
+		Prepared *state
+		N        int
+	}
+	e.run(older, `const db = await `+open+`;
+const [{ n }] = await db.query("SELECT count(*) AS n FROM note");
+await db.close();
+return { prepared: `+prepared+`, n };`, &fourth)
+	if fourth.Prepared == nil || fourth.Prepared.State != "released" {
+		t.Errorf("older larder.wasm: prepared %+v, want released", fourth.Prepared)
+	}
+	if fourth.N != 2 {
+		t.Errorf("older larder.wasm: %d notes, want 2", fourth.N)
+	}
 }

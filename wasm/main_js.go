@@ -69,6 +69,14 @@ func split(pragmas string) []string {
 //go:wasmexport larder_buf
 func larderBuf(n int32) unsafe.Pointer { return jsbridge.DirectBuffer(n) }
 
+// larder_features tells the worker script what this build does, as bits:
+// 1, the OPFS VFS adopts sync access handles the script opened before Go
+// started (see package opfs). A script newer than the build closes them
+// instead when the bit is missing.
+//
+//go:wasmexport larder_features
+func larderFeatures() int32 { return 1 }
+
 //go:wasmexport larder_run
 func larderRun(kind, n int32, tx, known float64) int32 {
 	return jsbridge.DirectRun(kind, n, tx, known)

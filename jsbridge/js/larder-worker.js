@@ -9,8 +9,9 @@
 //    or "auto", which picks IndexedDB there).
 //
 // Protocol (page → worker): {type: "init", wasm, module?},
-// {type: "prepare", name, storage}, {type: "req", id, op, ...request},
-// {type: "pagehide"}, {type: "warmup", key}.
+// {type: "req", id, op, ...request}, {type: "pagehide"},
+// {type: "warmup", key}. Requests may come before init (the page does not
+// wait for larder.wasm to start): each waits for it where it needs it.
 // Worker → page: {type: "ready"}, {type: "res", id, ok, result | error},
 // {type: "event", db, detail}, {type: "exit", error},
 // {type: "warmup", state, rounds?, ms?, error?},
@@ -86,6 +87,9 @@ export class Runtime {
     }
     this.direct = ex;
     const exited = go.run(instance);
+    // What this build does (wasm/main_js.go, larder_features); an older
+    // build has no such export.
+    this.features = typeof ex.larder_features === "function" ? ex.larder_features() : 0;
     this.api = globalThis[hook];
     delete globalThis[hook];
     exited.then(() => this.kill(`larder.wasm exited${outputTail ? ": " + lastLines(outputTail) : ""}`));
@@ -441,16 +445,6 @@ class SharedDb {
     this.channel.onmessage = (e) => this.onChannel(e.data);
   }
 
-  // prepare runs the election now, before larder.wasm has started, and
-  // once this context owns the database it opens the database's OPFS sync
-  // access handles (see Host.prepare).
-  prepare() {
-    if (this.role !== "none" || this.serving) return;
-    this.elect().then(() => {
-      if (this.role === "owner" && !this.serving) this.host.prepareFiles(this.name);
-    });
-  }
-
   // elect settles once this context knows its role.
   elect() {
     if (this.electing) return this.electing;
@@ -484,6 +478,10 @@ class SharedDb {
   async becomeOwner(takeover) {
     this.role = "owner";
     this.ownerId = CONTEXT_ID;
+    // On OPFS, open the database's sync access handles at once, all in
+    // parallel, whether larder.wasm runs yet or not: its VFS adopts them
+    // when it opens the database (the takeover's serve, or the open).
+    if (this.storage === "opfs" && !this.serving) this.host.prepareFiles(this.name);
     if (takeover) await this.serve().catch(() => {});
     this.channel.postMessage({ t: "owner", owner: CONTEXT_ID });
     // Our own forwarded requests: not started → run here; started by the
@@ -526,6 +524,9 @@ class SharedDb {
       // After a reset only an open brings the database back: older
       // handles get LARDER_CLOSED rather than a fresh empty database.
       if (msg.op !== "reset" && msg.op !== "open" && !this.wasReset) await this.serve();
+      // A reset deletes the files: handles prepared for an open that has
+      // not come yet would hold them.
+      if (msg.op === "reset") await this.host.dropPrepared(this.name);
       const req = msg.op === "open" ? normalizeOpen(msg) : msg;
       const result = await this.host.ordered(msg.op, req);
       if (msg.op === "open") {
@@ -690,6 +691,9 @@ class SharedDb {
 // Whether this context coordinates with others (Web Locks, BroadcastChannel).
 const MULTI_TAB = typeof navigator !== "undefined" && !!navigator.locks && typeof BroadcastChannel === "function";
 
+// larder_features bit: the OPFS VFS adopts handles opened by this script.
+const FEATURE_OPFS_ADOPT = 1;
+
 // The OPFS layout of a database, as wasm/opfs (opfs.go) keeps it:
 // larder/<name>/ holding these files.
 const OPFS_ROOT = "larder";
@@ -713,12 +717,13 @@ async function acquireOPFS(name) {
   return Object.fromEntries(OPFS_FILES.map((f, i) => [f, got[i].value]));
 }
 
-// validName mirrors vfscore.ValidName: a name larder.wasm would refuse is
-// never prepared, so its open fails there with the proper error.
+// validName mirrors the names larder.wasm accepts (jsbridge's Host.Open,
+// vfscore.ValidName): a name it would refuse is never prepared, so its open
+// fails there with the proper error and leaves nothing in OPFS.
 function validName(name) {
   if (typeof name !== "string" || name === "" || name === "." || name === "..") return false;
   if (new TextEncoder().encode(name).length > 200) return false;
-  return !/[\x00-\x1f\x7f/\\]/.test(name);
+  return !/[\x00-\x1f\x7f/\\?#]/.test(name);
 }
 
 function resolveStorage(storage) {
@@ -748,25 +753,14 @@ export class Host {
     this.started.catch(() => {});
   }
 
-  // prepare is the page's word that it is about to open database name: a
-  // hint, sent before larder.wasm has started. For OPFS the context runs
-  // the tabs' election at once and, if it becomes the owner, opens the
-  // database's sync access handles while the module still compiles;
-  // larder.wasm's OPFS VFS then adopts them (takePrepared) instead of
-  // opening them after it has started. Nothing else is done early: the
-  // open itself (SQLite, migrations) waits for the request, as before.
-  prepare(name, storage) {
-    if (!MULTI_TAB || resolveStorage(storage || "auto") !== "opfs" || !validName(name)) return;
-    let db = this.dbs.get(name);
-    if (!db) {
-      db = new SharedDb(this, name, "opfs");
-      this.dbs.set(name, db);
-    }
-    db.prepare();
-  }
-
+  // prepareFiles opens database name's OPFS sync access handles, all at
+  // once, for larder.wasm to adopt (takePrepared) instead of opening them
+  // one await at a time. SharedDb.becomeOwner calls it on every election
+  // won: the page's open arrives while the module still compiles (the
+  // page does not wait for it), so the election and the handles are done
+  // by the time Go starts.
   prepareFiles(name) {
-    if (this.prepared.has(name)) return;
+    if (this.prepared.has(name) || !validName(name) || this.adopts === false) return;
     const p = acquireOPFS(name);
     this.prepared.set(name, p);
     p.catch((e) => {
@@ -822,6 +816,12 @@ export class Host {
       this.startedReject(e);
       throw e;
     }
+    if (!(this.runtime.features & FEATURE_OPFS_ADOPT)) {
+      // An older larder.wasm opens its OPFS handles itself: give back any
+      // opened for it, before it runs anything.
+      this.adopts = false;
+      await Promise.all([...this.prepared.keys()].map((name) => this.dropPrepared(name)));
+    }
     this.startedResolve();
   }
 
@@ -837,6 +837,7 @@ export class Host {
     const multi = MULTI_TAB;
     if (!multi || storage === "memory" || (msg.op !== "open" && msg.op !== "reset" && !this.dbs.has(name))) {
       try {
+        await this.started;
         const req = msg.op === "open" ? normalizeOpen(msg) : msg;
         return { ok: true, result: await this.ordered(msg.op, req) };
       } catch (e) {
@@ -1058,10 +1059,6 @@ if (isLarderWorker) {
       }
       return;
     }
-    if (msg.type === "prepare") {
-      host.prepare(msg.name, msg.storage);
-      return;
-    }
     if (msg.type === "pagehide") {
       if (host.runtime && !host.runtime.dead) host.releaseAll().catch(() => {});
       return;
@@ -1073,12 +1070,9 @@ if (isLarderWorker) {
     if (msg.type !== "req") return;
     host.lastRequest = performance.now();
     if (started && host.fast(msg, (res) => reply(msg.id, res))) return;
-    try {
-      await ready;
-    } catch (err) {
-      self.postMessage({ type: "res", id: msg.id, ok: false, error: wireError(err) });
-      return;
-    }
+    // Before larder.wasm runs, handle waits for it (host.started) where
+    // it needs it, after the tabs' election: an open on OPFS gets its
+    // handles while the module compiles (SharedDb.becomeOwner).
     reply(msg.id, await host.handle(msg));
   };
   const reply = (id, res) => {

@@ -146,11 +146,6 @@ class WorkerRuntime {
       this.kill(`larder worker failed: ${e.message || "script error"} (${WORKER_URL.href})`);
     };
     this.worker.onmessageerror = () => this.kill("larder worker: message could not be deserialized");
-    this.ready = new Promise((resolve, reject) => {
-      this.readyResolve = resolve;
-      this.readyReject = reject;
-    });
-    this.ready.catch(() => {});
     preload(wasm).then(
       (module) => this.worker.postMessage({ type: "init", module, wasm }),
       () => this.worker.postMessage({ type: "init", wasm }),
@@ -165,8 +160,7 @@ class WorkerRuntime {
   onMessage(m) {
     switch (m.type) {
       case "ready":
-        this.started = true;
-        this.readyResolve();
+        this.started = true; // statement() may skip request()'s layers
         break;
       case "res": {
         const p = this.pending.get(m.id);
@@ -189,19 +183,11 @@ class WorkerRuntime {
         this.warmup = { state: m.state, rounds: m.rounds, ms: m.ms, error: m.error };
         break;
       case "prepared":
+        // What became of the OPFS handles the worker opened for an open
+        // (larder-worker.js, Host.prepareFiles), for tests and devtools.
         this.prepared[m.db] = m.error ? { state: m.state, error: m.error } : { state: m.state };
         break;
     }
-  }
-
-  // prepare tells the worker, before larder.wasm has started, that
-  // database name is about to be opened: on OPFS it runs the tabs'
-  // election and opens the storage while the module compiles
-  // (larder-worker.js, Host.prepare). What became of it is kept in
-  // this.prepared[name] for tests and devtools.
-  prepare(name, storage) {
-    if (this.started || this.dead) return;
-    this.worker.postMessage({ type: "prepare", name, storage });
   }
 
   // warm asks the worker to warm larder.wasm up (see larder-worker.js,
@@ -219,16 +205,17 @@ class WorkerRuntime {
   kill(message, code = CRASHED) {
     if (this.dead) return;
     this.dead = larderError(code, message);
-    this.readyReject(this.dead);
     for (const p of this.pending.values()) p.reject(this.dead);
     this.pending.clear();
     runtimes.delete(this.wasm);
     this.worker.terminate();
   }
 
+  // request posts at once, also before larder.wasm has started: the worker
+  // holds what needs it, and does what does not (the tabs' election, the
+  // storage's handles) meanwhile.
   async request(msg, transfer) {
     if (this.dead) throw this.dead;
-    await this.ready;
     const id = ++this.seq;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -493,7 +480,6 @@ export async function open(options = {}) {
   const wasm = new URL(options.wasm ?? DEFAULT_WASM, typeof location !== "undefined" ? location.href : import.meta.url).href;
   const [migs, persisted] = await Promise.all([loadMigrations(options.migrations), requestPersistence()]);
   const rt = runtimeFor(wasm);
-  if (rt.prepare) rt.prepare(name, storage);
   const res = await rt.request({
     op: "open",
     name,

@@ -15,7 +15,12 @@
 // db-wal. All the Promise-returning steps (directory handles, one sync
 // access handle per file) happen when the database is first opened or in
 // [Preopen]; after that every read, write and flush is a synchronous call,
-// so a transaction awaits nothing.
+// so a transaction awaits nothing. A host that opened a database's handles
+// before the Go program started (Larder's worker does, while larder.wasm
+// compiles) hands them over through the global function
+// __larderOPFSPrepared(name), which returns undefined or a Promise of
+// {LAYOUT, db, "db-journal", "db-wal"} sync access handles; the VFS adopts
+// them instead of opening its own.
 //
 // Durability: a flush of a sync access handle is an fsync. Open every
 // connection with [RecommendedPragmas]: WAL in exclusive locking mode with
