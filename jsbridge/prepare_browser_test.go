@@ -12,7 +12,7 @@ import (
 )
 
 // The worker opens an OPFS database's handles while larder.wasm compiles
-// (larder-worker.js, Host.prepare), once the tabs' election made it the
+// (larder-worker.js, Host.prepareFiles), once the tabs' election made it the
 // owner; the OPFS VFS adopts them. Whatever becomes of them, nothing may
 // change for the app: a client tab prepares nothing, handles nobody adopts
 // are closed, and a preparation that fails leaves the open to the VFS.
@@ -131,14 +131,14 @@ return { prepared: `+prepared+`, n };`, &third)
 	if !strings.Contains(string(worker), features) {
 		t.Fatal("larder-worker.js no longer reads larder_features as this test expects")
 	}
-	const start = `ready = host.init(msg.module || msg.wasm);`
+	const start = `await host.init(msg.module || msg.wasm);`
 	if !strings.Contains(string(worker), start) {
 		t.Fatal("larder-worker.js no longer starts larder.wasm as this test expects")
 	}
 	// Start larder.wasm late enough for the election and the handles to
 	// be done first, as they are when the module compiles.
 	old := strings.Replace(string(worker), features, "this.features = 0;", 1)
-	old = strings.Replace(old, start, `ready = new Promise((r) => setTimeout(r, 500)).then(() => host.init(msg.module || msg.wasm));`, 1)
+	old = strings.Replace(old, start, `await new Promise((r) => setTimeout(r, 500)).then(() => host.init(msg.module || msg.wasm));`, 1)
 	e.srv.SetFile("/dist/larder-worker.js", []byte(old))
 	older := e.page()
 	var fourth struct {

@@ -502,8 +502,8 @@ class SharedDb {
     if (msg.tx != null && this.txOwner.has(msg.tx) && this.txOwner.get(msg.tx) !== this.currentOwner()) {
       return failure("LARDER_OWNER_GONE", `the tab that ran this transaction closed; it was rolled back`);
     }
-    // An election under way (prepare's, before larder.wasm started) is
-    // joined, never run twice: a second lock request would lose to the
+    // An election under way (an earlier request's, made while larder.wasm
+    // was still starting) is joined, never run twice: a second lock request would lose to the
     // first and make this context a client of itself.
     await this.elect();
     const res = this.role === "owner" ? await this.local(msg) : await this.forward(msg);
@@ -745,7 +745,8 @@ export class Host {
     this.lastRequest = 0; // performance.now() of the last request
     this.prepared = new Map(); // database → Promise of its OPFS handles
     // started settles when larder.wasm runs: a context can own a database
-    // before that (prepare), and serves nothing until then.
+    // before that (requests come while the module compiles), and serves
+    // nothing until then.
     this.started = new Promise((resolve, reject) => {
       this.startedResolve = resolve;
       this.startedReject = reject;
@@ -1039,14 +1040,12 @@ if (isLarderWorker) {
   // larder.wasm's OPFS VFS asks for handles prepared before it started.
   globalThis.__larderOPFSPrepared = (name) => host.takePrepared(name);
   const warmer = new Warmer(host, (state) => self.postMessage({ type: "warmup", ...state }));
-  let ready = null;
-  let started = false; // ready has resolved
+  let started = false; // larder.wasm runs: host.fast may answer
   self.onmessage = async (e) => {
     const msg = e.data;
     if (msg.type === "init") {
-      ready = host.init(msg.module || msg.wasm);
       try {
-        await ready;
+        await host.init(msg.module || msg.wasm);
         started = true;
         self.postMessage({ type: "ready" });
       } catch (err) {

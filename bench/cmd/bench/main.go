@@ -169,22 +169,22 @@ func measureAll(root, jsonPath string, b *chromium, res *results, sel *regexp.Re
 			// priming visit of the others would load the cached module and
 			// run hot code for seconds, which makes Chrome rewrite the cache
 			// with less in it (findings.md, section 1).
-			warmed := false
+			larderPrimed := false
 			for _, c := range todo {
 				if _, ok := skipped[w.ID+"/"+c.key()]; ok {
 					continue
 				}
-				if c.System == "larder" && warmed {
+				larder := c.System == "larder"
+				if larder && larderPrimed {
 					continue
 				}
+				larderPrimed = larderPrimed || larder
 				hold := primeHold
-				if c.System == "larder" {
+				if larder {
 					hold = primeHoldLarder
 				}
 				var out pageResult
-				warmup := c.System == "larder" && !warmed
-				warmed = warmed || warmup
-				if _, err := measureOnce(b, srv, w, c, timeout, true, warmup, fmt.Sprintf("new Promise((r) => setTimeout(() => r(1), %d))", hold.Milliseconds()), &out); err != nil {
+				if _, err := measureOnce(b, srv, w, c, timeout, true, larder, fmt.Sprintf("new Promise((r) => setTimeout(() => r(1), %d))", hold.Milliseconds()), &out); err != nil {
 					log.Printf("prime %s %s: %v", w.ID, c.key(), err)
 				} else {
 					log.Printf("%-12s %-26s prime:  %9.1f ms (untimed, held %s)", w.ID, c.key(), out.MS, hold)
