@@ -38,6 +38,13 @@ type Migration struct {
 	// outside the transaction (it cannot be changed inside one) and to run
 	// PRAGMA foreign_key_check before commit. Table rebuilds need it.
 	NoForeignKeys bool
+
+	// NoTransaction runs the part without a transaction, for statements
+	// that cannot run inside one (VACUUM, PRAGMA journal_mode): dbmate's
+	// "-- migrate:up transaction:false", goose's "-- +goose NO TRANSACTION".
+	// The _migrations row is still written only after the last statement
+	// succeeded, but a failure leaves the statements before it applied.
+	NoTransaction bool
 }
 
 // Func is a migration written in code. tx executes inside the migration's
