@@ -3,23 +3,30 @@
 //
 // It does not parse SQL. It applies the migrations one at a time to an
 // in-memory database with the same engine that runs them for real, and
-// compares SQLite's catalog before and after each one (package
+// compares SQLite's catalog before and after each part (package
 // migrations/schema: sqlite_schema, pragma_table_xinfo, pragma_index_list,
 // pragma_foreign_key_list). What the catalog cannot show (a table dropped
 // and created again, a PRAGMA, an UPDATE that backfills a column) it learns
 // from SQLite's authorizer callback (https://sqlite.org/c3ref/set_authorizer.html),
 // which SQLite calls for every action of every statement it compiles.
+// A migration with a down part is applied, reverted and applied again: the
+// down part is linted against the schema the up part built, and must give
+// back the schema the up part started from (L018).
 //
 // Each [Finding] has a stable code (see [Rules]), a severity, the
-// migration, and a one-line fix hint. Findings that make a migration
-// incompatible with code written for the schema before it (dropped or
-// renamed tables and columns, new NOT NULL columns without a default,
-// columns made NOT NULL) are warnings in a migration marked
+// migration and part, and a one-line fix hint. Findings that make a
+// migration incompatible with code written for the schema before it
+// (dropped or renamed tables and columns, new NOT NULL columns without a
+// default, columns made NOT NULL) are warnings in a migration marked
 // "-- migrate:breaking" and add the error L010 in one that is not: the
-// marking is the acknowledgement. Findings that lose data or do nothing
-// whatever the marking (a drop that fires ON DELETE CASCADE, PRAGMA
-// foreign_keys inside a migration, a NOT NULL without backfill) are
-// errors. Statements Cloudflare D1 refuses are warnings.
+// marking is the acknowledgement. Findings that lose data or leave the
+// schema broken whatever the marking (a drop that fires ON DELETE CASCADE,
+// a hand-written rebuild of a referenced table, a foreign key left pointing
+// at a dropped table, a NOT NULL without backfill) are errors.
+//
+// [Options] choose the targets (native, browser, d1: D1-only rules run only
+// for d1), acknowledge findings of applied migrations without editing them
+// ([Ignore]), and lint only migrations newer than a version (Since).
 package lint
 
 import (
@@ -36,20 +43,26 @@ import (
 	"github.com/larderdb/larder/migrations/sqlite"
 )
 
-// A Finding is one problem in one migration.
+// A Finding is one problem in one part of one migration.
 type Finding struct {
 	Code      string   `json:"code"`
 	Name      string   `json:"name"`
 	Severity  Severity `json:"severity"`
 	Version   int64    `json:"version"`
-	Migration string   `json:"migration"`        // "0003_drop_tags"
-	Object    string   `json:"object,omitempty"` // "note", "note.body"
+	Migration string   `json:"migration"`      // "0003_drop_tags"
+	File      string   `json:"file,omitempty"` // "0003_drop_tags.sql"; "" for Go migrations and set-wide findings
+	Part      string   `json:"part,omitempty"` // "up" or "down"; "" for L019
+	Object    string   `json:"object,omitempty"`
 	Message   string   `json:"message"`
 	Hint      string   `json:"hint"`
 }
 
 func (f Finding) String() string {
-	return fmt.Sprintf("%s %s %s [%s]: %s\n    fix: %s", f.Migration, f.Code, f.Severity, f.Name, f.Message, f.Hint)
+	where := f.Migration
+	if f.Part == "down" {
+		where += " (down)"
+	}
+	return fmt.Sprintf("%s %s %s [%s]: %s\n    fix: %s", where, f.Code, f.Severity, f.Name, f.Message, f.Hint)
 }
 
 // HasErrors reports whether any finding is an error.
@@ -57,11 +70,34 @@ func HasErrors(fs []Finding) bool {
 	return slices.ContainsFunc(fs, func(f Finding) bool { return f.Severity == Error })
 }
 
-// Lint checks every migration of migs against the schema the ones before it
-// produce, in version order. It stops at a migration that fails to apply
-// (L000): the ones after it have no schema to be checked against. The
-// error is for problems of lint itself (a malformed set of migrations).
+// A Report is what Check found.
+type Report struct {
+	Targets  []Target  `json:"targets"`         // the targets linted for
+	Since    int64     `json:"since,omitempty"` // Options.Since
+	Checked  int       `json:"checked"`         // migrations linted (numbered above Since, up to the first failure)
+	Findings []Finding `json:"findings"`        // in migration order, up part first, then by code
+	// Ignored counts the findings that an Options.Ignore entry matched;
+	// IgnoredFindings are those findings.
+	Ignored         int       `json:"ignored"`
+	IgnoredFindings []Finding `json:"-"`
+}
+
+// Lint checks every migration of migs for DefaultTargets, with no
+// ignores: Check with zero Options, returning only the findings.
 func Lint(ctx context.Context, migs []*migrations.Migration) ([]Finding, error) {
+	r, err := Check(ctx, migs, Options{})
+	if err != nil {
+		return nil, err
+	}
+	return r.Findings, nil
+}
+
+// Check lints migs in version order, each against the schema the ones
+// before it produce. It stops at a migration whose up part fails to apply
+// (L000): the ones after it have no schema to be checked against. The
+// error is for bad options and problems of lint itself (a malformed set
+// of migrations); findings are never errors.
+func Check(ctx context.Context, migs []*migrations.Migration, opts Options) (*Report, error) {
 	sorted, err := migrations.Sort(migs)
 	if err != nil {
 		return nil, err
@@ -69,6 +105,25 @@ func Lint(ctx context.Context, migs []*migrations.Migration) ([]Finding, error) 
 	if len(sorted) == 0 {
 		return nil, fmt.Errorf("lint: %w", migrations.ErrNoMigrations)
 	}
+	targets := opts.Targets
+	if len(targets) == 0 {
+		targets = DefaultTargets()
+	}
+	names := make([]string, len(targets))
+	for i, t := range targets {
+		names[i] = string(t)
+	}
+	if targets, err = ParseTargets(names...); err != nil {
+		return nil, err
+	}
+	if opts.Since < 0 {
+		return nil, fmt.Errorf("lint: since %d: want a version, 0 or above", opts.Since)
+	}
+	ignores, err := resolveIgnores(opts.Ignore, sorted)
+	if err != nil {
+		return nil, err
+	}
+
 	conn, err := sqlite.Open(":memory:")
 	if err != nil {
 		return nil, err
@@ -83,336 +138,130 @@ func Lint(ctx context.Context, migs []*migrations.Migration) ([]Finding, error) 
 		return nil, err
 	}
 	ctx = rebuild.WithObserver(ctx, rec.observe)
-
 	if _, err := p.Status(ctx); err != nil { // creates _migrations
 		return nil, err
 	}
-	before, err := schema.Read(ctx, conn)
-	if err != nil {
+	r := &runner{conn: conn, p: p, rec: rec, targets: targets}
+	if r.before, err = schema.Read(ctx, conn); err != nil {
 		return nil, err
 	}
-	var out []Finding
+
+	rep := &Report{Targets: targets, Since: opts.Since}
+	var all []Finding
 	for _, m := range sorted {
-		rec.reset()
-		if _, err := p.Up(ctx, m.Version); err != nil {
-			out = append(out, finding(m, "L000", "", "%s", oneLine(err.Error())))
-			break
+		linted := m.Version > opts.Since
+		if linted {
+			rep.Checked++
 		}
-		after, err := schema.Read(ctx, conn)
+		fs, stop, err := r.migration(ctx, m, linted)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, check(m, before, after, rec)...)
-		before = after
+		all = append(all, fs...)
+		if stop {
+			break
+		}
 	}
-	return out, nil
+	for _, f := range all {
+		if ignores.take(f) {
+			rep.Ignored++
+			rep.IgnoredFindings = append(rep.IgnoredFindings, f)
+		} else {
+			rep.Findings = append(rep.Findings, f)
+		}
+	}
+	for i, ig := range ignores.list {
+		r, _ := lookupRule(ig.Code)
+		if ignores.used[i] || ignores.vers[i] <= opts.Since || !applies(r, targets) {
+			continue // a rule or a migration this run does not lint is no evidence
+		}
+		m := sorted[slices.IndexFunc(sorted, func(m *migrations.Migration) bool { return m.Version == ignores.vers[i] })]
+		f := finding(m, "", "L019", "", "ignore %s matched no finding of %s", ig, m.Label())
+		rep.Findings = append(rep.Findings, f)
+	}
+	return rep, nil
 }
 
-func finding(m *migrations.Migration, code, object, format string, args ...any) Finding {
+func finding(m *migrations.Migration, part, code, object, format string, args ...any) Finding {
 	r := rule(code)
-	return Finding{Code: r.Code, Name: r.Name, Severity: r.Severity, Version: m.Version,
-		Migration: m.Label(), Object: object, Message: fmt.Sprintf(format, args...), Hint: r.Hint}
+	return Finding{Code: r.Code, Name: r.Name, Severity: r.Severity, Version: m.Version, Migration: m.Label(),
+		File: m.Source, Part: part, Object: object, Message: fmt.Sprintf(format, args...), Hint: r.Hint}
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// recorder collects what the authorizer reports while a migration's own
-// statements compile: from the store's BEGIN to its COMMIT, leaving out the
-// store's bookkeeping and the statements of rebuilds.
-type recorder struct {
-	active    bool
-	inRebuild int
-	dropped   []string          // DROP TABLE, in order
-	altered   map[string]bool   // ALTER TABLE (rename, add/drop/rename column)
-	updated   map[string]bool   // "table.column" written by UPDATE
-	pragmas   map[string]string // PRAGMA name -> argument
-	txControl []string          // BEGIN / SAVEPOINT / RELEASE inside the migration
-	functions map[string]bool
-	rebuilds  []rebuild.Spec
+// runner applies the migrations one part at a time on the scratch
+// database and checks each part.
+type runner struct {
+	conn    *sqlite3.Conn
+	p       *migrations.Provider
+	rec     *recorder
+	targets []Target
+	before  *schema.Schema // the schema before the next migration
 }
 
-func (r *recorder) reset() {
-	*r = recorder{altered: map[string]bool{}, updated: map[string]bool{}, pragmas: map[string]string{}, functions: map[string]bool{}}
+func (r *runner) step(m *migrations.Migration, part string, before, after *schema.Schema) []Finding {
+	return check(&step{m: m, part: part, before: before, after: after, rec: r.rec, targets: r.targets})
 }
 
-func (r *recorder) observe(spec rebuild.Spec, _ error, done bool) {
-	if done {
-		r.inRebuild--
-		return
+// migration applies m's up part (and, when linted, its down part and its
+// up part again), returning its findings. stop is true when the up part
+// cannot be applied, and later migrations cannot be checked.
+func (r *runner) migration(ctx context.Context, m *migrations.Migration, linted bool) (out []Finding, stop bool, err error) {
+	r.rec.reset()
+	if _, err := r.p.Up(ctx, m.Version); err != nil {
+		if linted {
+			out = r.explain(ctx, m, migrations.Up, r.before)
+		}
+		return append(out, finding(m, "up", "L000", "", "%s", oneLine(err.Error()))), true, nil
 	}
-	r.inRebuild++
-	if r.active {
-		r.rebuilds = append(r.rebuilds, spec)
+	after, err := schema.Read(ctx, r.conn)
+	if err != nil {
+		return nil, false, err
 	}
+	defer func() { r.before = after }()
+	if !linted {
+		return nil, false, nil
+	}
+	out = r.step(m, "up", r.before, after)
+	if !m.CanDown() {
+		return out, false, nil
+	}
+
+	r.rec.reset()
+	if _, err := r.p.Down(ctx, migrations.DownTarget{Steps: 1}); err != nil {
+		out = append(out, r.explain(ctx, m, migrations.Down, after)...)
+		return append(out, finding(m, "down", "L000", "", "%s", oneLine(err.Error()))), false, nil
+	}
+	reverted, err := schema.Read(ctx, r.conn)
+	if err != nil {
+		return nil, false, err
+	}
+	out = append(out, r.step(m, "down", after, reverted)...)
+	if diff := schema.Diff(r.before, reverted); len(diff) > 0 {
+		out = append(out, finding(m, "down", "L018", "", "after the down part the schema differs from the one before the up part: %s", describeDiff(diff)))
+	}
+	r.rec.reset()
+	if _, err := r.p.Up(ctx, m.Version); err != nil {
+		f := finding(m, "down", "L018", "", "the up part fails when applied again after the down part: %s", oneLine(err.Error()))
+		f.Severity = Error
+		return append(out, f), true, nil
+	}
+	if after, err = schema.Read(ctx, r.conn); err != nil {
+		return nil, false, err
+	}
+	return out, false, nil
 }
 
-func (r *recorder) authorize(action sqlite3.AuthorizerActionCode, a, b, _, inner string) sqlite3.AuthorizerReturnCode {
-	if action == sqlite3.AUTH_TRANSACTION {
-		switch {
-		case !r.active && a == "BEGIN":
-			r.active = true // the store's BEGIN IMMEDIATE
-		case r.active && a == "BEGIN":
-			r.txControl = append(r.txControl, "BEGIN")
-		case r.active:
-			r.active = false // the store's COMMIT or ROLLBACK
+func describeDiff(diff []schema.Difference) string {
+	const max = 3
+	var s []string
+	for i, d := range diff {
+		if i == max {
+			s = append(s, fmt.Sprintf("and %d more", len(diff)-max))
+			break
 		}
-		return sqlite3.AUTH_OK
+		s = append(s, d.String())
 	}
-	if !r.active || r.inRebuild > 0 || inner != "" {
-		return sqlite3.AUTH_OK
-	}
-	internal := func(table string) bool {
-		t := strings.ToLower(table)
-		return t == "_migrations" || strings.HasPrefix(t, "sqlite_")
-	}
-	switch action {
-	case sqlite3.AUTH_DROP_TABLE:
-		if !internal(a) {
-			r.dropped = append(r.dropped, a)
-		}
-	case sqlite3.AUTH_ALTER_TABLE:
-		r.altered[strings.ToLower(b)] = true
-	case sqlite3.AUTH_UPDATE:
-		if !internal(a) {
-			r.updated[strings.ToLower(a+"."+b)] = true
-		}
-	case sqlite3.AUTH_PRAGMA:
-		// The store's own check before COMMIT with NoForeignKeys.
-		if !(a == "foreign_key_check" && b == "") {
-			r.pragmas[strings.ToLower(a)] = b
-		}
-	case sqlite3.AUTH_SAVEPOINT:
-		op := map[string]string{"BEGIN": "SAVEPOINT", "RELEASE": "RELEASE", "ROLLBACK": "ROLLBACK TO"}[a]
-		r.txControl = append(r.txControl, op+" "+b)
-	case sqlite3.AUTH_FUNCTION:
-		r.functions[strings.ToLower(b)] = true
-	}
-	return sqlite3.AUTH_OK
-}
-
-// check compares the schema before and after m.
-func check(m *migrations.Migration, before, after *schema.Schema, rec *recorder) []Finding {
-	var out []Finding
-	add := func(code, object, format string, args ...any) {
-		out = append(out, finding(m, code, object, format, args...))
-	}
-
-	var newTables []*schema.Table
-	for _, t := range after.Tables {
-		if before.Table(t.Name) == nil {
-			newTables = append(newTables, t)
-		}
-	}
-	for _, bt := range before.Tables {
-		if strings.EqualFold(bt.Name, "_migrations") {
-			continue
-		}
-		at := after.Table(bt.Name)
-		if at == nil {
-			if rec.altered[strings.ToLower(bt.Name)] {
-				if n := sameColumns(bt, newTables); n != nil {
-					add("L003", bt.Name, "table %s is renamed to %s", bt.Name, n.Name)
-					continue
-				}
-			}
-			add("L001", bt.Name, "table %s is dropped", bt.Name)
-			continue
-		}
-		out = append(out, checkTable(m, bt, at, rec)...)
-	}
-
-	// A DROP TABLE with foreign keys on runs an implicit DELETE: ON DELETE
-	// actions of child tables that survive the migration fire.
-	if !m.NoForeignKeys {
-		for _, d := range rec.dropped {
-			for _, child := range before.Tables {
-				if strings.EqualFold(child.Name, d) || after.Table(child.Name) == nil {
-					continue
-				}
-				for _, fk := range child.ForeignKeys {
-					act := strings.ToUpper(fk.OnDelete)
-					if strings.EqualFold(fk.Parent, d) && (act == "CASCADE" || act == "SET NULL" || act == "SET DEFAULT") {
-						add("L008", d, "DROP TABLE %s runs with foreign keys on: ON DELETE %s on %s(%s) %s its rows",
-							d, act, child.Name, strings.Join(fk.From, ", "), map[bool]string{true: "deletes", false: "rewrites"}[act == "CASCADE"])
-					}
-				}
-			}
-		}
-	}
-
-	for _, spec := range rec.rebuilds {
-		for _, child := range before.Tables {
-			if strings.EqualFold(child.Name, spec.Table) {
-				continue
-			}
-			for _, fk := range child.ForeignKeys {
-				act := strings.ToUpper(fk.OnDelete)
-				if strings.EqualFold(fk.Parent, spec.Table) && (act == "CASCADE" || act == "SET NULL" || act == "SET DEFAULT") {
-					add("L014", spec.Table, "rebuild of %s: on D1 its DROP TABLE fires ON DELETE %s on %s(%s)",
-						spec.Table, act, child.Name, strings.Join(fk.From, ", "))
-				}
-			}
-		}
-	}
-
-	if v, ok := rec.pragmas["foreign_keys"]; ok && v != "" {
-		add("L009", "", "PRAGMA foreign_keys = %s inside the migration's transaction does nothing", v)
-	}
-	names := make([]string, 0, len(rec.pragmas))
-	for p := range rec.pragmas {
-		names = append(names, p)
-	}
-	slices.Sort(names)
-	for _, p := range names {
-		if !d1Pragmas[p] && !(p == "foreign_keys" && rec.pragmas[p] != "") {
-			add("L012", "", "PRAGMA %s is refused by Cloudflare D1", p)
-		}
-	}
-	for _, tc := range rec.txControl {
-		add("L011", "", "%s inside a migration", strings.TrimSpace(tc))
-	}
-	if rec.functions["sqlite_version"] {
-		add("L013", "", "sqlite_version() is refused by Cloudflare D1")
-	}
-
-	var incompatible []string
-	for _, f := range out {
-		if rule(f.Code).Incompatible && !slices.Contains(incompatible, f.Code) {
-			incompatible = append(incompatible, f.Code)
-		}
-	}
-	if len(incompatible) > 0 && !m.Breaking {
-		add("L010", "", "incompatible with code written for the schema before it (%s) but not marked -- migrate:breaking",
-			strings.Join(incompatible, ", "))
-	}
-	slices.SortStableFunc(out, func(a, b Finding) int { return strings.Compare(a.Code, b.Code) })
-	return out
-}
-
-// sameColumns finds the new table with exactly the columns of t: the
-// target of a rename.
-func sameColumns(t *schema.Table, candidates []*schema.Table) *schema.Table {
-	var found *schema.Table
-	for _, n := range candidates {
-		if slices.EqualFunc(t.Columns, n.Columns, func(a, b schema.Column) bool {
-			return strings.EqualFold(a.Name, b.Name) && strings.EqualFold(a.Type, b.Type)
-		}) {
-			if found != nil {
-				return nil // ambiguous
-			}
-			found = n
-		}
-	}
-	return found
-}
-
-func checkTable(m *migrations.Migration, bt, at *schema.Table, rec *recorder) []Finding {
-	var out []Finding
-	add := func(code, object, format string, args ...any) {
-		out = append(out, finding(m, code, object, format, args...))
-	}
-	// The mapping of a rebuild of this table, if any.
-	mapping := map[string]string{}
-	for _, s := range rec.rebuilds {
-		if strings.EqualFold(s.Table, bt.Name) {
-			for k, v := range s.Columns {
-				mapping[strings.ToLower(k)] = strings.TrimSpace(v)
-			}
-		}
-	}
-	var removed, added []schema.Column
-	for _, c := range bt.Columns {
-		if at.Column(c.Name) == nil {
-			removed = append(removed, c)
-		}
-	}
-	for _, c := range at.Columns {
-		if bt.Column(c.Name) == nil {
-			added = append(added, c)
-		}
-	}
-	renamedTo := map[string]string{} // new name -> old name
-	for _, r := range removed {
-		var to string
-		for _, a := range added {
-			if bareColumn(mapping[strings.ToLower(a.Name)], r.Name) {
-				to = a.Name
-			}
-		}
-		// ALTER TABLE RENAME COLUMN keeps the column's position and type.
-		if to == "" && rec.altered[strings.ToLower(bt.Name)] && len(bt.Columns) == len(at.Columns) {
-			i := slices.IndexFunc(bt.Columns, func(c schema.Column) bool { return c.Name == r.Name })
-			if n := at.Columns[i]; bt.Column(n.Name) == nil && strings.EqualFold(n.Type, r.Type) {
-				to = n.Name
-			}
-		}
-		if to != "" {
-			renamedTo[strings.ToLower(to)] = r.Name
-			add("L004", bt.Name+"."+r.Name, "column %s.%s is renamed to %s", bt.Name, r.Name, to)
-		} else {
-			add("L002", bt.Name+"."+r.Name, "column %s.%s is dropped", bt.Name, r.Name)
-		}
-	}
-	for _, a := range added {
-		if _, ok := renamedTo[strings.ToLower(a.Name)]; ok {
-			continue
-		}
-		if a.NotNull && a.Default == nil && !a.Generated() && a.PK == 0 {
-			add("L005", bt.Name+"."+a.Name, "column %s.%s is NOT NULL without a DEFAULT: inserts from older code fail", bt.Name, a.Name)
-		}
-	}
-	for _, ac := range at.Columns {
-		old := ac.Name
-		if o, ok := renamedTo[strings.ToLower(ac.Name)]; ok {
-			old = o
-		}
-		bc := bt.Column(old)
-		if bc == nil || bc.NotNull || !ac.NotNull || ac.PK > 0 || ac.Generated() {
-			continue
-		}
-		backfilled := rec.updated[strings.ToLower(bt.Name+"."+old)] || rec.updated[strings.ToLower(bt.Name+"."+ac.Name)]
-		if e, ok := mapping[strings.ToLower(ac.Name)]; ok && !bareColumn(e, "") {
-			backfilled = true
-		}
-		f := finding(m, "L006", bt.Name+"."+ac.Name, "column %s.%s is made NOT NULL", bt.Name, ac.Name)
-		if backfilled {
-			f.Severity = Warning
-			f.Message += " (backfilled in the migration; older code writing NULL fails)"
-		} else {
-			f.Message += " without a backfill: existing NULLs make the migration fail"
-		}
-		out = append(out, f)
-	}
-	for _, ix := range at.Indexes {
-		if !ix.Unique || ix.Origin == "pk" {
-			continue
-		}
-		if !slices.ContainsFunc(bt.Indexes, func(o schema.Index) bool {
-			return o.Unique && slices.EqualFunc(o.Columns, ix.Columns, func(x, y string) bool {
-				return strings.EqualFold(x, y) || strings.EqualFold(renamedTo[strings.ToLower(y)], x)
-			})
-		}) {
-			name := ix.Name
-			if ix.Origin != "c" {
-				name = "UNIQUE constraint"
-			}
-			add("L007", bt.Name, "%s on %s(%s), a table that existed before: existing duplicates make the migration fail",
-				name, bt.Name, strings.Join(ix.Columns, ", "))
-		}
-	}
-	return out
-}
-
-// bareColumn reports whether expr is just a column name (name when not
-// empty): a rename in a rebuild mapping rather than a computed value.
-func bareColumn(expr, name string) bool {
-	e := strings.TrimSpace(expr)
-	if len(e) >= 2 && (e[0] == '"' && e[len(e)-1] == '"' || e[0] == '`' && e[len(e)-1] == '`' || e[0] == '[' && e[len(e)-1] == ']') {
-		e = e[1 : len(e)-1]
-	} else if e == "" || strings.IndexFunc(e, func(r rune) bool {
-		return !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r >= 0x80)
-	}) >= 0 || e[0] >= '0' && e[0] <= '9' {
-		return false
-	}
-	return name == "" || strings.EqualFold(e, name)
+	return strings.Join(s, "; ")
 }

@@ -19,62 +19,93 @@ type Rule struct {
 	// schema before the migration (an old tab, the previous deploy): a
 	// migration with one of them must be marked "-- migrate:breaking"
 	// (L010). Their own severity is warning, so that a correctly marked
-	// breaking migration passes.
+	// breaking migration passes. They are not applied to down parts.
 	Incompatible bool   `json:"incompatible"`
 	Summary      string `json:"summary"`
 	Hint         string `json:"hint"`
+	// Targets are the targets the rule is about; it runs only when one of
+	// them is linted for (Options.Targets). Empty: every target.
+	Targets []Target `json:"targets,omitempty"`
 }
 
+var (
+	d1Only    = []Target{D1}
+	notOnD1   = []Target{Native, Browser}
+	rebuildFK = "rebuild with a -- migrate:rebuild directive above the new CREATE TABLE (with -- migrate:map lines for changed columns): it keeps the table's name, indexes, triggers and views, and the children's foreign keys"
+)
+
 var rules = []Rule{
-	{"L000", "migration-fails", Error, false,
-		"the migration fails when applied to the schema built from the migrations before it",
-		"fix the statement; lint applies every migration to an empty database in order"},
-	{"L001", "dropped-table", Warning, true,
-		"a table is dropped",
-		"contract in two releases: stop using the table first, then drop it in a migration marked -- migrate:breaking"},
-	{"L002", "dropped-column", Warning, true,
-		"a column is dropped",
-		"contract in two releases: stop reading and writing the column first, then drop it in a migration marked -- migrate:breaking"},
-	{"L003", "renamed-table", Warning, true,
-		"a table is renamed",
-		"expand/contract: create the new table (or a view with the old name), move readers and writers, then drop the old one (marked -- migrate:breaking)"},
-	{"L004", "renamed-column", Warning, true,
-		"a column is renamed",
-		"expand/contract: add the new column, write both, backfill, move readers, then drop the old one (marked -- migrate:breaking)"},
-	{"L005", "not-null-without-default", Warning, true,
-		"a NOT NULL column without a DEFAULT is added to an existing table",
-		"give the column a DEFAULT, or add it nullable and make it NOT NULL in a later release"},
-	{"L006", "made-not-null", Error, true,
-		"a nullable column becomes NOT NULL without a backfill in the migration (a warning when backfilled)",
-		"backfill in the same migration: UPDATE t SET c = … WHERE c IS NULL, or -- migrate:map c = coalesce(c, …)"},
-	{"L007", "unique-index-on-existing-table", Warning, false,
-		"a UNIQUE index or constraint is added to a table that existed before",
-		"check for duplicates first (SELECT c, count(*) FROM t GROUP BY c HAVING count(*) > 1) and that the code running now cannot write any"},
-	{"L008", "drop-fires-cascade", Error, false,
-		"a table is dropped with foreign keys on while child tables reference it with ON DELETE CASCADE, SET NULL or SET DEFAULT: the drop deletes or rewrites their rows",
-		"rebuild with -- migrate:rebuild (a Go migration: rebuild.Table with NoForeignKeys), which turns foreign keys off outside the transaction"},
-	{"L009", "pragma-foreign-keys", Error, false,
-		"PRAGMA foreign_keys is set inside a migration, where it does nothing (it cannot change inside a transaction)",
-		"remove it; use -- migrate:rebuild, or NoForeignKeys on a Go migration"},
-	{"L010", "breaking-unmarked", Error, false,
-		"the migration changes the schema incompatibly (L001–L006) but is not marked -- migrate:breaking",
-		"add -- migrate:breaking to the up part (older tabs then stop with LARDER_OUTDATED), or make the change compatible with expand/contract"},
-	{"L011", "d1-transaction", Warning, false,
-		"BEGIN, SAVEPOINT, RELEASE or ROLLBACK TO inside a migration: the runner owns the transaction, and D1 refuses them",
-		"remove it: every migration already runs in its own transaction (one batch() on D1)"},
-	{"L012", "d1-pragma", Warning, false,
-		"a PRAGMA that Cloudflare D1 refuses",
-		"remove it from the migration, or keep the migration off D1"},
-	{"L013", "d1-sqlite-version", Warning, false,
-		"sqlite_version(), which Cloudflare D1 refuses",
-		"do not branch on the SQLite version inside a migration"},
-	{"L014", "d1-rebuild-cascade", Warning, false,
-		"a table rebuild of a parent whose child tables have ON DELETE CASCADE, SET NULL or SET DEFAULT: safe where foreign keys can be turned off (native, browser), but D1 cannot turn them off, and the rebuild's DROP TABLE fires those actions there (PRAGMA defer_foreign_keys defers checks, not actions)",
-		"keep the migration off D1, or use ALTER TABLE (ADD, RENAME, DROP COLUMN) there instead of a rebuild"},
+	{Code: "L000", Name: "migration-fails", Severity: Error,
+		Summary: "the migration (up or down part) fails when applied to the schema built from the migrations before it",
+		Hint:    "fix the statement; lint applies every migration to an empty database in order"},
+	{Code: "L001", Name: "dropped-table", Severity: Warning, Incompatible: true,
+		Summary: "a table is dropped",
+		Hint:    "contract in two releases: stop using the table first, then drop it in a migration marked -- migrate:breaking"},
+	{Code: "L002", Name: "dropped-column", Severity: Warning, Incompatible: true,
+		Summary: "a column is dropped",
+		Hint:    "contract in two releases: stop reading and writing the column first, then drop it in a migration marked -- migrate:breaking"},
+	{Code: "L003", Name: "renamed-table", Severity: Warning, Incompatible: true,
+		Summary: "a table is renamed",
+		Hint:    "expand/contract: create the new table (or a view with the old name), move readers and writers, then drop the old one (marked -- migrate:breaking)"},
+	{Code: "L004", Name: "renamed-column", Severity: Warning, Incompatible: true,
+		Summary: "a column is renamed",
+		Hint:    "expand/contract: add the new column, write both, backfill, move readers, then drop the old one (marked -- migrate:breaking)"},
+	{Code: "L005", Name: "not-null-without-default", Severity: Warning, Incompatible: true,
+		Summary: "a NOT NULL column without a DEFAULT is added to an existing table",
+		Hint:    "give the column a DEFAULT, or add it nullable and make it NOT NULL in a later release"},
+	{Code: "L006", Name: "made-not-null", Severity: Error, Incompatible: true,
+		Summary: "a nullable column becomes NOT NULL without a backfill in the migration (a warning when backfilled)",
+		Hint:    "backfill in the same migration: UPDATE t SET c = … WHERE c IS NULL, or -- migrate:map c = coalesce(c, …)"},
+	{Code: "L007", Name: "unique-index-on-existing-table", Severity: Warning,
+		Summary: "a UNIQUE index or constraint is added to a table that existed before (not reported when it contains the INTEGER PRIMARY KEY, which cannot repeat)",
+		Hint:    "check for duplicates first (SELECT c, count(*) FROM t GROUP BY c HAVING count(*) > 1) and that the code running now cannot write any"},
+	{Code: "L008", Name: "drop-fires-cascade", Severity: Error,
+		Summary: "a table is dropped while foreign keys are enforced (always on D1; natively and in the browser only in a Go migration without NoForeignKeys) and child tables reference it with ON DELETE CASCADE, SET NULL or SET DEFAULT: the drop deletes or rewrites their rows",
+		Hint:    "drop the children's foreign keys first (rebuild them with -- migrate:rebuild), or set NoForeignKeys on the Go migration"},
+	{Code: "L009", Name: "pragma-foreign-keys", Severity: Warning, Targets: notOnD1,
+		Summary: "PRAGMA foreign_keys = … in a migration: unnecessary, because Larder already runs every SQL migration with foreign key enforcement off (switched outside the transaction) and runs PRAGMA foreign_key_check before commit; inside the transaction the statement itself does nothing (an error in a Go migration without NoForeignKeys, where enforcement then stays on)",
+		Hint:    "remove the statement; in a Go migration set NoForeignKeys instead"},
+	{Code: "L010", Name: "breaking-unmarked", Severity: Error,
+		Summary: "the migration changes the schema incompatibly (L001–L006) but is not marked -- migrate:breaking",
+		Hint:    "add -- migrate:breaking to the up part (older tabs then stop with LARDER_OUTDATED), or make the change compatible with expand/contract"},
+	{Code: "L011", Name: "d1-transaction", Severity: Warning, Targets: d1Only,
+		Summary: "BEGIN, SAVEPOINT, RELEASE or ROLLBACK TO inside a migration: the runner owns the transaction, and D1 refuses them",
+		Hint:    "remove it: every migration already runs in its own transaction (one batch() on D1)"},
+	{Code: "L012", Name: "d1-pragma", Severity: Warning, Targets: d1Only,
+		Summary: "a PRAGMA that Cloudflare D1 refuses",
+		Hint:    "remove it from the migration, or keep the migration off D1"},
+	{Code: "L013", Name: "d1-sqlite-version", Severity: Warning, Targets: d1Only,
+		Summary: "sqlite_version(), which Cloudflare D1 refuses",
+		Hint:    "do not branch on the SQLite version inside a migration"},
+	{Code: "L014", Name: "d1-rebuild-cascade", Severity: Error, Targets: d1Only,
+		Summary: "a -- migrate:rebuild of a parent whose child tables have ON DELETE CASCADE, SET NULL or SET DEFAULT: safe natively and in the browser, where foreign keys are off during the rebuild, but D1 cannot switch them off, so its DROP TABLE would fire those actions there (PRAGMA defer_foreign_keys defers checks, not actions); the D1 runner refuses such a migration when the children have rows",
+		Hint:    "keep the migration off D1, or use ALTER TABLE (ADD, RENAME, DROP COLUMN) there instead of a rebuild"},
+	{Code: "L015", Name: "hand-written-rebuild", Severity: Error,
+		Summary: "a table that other tables reference through foreign keys is rebuilt by hand (CREATE a new table, copy the rows, DROP TABLE the old one, RENAME the new one): wherever foreign keys are enforced during the migration (always on D1, and under any runner that does not switch them off) the DROP TABLE fires the children's ON DELETE CASCADE or SET NULL, or fails on their rows",
+		Hint:    rebuildFK},
+	{Code: "L016", Name: "dangling-foreign-key", Severity: Error,
+		Summary: "after the migration a foreign key references a table that no longer exists: typically a rename-aside (ALTER TABLE t RENAME TO t_old repoints the children's foreign keys to t_old, which the migration then drops) or a dropped parent; every later write to the child fails with \"no such table\"",
+		Hint:    rebuildFK + "; a dropped parent needs its children rebuilt without the foreign key first"},
+	{Code: "L017", Name: "d1-pragma-foreign-keys", Severity: Error, Targets: d1Only,
+		Summary: "PRAGMA foreign_keys = … in a migration cannot work on D1: D1 enforces foreign keys in every query and migration and does not let a migration switch them off",
+		Hint:    "remove it; PRAGMA defer_foreign_keys = ON is what D1 allows (checks move to the end of the migration's batch; ON DELETE actions still fire)"},
+	{Code: "L018", Name: "down-does-not-revert", Severity: Warning,
+		Summary: "the down part does not restore the schema the up part started from (an error when the up part then fails to apply again)",
+		Hint:    "make the down part undo exactly what the up part does (drop what it creates, recreate what it drops), so that migrate down and migrate redo work"},
+	{Code: "L019", Name: "stale-ignore", Severity: Warning,
+		Summary: "an ignore (--ignore CODE:MIGRATION, or the [lint] ignore list) matched no finding",
+		Hint:    "remove the ignore: the finding it acknowledged is gone"},
 }
 
 // Rules returns every rule, in code order.
-func Rules() []Rule { return append([]Rule(nil), rules...) }
+func Rules() []Rule {
+	out := make([]Rule, len(rules))
+	for i, r := range rules {
+		r.Targets = append([]Target(nil), r.Targets...)
+		out[i] = r
+	}
+	return out
+}
 
 func rule(code string) Rule {
 	for _, r := range rules {
