@@ -83,13 +83,14 @@ func check(s *step) []Finding {
 // refuses or ignores.
 func checkStatements(s *step) {
 	rec := s.rec
-	if v, ok := rec.pragmas["foreign_keys"]; ok && v != "" {
-		f := s.add("L009", "", "PRAGMA foreign_keys = %s is unnecessary: the engine already runs every SQL migration with foreign key enforcement off (switched outside the transaction) and runs PRAGMA foreign_key_check before commit", v)
+	if len(rec.fkValues) > 0 {
+		v := "PRAGMA foreign_keys = " + strings.Join(rec.fkValues, " … = ")
+		f := s.add("L009", "", "%s: unnecessary, the engine already runs every SQL migration with foreign key enforcement off (switched outside the transaction) and runs PRAGMA foreign_key_check before commit; inside the transaction the statement does nothing", v)
 		if s.m.IsCode() && !s.m.NoForeignKeys {
 			f.Severity = Error
-			f.Message = "PRAGMA foreign_keys = " + v + " does nothing inside the Go migration's transaction, and foreign keys stay enforced: the migration is not marked NoForeignKeys"
+			f.Message = v + ": does nothing inside the Go migration's transaction, and foreign keys stay enforced: the migration does not set NoForeignKeys"
 		}
-		s.add("L017", "", "PRAGMA foreign_keys = %s cannot work on D1: D1 enforces foreign keys in every migration and does not let one switch them off", v)
+		s.add("L017", "", "%s cannot work on D1: D1 enforces foreign keys in every migration and does not let one switch them off", v)
 	}
 	names := make([]string, 0, len(rec.pragmas))
 	for p := range rec.pragmas {

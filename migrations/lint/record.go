@@ -18,6 +18,7 @@ type recorder struct {
 	altered   map[string]bool   // ALTER TABLE (rename, add/drop/rename column)
 	updated   map[string]bool   // "table.column" written by UPDATE
 	pragmas   map[string]string // PRAGMA name -> argument
+	fkValues  []string          // arguments of PRAGMA foreign_keys = …, in order
 	txControl []string          // BEGIN / SAVEPOINT / RELEASE inside the migration
 	functions map[string]bool
 	rebuilds  []rebuild.Spec
@@ -72,6 +73,9 @@ func (r *recorder) authorize(action sqlite3.AuthorizerActionCode, a, b, _, inner
 		// A read of these may be the store's own check before COMMIT.
 		if name := strings.ToLower(a); b != "" || !engineReads[name] {
 			r.pragmas[name] = b
+			if name == "foreign_keys" {
+				r.fkValues = append(r.fkValues, b)
+			}
 		}
 	case sqlite3.AUTH_SAVEPOINT:
 		op := map[string]string{"BEGIN": "SAVEPOINT", "RELEASE": "RELEASE", "ROLLBACK": "ROLLBACK TO"}[a]

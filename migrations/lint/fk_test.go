@@ -1,0 +1,287 @@
+package lint_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/larderdb/larder/migrations"
+	"github.com/larderdb/larder/migrations/lint"
+	"github.com/larderdb/larder/migrations/sqlite"
+)
+
+// The shape of usememos/memos's SQLite schema before its visibility
+// change: memo_organizer rows go with their memo (ON DELETE CASCADE).
+const memosBase = `CREATE TABLE memo (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  creator_id INTEGER NOT NULL,
+  content TEXT NOT NULL DEFAULT '',
+  visibility TEXT NOT NULL CHECK (visibility IN ('PUBLIC', 'PRIVATE')) DEFAULT 'PRIVATE'
+);
+CREATE TABLE memo_organizer (
+  memo_id INTEGER NOT NULL REFERENCES memo(id) ON DELETE CASCADE,
+  user_id INTEGER NOT NULL,
+  pinned INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(memo_id, user_id)
+);
+`
+
+const memoV2 = `CREATE TABLE %s (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  creator_id INTEGER NOT NULL,
+  content TEXT NOT NULL DEFAULT '',
+  visibility TEXT NOT NULL CHECK (visibility IN ('PUBLIC', 'PROTECTED', 'PRIVATE')) DEFAULT 'PRIVATE'
+);`
+
+func memo(name string) string { return strings.Replace(memoV2, "%s", name, 1) }
+
+func lintMemos(t *testing.T, targets []lint.Target, change string) []lint.Finding {
+	t.Helper()
+	m1, err := migrations.Parse("0001_init.sql", []byte(memosBase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := migrations.Parse("0002_visibility.sql", []byte(change))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := lint.Check(context.Background(), []*migrations.Migration{m1, m2}, lint.Options{Targets: targets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep.Findings
+}
+
+func find(fs []lint.Finding, code string) *lint.Finding {
+	for i := range fs {
+		if fs[i].Code == code {
+			return &fs[i]
+		}
+	}
+	return nil
+}
+
+var handRebuild = "PRAGMA foreign_keys = off;\n" + memo("_memo_new") + `
+INSERT INTO _memo_new (id, creator_id, content, visibility) SELECT id, creator_id, content, visibility FROM memo;
+DROP TABLE memo;
+ALTER TABLE _memo_new RENAME TO memo;
+PRAGMA foreign_keys = on;
+`
+
+func TestHandWrittenRebuild(t *testing.T) {
+	fs := lintMemos(t, nil, handRebuild)
+	if got := codes(fs); got != "L009:w L015:e" {
+		t.Fatalf("findings %q: %v", got, fs)
+	}
+	f := find(fs, "L015")
+	for _, want := range []string{"hand-written rebuild of memo", "memo_organizer(memo_id) ON DELETE CASCADE", "CASCADE deletes them"} {
+		if !strings.Contains(f.Message, want) {
+			t.Errorf("L015 message lacks %q: %s", want, f.Message)
+		}
+	}
+	if !strings.Contains(f.Hint, "-- migrate:rebuild") || f.Object != "memo" || f.Part != "up" || f.File != "0002_visibility.sql" {
+		t.Errorf("L015: %+v", f)
+	}
+
+	// For D1: the pragma is impossible there, and the drop cascades.
+	fs = lintMemos(t, everywhere, handRebuild)
+	if got := codes(fs); got != "L009:w L015:e L017:e" {
+		t.Fatalf("findings for every target %q: %v", got, fs)
+	}
+	if f := find(fs, "L015"); !strings.Contains(f.Message, "on D1, where foreign keys cannot be switched off") {
+		t.Errorf("L015 for D1: %s", f.Message)
+	}
+}
+
+// Without ON DELETE actions the drop of a hand-written rebuild fails on
+// the children's rows where foreign keys are enforced: still an error.
+func TestHandWrittenRebuildNoAction(t *testing.T) {
+	fs := lintOne(t, `CREATE TABLE users_new (id INTEGER PRIMARY KEY, email TEXT, name TEXT);
+CREATE TABLE notes (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users_new(id));
+INSERT INTO users_new SELECT * FROM users;
+DROP TABLE logs;
+CREATE TABLE logs (id INTEGER PRIMARY KEY, msg TEXT, level TEXT);`)
+	// logs has no children: a drop and create of it is not a rebuild finding.
+	if find(fs, "L015") != nil {
+		t.Errorf("L015 for a table nobody references: %v", fs)
+	}
+	m1, _ := migrations.Parse("0001_a.sql", []byte("CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER REFERENCES p(id));"))
+	m2, _ := migrations.Parse("0002_b.sql", []byte("CREATE TABLE p2 (id INTEGER PRIMARY KEY, x TEXT); INSERT INTO p2 (id) SELECT id FROM p; DROP TABLE p; ALTER TABLE p2 RENAME TO p;"))
+	rep, err := lint.Check(context.Background(), []*migrations.Migration{m1, m2}, lint.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := codes(rep.Findings); got != "L015:e" || !strings.Contains(rep.Findings[0].Message, "fails on their rows") {
+		t.Errorf("findings %q: %v", got, rep.Findings)
+	}
+}
+
+func TestRebuildDirectiveNotFlagged(t *testing.T) {
+	change := "-- migrate:rebuild memo\n" + memo("memo")
+	if fs := lintMemos(t, nil, change); len(fs) != 0 {
+		t.Errorf("-- migrate:rebuild for native and browser: %v", fs)
+	}
+	// D1 cannot switch foreign keys off: the rebuild's drop cascades there.
+	fs := lintMemos(t, []lint.Target{lint.D1}, change)
+	if got := codes(fs); got != "L014:e" {
+		t.Errorf("-- migrate:rebuild for d1: %q %v", got, fs)
+	}
+}
+
+func TestRenameAside(t *testing.T) {
+	change := "ALTER TABLE memo RENAME TO _memo_old;\n" + memo("memo") + `
+INSERT INTO memo (id, creator_id, content, visibility) SELECT id, creator_id, content, visibility FROM _memo_old;
+DROP TABLE _memo_old;
+`
+	fs := lintMemos(t, nil, change)
+	f := find(fs, "L016")
+	if f == nil {
+		t.Fatalf("no L016: %v", fs)
+	}
+	// An engine that checks for dangling references before commit refuses
+	// the migration (L000); lint still says why.
+	if got := codes(fs); got != "L016:e" && got != "L000:e L016:e" && got != "L016:e L000:e" {
+		t.Errorf("findings %q: %v", got, fs)
+	}
+	for _, want := range []string{"rename-aside of memo", "ALTER TABLE memo RENAME TO _memo_old", "memo_organizer(memo_id) ON DELETE CASCADE", `no such table: main._memo_old`} {
+		if !strings.Contains(f.Message, want) {
+			t.Errorf("L016 message lacks %q: %s", want, f.Message)
+		}
+	}
+	if f.Object != "memo_organizer" || f.Severity != lint.Error {
+		t.Errorf("L016: %+v", f)
+	}
+	fs = lintMemos(t, everywhere, change)
+	if f := find(fs, "L016"); f == nil || !strings.Contains(f.Message, "on D1 the DROP TABLE _memo_old also fires ON DELETE CASCADE") {
+		t.Errorf("L016 for D1: %v", fs)
+	}
+}
+
+// A dangling foreign key made in an earlier migration is reported once,
+// where it was made.
+func TestDanglingOnce(t *testing.T) {
+	var migs []*migrations.Migration
+	for _, f := range []struct{ name, body string }{
+		{"0001_a.sql", memosBase},
+		{"0002_drop.sql", "-- migrate:breaking\nDROP TABLE memo;"},
+		{"0003_more.sql", "ALTER TABLE memo_organizer ADD COLUMN note TEXT;"},
+		{"0004_new.sql", "CREATE TABLE tag (id INTEGER PRIMARY KEY, memo_id INTEGER REFERENCES nosuch(id));"},
+	} {
+		m, err := migrations.Parse(f.name, []byte(f.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		migs = append(migs, m)
+	}
+	rep, err := lint.Check(context.Background(), migs, lint.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range rep.Findings {
+		got = append(got, f.Migration+":"+f.Code)
+	}
+	// 0002 is refused (L000) by an engine that checks for dangling
+	// references; lint stops there.
+	if s := strings.Join(got, " "); s != "0002_drop:L001 0002_drop:L016 0004_new:L016" && s != "0002_drop:L001 0002_drop:L016 0002_drop:L000" {
+		t.Errorf("findings %s: %v", s, rep.Findings)
+	}
+	if f := find(rep.Findings, "L016"); !strings.Contains(f.Message, "DROP TABLE memo leaves the foreign key memo_organizer(memo_id)") {
+		t.Errorf("L016: %s", f.Message)
+	}
+}
+
+// A Go migration without NoForeignKeys runs with foreign keys on: its
+// drop of a parent cascades natively, and PRAGMA foreign_keys in it does
+// nothing.
+func TestGoMigrationForeignKeysOn(t *testing.T) {
+	m1, _ := migrations.Parse("0001_base.sql", []byte(base))
+	m2 := sqlite.Go(2, "drop_users", func(ctx context.Context, tx *sqlite.Tx) error {
+		return tx.Exec(ctx, "PRAGMA foreign_keys = OFF; DROP TABLE users;")
+	}, nil)
+	m2.Breaking = true
+	rep, err := lint.Check(context.Background(), []*migrations.Migration{m1, m2}, lint.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := codes(rep.Findings); got != "L001:w L008:e L009:e L016:e" {
+		t.Fatalf("findings %q: %v", got, rep.Findings)
+	}
+	if f := find(rep.Findings, "L008"); !strings.Contains(f.Message, "in this Go migration") || !strings.Contains(f.Message, "posts(user_id) ON DELETE CASCADE deletes") {
+		t.Errorf("L008: %s", f.Message)
+	}
+}
+
+func TestUniqueIndexWithRowid(t *testing.T) {
+	for _, tc := range []struct{ body, want string }{
+		{`CREATE UNIQUE INDEX users_email_id ON users(email, id);`, ""},
+		{`CREATE UNIQUE INDEX users_id ON users(id);`, ""},
+		{`CREATE UNIQUE INDEX users_email ON users(email);`, "L007:w"},
+		{`CREATE UNIQUE INDEX posts_user_title ON posts(user_id, title);`, "L007:w"},
+		{"-- migrate:rebuild logs\nCREATE TABLE logs (id INTEGER PRIMARY KEY, msg TEXT, UNIQUE (msg, id));", ""},
+	} {
+		if got := codes(lintFor(t, nil, tc.body)); got != tc.want {
+			t.Errorf("%s: findings %q, want %q", tc.body, got, tc.want)
+		}
+	}
+	// Only an INTEGER PRIMARY KEY of a rowid table is the rowid.
+	m1, _ := migrations.Parse("0001_a.sql", []byte("CREATE TABLE a (id INT PRIMARY KEY, x TEXT); CREATE TABLE b (id INTEGER PRIMARY KEY, x TEXT) WITHOUT ROWID;"))
+	m2, _ := migrations.Parse("0002_b.sql", []byte("CREATE UNIQUE INDEX a_x ON a(x, id); CREATE UNIQUE INDEX b_x ON b(x, id);"))
+	rep, err := lint.Check(context.Background(), []*migrations.Migration{m1, m2}, lint.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := codes(rep.Findings); got != "L007:w L007:w" {
+		t.Errorf("INT PRIMARY KEY and WITHOUT ROWID: %q %v", got, rep.Findings)
+	}
+}
+
+// D1's rules say nothing unless D1 is a target.
+func TestD1RulesNeedD1Target(t *testing.T) {
+	for _, tc := range []struct{ body, d1 string }{
+		{`PRAGMA foreign_keys = OFF; INSERT INTO logs (msg) VALUES ('x');`, "L017:e"},
+		{`SAVEPOINT a; INSERT INTO logs (msg) VALUES ('x'); RELEASE a;`, "L011:w L011:w"},
+		{`PRAGMA user_version = 3;`, "L012:w"},
+		{`INSERT INTO logs (msg) SELECT sqlite_version();`, "L013:w"},
+		{"-- migrate:rebuild users\nCREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, name TEXT);", "L014:e"},
+		{"-- migrate:breaking\nDROP TABLE users;", "L001:w L008:e L016:e"},
+	} {
+		native := lintFor(t, []lint.Target{lint.Native, lint.Browser}, tc.body)
+		for _, f := range native {
+			if f.Code == "L011" || f.Code == "L012" || f.Code == "L013" || f.Code == "L014" || f.Code == "L017" || f.Code == "L008" {
+				t.Errorf("%s: D1 finding without the d1 target: %v", tc.body, f)
+			}
+		}
+		d1 := lintFor(t, []lint.Target{lint.D1}, tc.body)
+		if got := codes(d1); got != tc.d1 {
+			t.Errorf("%s: for d1 %q, want %q", tc.body, got, tc.d1)
+		}
+	}
+}
+
+// When the engine refuses a part in its checks before commit, lint runs
+// the part again in a transaction it rolls back and says what it left
+// behind. Here the engine's foreign_key_check (run for a migration with a
+// rebuild) finds the organizer row whose parent table the rename-aside
+// dropped.
+func TestExplainsRefusal(t *testing.T) {
+	change := `-- migrate:rebuild memo_organizer
+CREATE TABLE memo_organizer (
+  memo_id INTEGER NOT NULL REFERENCES memo(id) ON DELETE CASCADE,
+  user_id INTEGER NOT NULL,
+  pinned INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(memo_id, user_id)
+);
+ALTER TABLE memo RENAME TO _memo_old;
+` + memo("memo") + `
+DROP TABLE _memo_old;
+INSERT INTO memo_organizer (memo_id, user_id) VALUES (1, 1);
+`
+	fs := lintMemos(t, nil, change)
+	if got := codes(fs); got != "L016:e L000:e" {
+		t.Fatalf("findings %q: %v", got, fs)
+	}
+	if !strings.Contains(fs[0].Message, "rename-aside of memo") {
+		t.Errorf("L016: %s", fs[0].Message)
+	}
+}
