@@ -4,47 +4,80 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/larderdb/larder/migrations"
 	"github.com/larderdb/larder/migrations/lint"
 )
 
 func init() {
-	register(&command{name: "migrate lint", args: "--dir DIR [--json]",
-		short: "find destructive and backward-incompatible changes in migrations", run: migrateLint})
+	register(&command{name: "migrate lint", args: "--dir DIR [--target native|browser|d1]... [--ignore CODE:MIGRATION]... [--since N] [--json]",
+		short: "find destructive and backward-incompatible changes in migrations (up and down parts)", run: migrateLint})
+}
+
+// listFlag is a flag that may be given several times; each value is kept.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, v)
+	return nil
 }
 
 // migrateLint applies DIR's migrations to an in-memory database one at a
-// time and reports what each changes unsafely. Exit 1 when a finding is an
-// error; warnings alone exit 0.
+// time (up, down and up again) and reports what each changes unsafely.
+// Exit 1 when a finding is an error; warnings alone exit 0.
 func migrateLint(ctx context.Context, e *env, args []string) error {
 	fs := flagsFor(e, "migrate lint")
 	var f dbFlags
 	f.register(fs, false)
+	var targets, ignores listFlag
+	var opts lint.Options
+	fs.Var(&targets, "target", "`TARGET` the migrations run on: native, browser or d1; repeat it or separate with commas (default native,browser; D1 rules run only for d1)")
+	fs.Var(&ignores, "ignore", "acknowledge the findings of rule CODE in one migration, given by version or file name (`CODE:MIGRATION`, e.g. L015:3); repeatable")
+	fs.Int64Var(&opts.Since, "since", 0, "lint only migrations numbered above `N` (the ones up to N are still applied to build the schema)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if err := f.require(false); err != nil {
 		return err
 	}
+	if len(targets) > 0 {
+		t, err := lint.ParseTargets(targets...)
+		if err != nil {
+			return usagef("--target: %s", strings.TrimPrefix(err.Error(), "lint: "))
+		}
+		opts.Targets = t
+	}
+	for _, s := range ignores {
+		ig, err := lint.ParseIgnore(s)
+		if err != nil {
+			return usagef("--ignore: %s", strings.TrimPrefix(err.Error(), "lint: "))
+		}
+		opts.Ignore = append(opts.Ignore, ig)
+	}
+	if opts.Since < 0 {
+		return usagef("--since wants a migration version, 0 or above, got %d", opts.Since)
+	}
 	migs, err := migrations.LoadDir(f.dir)
 	if err != nil {
 		return err
 	}
-	findings, err := lint.Lint(ctx, migs)
+	rep, err := lint.Check(ctx, migs, opts)
 	if err != nil {
 		return err
 	}
 	if f.json {
-		findings = nonNil(findings)
-		if err := writeJSON(e.stdout, findings); err != nil {
+		rep.Findings = nonNil(rep.Findings)
+		if err := writeJSON(e.stdout, rep); err != nil {
 			return err
 		}
 	} else {
-		printFindings(e.stdout, findings, len(migs))
+		printLint(e.stdout, rep)
 	}
-	if lint.HasErrors(findings) {
-		errs, warns := count(findings)
+	if lint.HasErrors(rep.Findings) {
+		errs, warns := count(rep.Findings)
 		return fmt.Errorf("%d error(s), %d warning(s)", errs, warns)
 	}
 	return nil
@@ -61,13 +94,32 @@ func count(fs []lint.Finding) (errs, warns int) {
 	return errs, warns
 }
 
-func printFindings(w io.Writer, fs []lint.Finding, checked int) {
-	for _, f := range fs {
-		fmt.Fprintf(w, "%s %s %-7s %s: %s\n    fix: %s\n", f.Migration, f.Code, f.Severity, f.Name, f.Message, f.Hint)
+func printLint(w io.Writer, rep *lint.Report) {
+	for _, f := range rep.Findings {
+		where := f.Migration
+		if f.File != "" {
+			where = f.File
+		}
+		if f.Part == "down" {
+			where += " (down)"
+		}
+		fmt.Fprintf(w, "%s %s %-7s %s: %s\n    fix: %s\n", where, f.Code, f.Severity, f.Name, f.Message, f.Hint)
 	}
-	errs, warns := count(fs)
-	if len(fs) > 0 {
+	if len(rep.Findings) > 0 {
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "%d migration(s) checked: %d error(s), %d warning(s)\n", checked, errs, warns)
+	targets := make([]string, len(rep.Targets))
+	for i, t := range rep.Targets {
+		targets[i] = string(t)
+	}
+	since := ""
+	if rep.Since > 0 {
+		since = fmt.Sprintf(" (above %d)", rep.Since)
+	}
+	errs, warns := count(rep.Findings)
+	fmt.Fprintf(w, "%d migration(s) checked%s for %s: %d error(s), %d warning(s)", rep.Checked, since, strings.Join(targets, ", "), errs, warns)
+	if rep.Ignored > 0 {
+		fmt.Fprintf(w, ", %d ignored", rep.Ignored)
+	}
+	fmt.Fprintln(w)
 }

@@ -23,55 +23,6 @@ func execSQL(t *testing.T, db, script string) {
 	}
 }
 
-var lintBase = map[string]string{
-	"0001_init.sql": "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\nCREATE TABLE logs (id INTEGER PRIMARY KEY, msg TEXT);\n",
-}
-
-func with(base map[string]string, name, body string) map[string]string {
-	out := map[string]string{name: body}
-	for k, v := range base {
-		out[k] = v
-	}
-	return out
-}
-
-func TestLintCommand(t *testing.T) {
-	// A drop marked breaking: a warning, exit 0.
-	marked := testdb.Dir(t, with(lintBase, "0002_drop_logs.sql", "-- migrate:up\n-- migrate:breaking\nDROP TABLE logs;\n"))
-	larder(t, "migrate", "lint", "--dir", marked).want(t, 0, "0002_drop_logs L001 warning", "dropped-table", "fix:", "0 error(s), 1 warning(s)")
-
-	r := larder(t, "migrate", "lint", "--dir", marked, "--json")
-	r.want(t, 0)
-	var fs []map[string]any
-	if err := json.Unmarshal([]byte(r.stdout), &fs); err != nil {
-		t.Fatalf("--json: %v\n%s", err, r.stdout)
-	}
-	if len(fs) != 1 || fs[0]["code"] != "L001" || fs[0]["severity"] != "warning" || fs[0]["migration"] != "0002_drop_logs" ||
-		fs[0]["version"] != float64(2) || fs[0]["object"] != "logs" || fs[0]["hint"] == "" {
-		t.Errorf("--json findings: %v", fs)
-	}
-
-	// The same drop unmarked: L010, exit 1.
-	unmarked := testdb.Dir(t, with(lintBase, "0002_drop_logs.sql", "DROP TABLE logs;\n"))
-	larder(t, "migrate", "lint", "--dir", unmarked).want(t, 1, "L010 error", "breaking-unmarked", "1 error(s), 1 warning(s)")
-	r = larder(t, "migrate", "lint", "--dir", unmarked, "--json")
-	r.want(t, 1)
-	if err := json.Unmarshal([]byte(r.stdout), &fs); err != nil || len(fs) != 2 || fs[1]["code"] != "L010" {
-		t.Errorf("--json: %v %s", err, r.stdout)
-	}
-
-	// Clean: empty JSON array.
-	clean := testdb.Dir(t, with(lintBase, "0002_add.sql", "ALTER TABLE logs ADD COLUMN level TEXT;\n"))
-	larder(t, "migrate", "lint", "--dir", clean).want(t, 0, "2 migration(s) checked: 0 error(s), 0 warning(s)")
-	if r := larder(t, "migrate", "lint", "--dir", clean, "--json"); strings.TrimSpace(r.stdout) != "[]" {
-		t.Errorf("--json with no findings: %q", r.stdout)
-	}
-
-	larder(t, "migrate", "lint").want(t, 2, "--dir is required")
-	larder(t, "migrate", "lint", "--dir", clean, "extra").want(t, 2, "unexpected argument")
-	larder(t, "migrate", "lint", "--dir", filepath.Join(clean, "nope")).want(t, 1, "does not exist")
-}
-
 var releases = map[string]string{
 	"0001_init.sql":       "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL, color TEXT);\n",
 	"0002_drop_color.sql": "-- migrate:breaking\nALTER TABLE notes DROP COLUMN color;\n",
