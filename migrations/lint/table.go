@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -92,19 +93,57 @@ func checkTable(s *step, bt, at *schema.Table) {
 		if rowid != "" && slices.ContainsFunc(ix.Columns, func(c string) bool { return strings.EqualFold(c, rowid) }) {
 			continue
 		}
-		if !slices.ContainsFunc(bt.Indexes, func(o schema.Index) bool {
-			return o.Unique && slices.EqualFunc(o.Columns, ix.Columns, func(x, y string) bool {
-				return strings.EqualFold(x, y) || strings.EqualFold(renamedTo[strings.ToLower(y)], x)
-			})
-		}) {
-			name := ix.Name
-			if ix.Origin != "c" {
-				name = "UNIQUE constraint"
+		if slices.ContainsFunc(bt.Indexes, func(o schema.Index) bool { return implies(o, ix, bt, at, renamedTo) }) {
+			continue
+		}
+		name := ix.Name
+		if ix.Origin != "c" {
+			name = "UNIQUE constraint"
+		}
+		f := s.add("L007", bt.Name, "%s on %s(%s), a table that existed before: existing duplicates make the migration fail",
+			name, bt.Name, strings.Join(ix.Columns, ", "))
+		var filled []string
+		for _, c := range ix.Columns {
+			if rec.updated[strings.ToLower(bt.Name+"."+c)] {
+				filled = append(filled, c)
 			}
-			s.add("L007", bt.Name, "%s on %s(%s), a table that existed before: existing duplicates make the migration fail",
-				name, bt.Name, strings.Join(ix.Columns, ", "))
+		}
+		if len(filled) > 0 {
+			f.Message = fmt.Sprintf("%s on %s(%s), a table that existed before: the migration fills %s by UPDATE, and a value it writes twice makes the migration fail",
+				name, bt.Name, strings.Join(ix.Columns, ", "), strings.Join(filled, ", "))
 		}
 	}
+}
+
+// implies reports whether the unique index o of the table before a step
+// guarantees that the unique index ix after it holds on the existing rows:
+// the same columns in the same order (and partial only if ix is), or a subset of ix's columns (in any
+// order) where no COLLATE clause could make ix compare more loosely than o.
+// renamedTo maps new column names to old ones.
+func implies(o, ix schema.Index, bt, at *schema.Table, renamedTo map[string]string) bool {
+	same := func(old, new string) bool {
+		return strings.EqualFold(old, new) || strings.EqualFold(renamedTo[strings.ToLower(new)], old)
+	}
+	if !o.Unique || (o.Partial && !ix.Partial) {
+		return false
+	}
+	if slices.EqualFunc(o.Columns, ix.Columns, same) {
+		return true // the index that was there (or its twin)
+	}
+	if o.Partial {
+		return false
+	}
+	for _, sql := range []string{o.SQL, ix.SQL, bt.SQL, at.SQL} {
+		if strings.Contains(strings.ToUpper(sql), "COLLATE") {
+			return false
+		}
+	}
+	for _, c := range o.Columns {
+		if c == "<expr>" || !slices.ContainsFunc(ix.Columns, func(n string) bool { return same(c, n) }) {
+			return false
+		}
+	}
+	return true
 }
 
 // rowidAlias returns the column of t that is an alias of the rowid (a
