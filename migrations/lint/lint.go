@@ -124,27 +124,12 @@ func Check(ctx context.Context, migs []*migrations.Migration, opts Options) (*Re
 		return nil, err
 	}
 
-	conn, err := sqlite.Open(":memory:")
-	if err != nil {
+	r := &runner{migs: sorted, rec: &recorder{}, targets: targets}
+	ctx = rebuild.WithObserver(ctx, r.rec.observe)
+	if err := r.open(ctx, 0); err != nil {
 		return nil, err
 	}
-	defer conn.Close()
-	p, err := migrations.NewProvider(sqlite.NewStore(conn), sorted, migrations.Options{})
-	if err != nil {
-		return nil, err
-	}
-	rec := &recorder{}
-	if err := conn.SetAuthorizer(rec.authorize); err != nil {
-		return nil, err
-	}
-	ctx = rebuild.WithObserver(ctx, rec.observe)
-	if _, err := p.Status(ctx); err != nil { // creates _migrations
-		return nil, err
-	}
-	r := &runner{conn: conn, p: p, rec: rec, targets: targets}
-	if r.before, err = schema.Read(ctx, conn); err != nil {
-		return nil, err
-	}
+	defer func() { r.conn.Close() }()
 
 	rep := &Report{Targets: targets, Since: opts.Since}
 	var all []Finding
@@ -193,11 +178,44 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // runner applies the migrations one part at a time on the scratch
 // database and checks each part.
 type runner struct {
+	migs    []*migrations.Migration
 	conn    *sqlite3.Conn
 	p       *migrations.Provider
 	rec     *recorder
 	targets []Target
 	before  *schema.Schema // the schema before the next migration
+}
+
+// open starts a new scratch database with the migrations up to version
+// applied (none for 0), closing the one before, if any.
+func (r *runner) open(ctx context.Context, version int64) error {
+	conn, err := sqlite.Open(":memory:")
+	if err != nil {
+		return err
+	}
+	p, err := migrations.NewProvider(sqlite.NewStore(conn), r.migs, migrations.Options{})
+	if err == nil {
+		err = conn.SetAuthorizer(r.rec.authorize)
+	}
+	if err == nil {
+		_, err = p.Status(ctx) // creates _migrations
+	}
+	if err == nil && version > 0 {
+		_, err = p.Up(ctx, version)
+	}
+	var before *schema.Schema
+	if err == nil {
+		before, err = schema.Read(ctx, conn)
+	}
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("lint: scratch database: %w", err)
+	}
+	if r.conn != nil {
+		r.conn.Close()
+	}
+	r.conn, r.p, r.before = conn, p, before
+	return nil
 }
 
 func (r *runner) step(m *migrations.Migration, part string, before, after *schema.Schema) []Finding {
@@ -245,7 +263,13 @@ func (r *runner) migration(ctx context.Context, m *migrations.Migration, linted 
 	if _, err := r.p.Up(ctx, m.Version); err != nil {
 		f := finding(m, "down", "L018", "", "the up part fails when applied again after the down part: %s", oneLine(err.Error()))
 		f.Severity = Error
-		return append(out, f), true, nil
+		out = append(out, f)
+		// Go on from a new scratch database with m applied once.
+		if err := r.open(ctx, m.Version); err != nil {
+			return nil, false, err
+		}
+		after = r.before
+		return out, false, nil
 	}
 	if after, err = schema.Read(ctx, r.conn); err != nil {
 		return nil, false, err
