@@ -103,3 +103,16 @@ func TestDownFailureContinues(t *testing.T) {
 		t.Errorf("findings %v, %d checked", rep.Findings, rep.Checked)
 	}
 }
+
+// Column order is not compared: a down part that puts a dropped column
+// back at the end has reverted the up part.
+func TestDownColumnOrder(t *testing.T) {
+	rep := lintDown(t, nil, "-- migrate:breaking\nALTER TABLE users DROP COLUMN email;", "ALTER TABLE users ADD COLUMN email TEXT;")
+	if got := parts(rep.Findings); got != "up:L002:w" {
+		t.Errorf("findings %q: %v", got, rep.Findings)
+	}
+	rep = lintDown(t, nil, "-- migrate:breaking\nALTER TABLE users DROP COLUMN email;", "ALTER TABLE users ADD COLUMN email TEXT NOT NULL DEFAULT '';")
+	if got := parts(rep.Findings); got != "up:L002:w down:L018:w" || !strings.Contains(rep.Findings[1].Message, "changed column users.email: NOT NULL true, want false, default '', want none") {
+		t.Errorf("findings %q: %v", got, rep.Findings)
+	}
+}

@@ -32,6 +32,7 @@ package lint
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -256,7 +257,7 @@ func (r *runner) migration(ctx context.Context, m *migrations.Migration, linted 
 		return nil, false, err
 	}
 	out = append(out, r.step(m, "down", after, reverted)...)
-	if diff := schema.Diff(r.before, reverted); len(diff) > 0 {
+	if diff := revertDiff(r.before, reverted); len(diff) > 0 {
 		out = append(out, finding(m, "down", "L018", "", "after the down part the schema differs from the one before the up part: %s", describeDiff(diff)))
 	}
 	r.rec.reset()
@@ -275,6 +276,25 @@ func (r *runner) migration(ctx context.Context, m *migrations.Migration, linted 
 		return nil, false, err
 	}
 	return out, false, nil
+}
+
+var positionRE = regexp.MustCompile(`(^|, )position \d+, want \d+`)
+
+// revertDiff lists how the schema after a down part differs from the one
+// before its up part. Column order is not compared: a down part that
+// rebuilds a table with its columns in another order has reverted it for
+// every statement that names its columns.
+func revertDiff(want, got *schema.Schema) []schema.Difference {
+	var out []schema.Difference
+	for _, d := range schema.Diff(want, got) {
+		if d.Kind == "column" && d.Change == "changed" {
+			if d.Detail = strings.TrimPrefix(positionRE.ReplaceAllString(d.Detail, ""), ", "); d.Detail == "" {
+				continue
+			}
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 func describeDiff(diff []schema.Difference) string {
