@@ -86,6 +86,9 @@ func checkStatements(s *step) {
 	if len(rec.fkValues) > 0 {
 		v := "PRAGMA foreign_keys = " + strings.Join(rec.fkValues, " … = ")
 		f := s.add("L009", "", "%s: unnecessary, the engine already runs every SQL migration with foreign key enforcement off (switched outside the transaction) and runs PRAGMA foreign_key_check before commit; inside the transaction the statement does nothing", v)
+		if s.m.NoTransaction {
+			f.Message = v + ": unnecessary, the engine already runs every SQL migration with foreign key enforcement off and runs PRAGMA foreign_key_check at the end; this part runs without a transaction, so the statement does take effect, for the rest of the part only"
+		}
 		if s.m.IsCode() && !s.m.NoForeignKeys {
 			f.Severity = Error
 			f.Message = v + ": does nothing inside the Go migration's transaction, and foreign keys stay enforced: the migration does not set NoForeignKeys"
