@@ -87,7 +87,7 @@ func checkStatements(s *step) {
 		v := "PRAGMA foreign_keys = " + strings.Join(rec.fkValues, " … = ")
 		f := s.add("L009", "", "%s: unnecessary, the engine already runs every SQL migration with foreign key enforcement off (switched outside the transaction) and runs PRAGMA foreign_key_check before commit; inside the transaction the statement does nothing", v)
 		if s.m.NoTransaction {
-			f.Message = v + ": unnecessary, the engine already runs every SQL migration with foreign key enforcement off and runs PRAGMA foreign_key_check at the end; this part runs without a transaction, so the statement does take effect, for the rest of the part only"
+			f.Message = v + ": unnecessary, the engine already runs every SQL migration with foreign key enforcement off and runs PRAGMA foreign_key_check at the end; this part runs without a transaction, so here the statement does take effect, changing what the engine set"
 		}
 		if s.m.IsCode() && !s.m.NoForeignKeys {
 			f.Severity = Error
