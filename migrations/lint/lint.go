@@ -134,7 +134,9 @@ func Check(ctx context.Context, migs []*migrations.Migration, opts Options) (*Re
 
 	rep := &Report{Targets: targets, Since: opts.Since}
 	var all []Finding
+	var reached int64 // the newest migration lint got to
 	for _, m := range sorted {
+		reached = m.Version
 		linted := m.Version > opts.Since
 		if linted {
 			rep.Checked++
@@ -158,8 +160,8 @@ func Check(ctx context.Context, migs []*migrations.Migration, opts Options) (*Re
 	}
 	for i, ig := range ignores.list {
 		r, _ := lookupRule(ig.Code)
-		if ignores.used[i] || ignores.vers[i] <= opts.Since || !applies(r, targets) {
-			continue // a rule or a migration this run does not lint is no evidence
+		if ignores.used[i] || ignores.vers[i] <= opts.Since || ignores.vers[i] > reached || !applies(r, targets) {
+			continue // a rule or a migration this run did not lint is no evidence
 		}
 		m := sorted[slices.IndexFunc(sorted, func(m *migrations.Migration) bool { return m.Version == ignores.vers[i] })]
 		f := finding(m, "", "L019", "", "ignore %s matched no finding of %s", ig, m.Label())

@@ -134,6 +134,11 @@ func TestSince(t *testing.T) {
 	if err != nil || labels(rep.Findings) != "0002_b:L000" {
 		t.Errorf("failure below since: %v %v", err, rep.Findings)
 	}
+	// An ignore of a migration lint did not get to is not stale either.
+	rep, err = lint.Check(ctx, migs, lint.Options{Ignore: []lint.Ignore{{"L001", "3"}}})
+	if err != nil || labels(rep.Findings) != "0002_b:L000" {
+		t.Errorf("ignore after a failure: %v %v", err, rep.Findings)
+	}
 	if _, err := lint.Check(ctx, migs, lint.Options{Since: -1}); err == nil {
 		t.Error("negative Since accepted")
 	}
