@@ -16,6 +16,7 @@ type step struct {
 	before, after *schema.Schema
 	rec           *recorder
 	targets       []Target
+	d1            *d1Run // the part run the way D1 runs it; nil when d1 is not a target
 	out           []Finding
 }
 

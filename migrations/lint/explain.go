@@ -16,7 +16,7 @@ import (
 // dropped table), it checks the schema the part leaves inside the
 // transaction: those findings say what to fix. Otherwise it returns
 // nothing, and L000 alone names the failing statement.
-func (r *runner) explain(ctx context.Context, m *migrations.Migration, dir migrations.Direction, before *schema.Schema) []Finding {
+func (r *runner) explain(ctx context.Context, m *migrations.Migration, dir migrations.Direction, before *schema.Schema, d1 *d1Run) []Finding {
 	c := r.conn
 	if m.IsCode() || !c.GetAutocommit() {
 		return nil
@@ -49,5 +49,5 @@ func (r *runner) explain(ctx context.Context, m *migrations.Migration, dir migra
 	if err != nil {
 		return nil
 	}
-	return r.step(m, part, before, after)
+	return r.step(m, part, before, after, d1)
 }

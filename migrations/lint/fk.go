@@ -79,11 +79,13 @@ func checkForeignKeys(s *step) {
 				acting = append(acting, r)
 			}
 		}
-		if where := enforcedOn(s); len(acting) > 0 && where != "" {
-			s.add("L008", d, "DROP TABLE %s runs with foreign keys enforced %s: %s %s its rows",
-				d, where, joinRefs(acting), map[bool]string{true: "deletes or rewrites", false: "rewrites"}[slices.ContainsFunc(acting, func(r reference) bool { return strings.EqualFold(r.fk.OnDelete, "CASCADE") })])
+		// On D1 the simulation (d1Findings) sees the drop as it happens.
+		if len(acting) > 0 && s.m.IsCode() && !s.m.NoForeignKeys && (s.targeted(Native) || s.targeted(Browser)) {
+			s.add("L008", d, "DROP TABLE %s runs with foreign keys enforced in this Go migration (it does not set NoForeignKeys): %s %s its rows",
+				d, joinRefs(acting), map[bool]string{true: "deletes or rewrites", false: "rewrites"}[slices.ContainsFunc(acting, func(r reference) bool { return strings.EqualFold(r.fk.OnDelete, "CASCADE") })])
 		}
 	}
+	d1Findings(s, s.d1, rebuilt)
 
 	for _, spec := range rec.rebuilds {
 		for _, r := range children(before, after, spec.Table, nil) {
@@ -124,19 +126,6 @@ func checkForeignKeys(s *step) {
 			}
 		}
 	}
-}
-
-// enforcedOn says where a step's statements run with foreign keys
-// enforced, among the targets linted for: "" when nowhere.
-func enforcedOn(s *step) string {
-	var where []string
-	if s.m.IsCode() && !s.m.NoForeignKeys && (s.targeted(Native) || s.targeted(Browser)) {
-		where = append(where, "in this Go migration (it does not set NoForeignKeys)")
-	}
-	if s.targeted(D1) {
-		where = append(where, "on D1 (always)")
-	}
-	return strings.Join(where, " and ")
 }
 
 // dropEffect says what the DROP TABLE of a hand-written rebuild does to

@@ -319,3 +319,72 @@ CREATE UNIQUE INDEX p_a ON p(a) WHERE a IS NOT NULL;`))
 		}
 	}
 }
+
+// memos's "regenerate foreign keys" shape: every table renamed aside and
+// created again, children after parents, so that in the end every foreign
+// key points at a table that exists. Natively that is fine. On D1 each
+// drop of an old table runs with foreign keys enforced, while the tables
+// not yet regenerated still reference it.
+const regenerate = `ALTER TABLE memo RENAME TO _memo_old;
+` + "CREATE TABLE memo (id INTEGER PRIMARY KEY AUTOINCREMENT, creator_id INTEGER NOT NULL, content TEXT NOT NULL DEFAULT '', visibility TEXT NOT NULL DEFAULT 'PRIVATE');" + `
+INSERT INTO memo SELECT * FROM _memo_old;
+DROP TABLE _memo_old;
+ALTER TABLE memo_organizer RENAME TO _memo_organizer_old;
+CREATE TABLE memo_organizer (
+  memo_id INTEGER NOT NULL REFERENCES memo(id) ON DELETE CASCADE,
+  user_id INTEGER NOT NULL,
+  pinned INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(memo_id, user_id)
+);
+INSERT INTO memo_organizer SELECT * FROM _memo_organizer_old;
+DROP TABLE _memo_organizer_old;
+`
+
+func TestD1SeesDropsAsTheyHappen(t *testing.T) {
+	if fs := lintMemos(t, nil, regenerate); len(fs) != 0 {
+		t.Errorf("native and browser: %v", fs)
+	}
+	fs := lintMemos(t, []lint.Target{lint.D1}, regenerate)
+	if got := codes(fs); got != "L008:e" {
+		t.Fatalf("d1: %q %v", got, fs)
+	}
+	if want := "on D1 (always), line 4: DROP TABLE _memo_old runs with foreign keys enforced and deletes the rows of memo_organizer (ON DELETE CASCADE)"; fs[0].Message != want {
+		t.Errorf("L008:\n got %s\nwant %s", fs[0].Message, want)
+	}
+}
+
+// With foreign keys enforced, a DROP TABLE whose cascade reaches a table
+// with a foreign key to a table that no longer exists fails: what memos's
+// rename-aside of user and then of memo does on D1.
+func TestD1Fails(t *testing.T) {
+	m1, _ := migrations.Parse("0001_a.sql", []byte(`CREATE TABLE user (id INTEGER PRIMARY KEY, name TEXT);
+CREATE TABLE memo (id INTEGER PRIMARY KEY, creator_id INTEGER REFERENCES user(id) ON DELETE CASCADE, content TEXT);
+CREATE TABLE tag (memo_id INTEGER REFERENCES memo(id) ON DELETE CASCADE, user_id INTEGER REFERENCES user(id), name TEXT);`))
+	m2, err := migrations.Parse("0002_b.sql", []byte(`ALTER TABLE user RENAME TO _user_old;
+CREATE TABLE user (id INTEGER PRIMARY KEY, name TEXT, email TEXT);
+INSERT INTO user (id, name) SELECT id, name FROM _user_old;
+DROP TABLE _user_old;
+ALTER TABLE memo RENAME TO _memo_old;
+CREATE TABLE memo (id INTEGER PRIMARY KEY, creator_id INTEGER REFERENCES user(id) ON DELETE CASCADE, content TEXT);
+INSERT INTO memo SELECT * FROM _memo_old;
+DROP TABLE _memo_old;`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, targets := range [][]lint.Target{nil, {lint.D1}} {
+		rep, err := lint.Check(context.Background(), []*migrations.Migration{m1, m2}, lint.Options{Targets: targets})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := find(rep.Findings, "L020")
+		if targets == nil {
+			if f != nil {
+				t.Errorf("L020 without d1: %v", rep.Findings)
+			}
+			continue
+		}
+		if f == nil || !strings.Contains(f.Message, "on D1, where foreign keys are always enforced, line 8 fails:") || !strings.Contains(f.Message, "_user_old") {
+			t.Errorf("d1: %v", rep.Findings)
+		}
+	}
+}

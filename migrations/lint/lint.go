@@ -221,18 +221,30 @@ func (r *runner) open(ctx context.Context, version int64) error {
 	return nil
 }
 
-func (r *runner) step(m *migrations.Migration, part string, before, after *schema.Schema) []Finding {
-	return check(&step{m: m, part: part, before: before, after: after, rec: r.rec, targets: r.targets})
+func (r *runner) step(m *migrations.Migration, part string, before, after *schema.Schema, d1 *d1Run) []Finding {
+	return check(&step{m: m, part: part, before: before, after: after, rec: r.rec, targets: r.targets, d1: d1})
+}
+
+// d1 runs a part the way D1 does when d1 is a target (see simulateD1).
+func (r *runner) d1(ctx context.Context, m *migrations.Migration, dir migrations.Direction) *d1Run {
+	if !slices.Contains(r.targets, D1) {
+		return nil
+	}
+	return r.simulateD1(ctx, m, dir)
 }
 
 // migration applies m's up part (and, when linted, its down part and its
 // up part again), returning its findings. stop is true when the up part
 // cannot be applied, and later migrations cannot be checked.
 func (r *runner) migration(ctx context.Context, m *migrations.Migration, linted bool) (out []Finding, stop bool, err error) {
+	var sim *d1Run
+	if linted {
+		sim = r.d1(ctx, m, migrations.Up)
+	}
 	r.rec.reset()
 	if _, err := r.p.Up(ctx, m.Version); err != nil {
 		if linted {
-			out = r.explain(ctx, m, migrations.Up, r.before)
+			out = r.explain(ctx, m, migrations.Up, r.before, sim)
 		}
 		return append(out, finding(m, "up", "L000", "", "%s", oneLine(err.Error()))), true, nil
 	}
@@ -244,21 +256,22 @@ func (r *runner) migration(ctx context.Context, m *migrations.Migration, linted 
 	if !linted {
 		return nil, false, nil
 	}
-	out = r.step(m, "up", r.before, after)
+	out = r.step(m, "up", r.before, after, sim)
 	if !m.CanDown() {
 		return out, false, nil
 	}
 
+	sim = r.d1(ctx, m, migrations.Down)
 	r.rec.reset()
 	if _, err := r.p.Down(ctx, migrations.DownTarget{Steps: 1}); err != nil {
-		out = append(out, r.explain(ctx, m, migrations.Down, after)...)
+		out = append(out, r.explain(ctx, m, migrations.Down, after, sim)...)
 		return append(out, finding(m, "down", "L000", "", "%s", oneLine(err.Error()))), false, nil
 	}
 	reverted, err := schema.Read(ctx, r.conn)
 	if err != nil {
 		return nil, false, err
 	}
-	out = append(out, r.step(m, "down", after, reverted)...)
+	out = append(out, r.step(m, "down", after, reverted, sim)...)
 	if diff := revertDiff(r.before, reverted); len(diff) > 0 {
 		out = append(out, finding(m, "down", "L018", "", "after the down part the schema differs from the one before the up part: %s", describeDiff(diff)))
 	}

@@ -197,7 +197,7 @@ func TestStopsAtFailure(t *testing.T) {
 
 func TestRulesTable(t *testing.T) {
 	rs := lint.Rules()
-	if len(rs) != 20 {
+	if len(rs) != 21 {
 		t.Errorf("%d rules", len(rs))
 	}
 	for i, r := range rs {

@@ -60,7 +60,7 @@ var rules = []Rule{
 		Summary: "a UNIQUE index or constraint is added to a table that existed before (not reported when it contains the INTEGER PRIMARY KEY, or all the columns of a unique index or primary key the table had, in any order: those cannot repeat)",
 		Hint:    "check for duplicates first (SELECT c, count(*) FROM t GROUP BY c HAVING count(*) > 1) and that the code running now cannot write any"},
 	{Code: "L008", Name: "drop-fires-cascade", Severity: Error,
-		Summary: "a table is dropped while foreign keys are enforced (always on D1; natively and in the browser only in a Go migration without NoForeignKeys) and child tables reference it with ON DELETE CASCADE, SET NULL or SET DEFAULT: the drop deletes or rewrites their rows",
+		Summary: "a table is dropped while foreign keys are enforced (always on D1, where lint runs the part with them enforced and sees each drop in the schema of that moment; natively and in the browser only in a Go migration without NoForeignKeys) and tables reference it with ON DELETE CASCADE, SET NULL or SET DEFAULT: the drop deletes or rewrites their rows",
 		Hint:    "drop the children's foreign keys first (rebuild them with -- migrate:rebuild), or set NoForeignKeys on the Go migration"},
 	{Code: "L009", Name: "pragma-foreign-keys", Severity: Warning, Targets: notOnD1,
 		Summary: "PRAGMA foreign_keys = … in a migration: unnecessary, because Larder already runs every SQL migration with foreign key enforcement off (switched outside the transaction) and runs PRAGMA foreign_key_check before commit; inside the transaction the statement itself does nothing (an error in a Go migration without NoForeignKeys, where enforcement then stays on)",
@@ -95,6 +95,9 @@ var rules = []Rule{
 	{Code: "L019", Name: "stale-ignore", Severity: Warning,
 		Summary: "an ignore (--ignore CODE:MIGRATION, or the [lint] ignore list) matched no finding",
 		Hint:    "remove the ignore: the finding it acknowledged is gone"},
+	{Code: "L020", Name: "d1-migration-fails", Severity: Error, Targets: d1Only,
+		Summary: "the part fails when run the way D1 runs it, with foreign keys enforced (a rename-aside or a drop can leave foreign keys that SQLite then cannot resolve)",
+		Hint:    "keep every foreign key pointing at a table that exists: rebuild referenced tables with -- migrate:rebuild, not by renaming them aside"},
 }
 
 // Rules returns every rule, in code order.
