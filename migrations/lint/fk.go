@@ -79,10 +79,9 @@ func checkForeignKeys(s *step) {
 				acting = append(acting, r)
 			}
 		}
-		// On D1 the simulation (d1Findings) sees the drop as it happens.
-		if len(acting) > 0 && s.m.IsCode() && !s.m.NoForeignKeys && (s.targeted(Native) || s.targeted(Browser)) {
-			s.add("L008", d, "DROP TABLE %s runs with foreign keys enforced in this Go migration (it does not set NoForeignKeys): %s %s its rows",
-				d, joinRefs(acting), map[bool]string{true: "deletes or rewrites", false: "rewrites"}[slices.ContainsFunc(acting, func(r reference) bool { return strings.EqualFold(r.fk.OnDelete, "CASCADE") })])
+		if where := enforcedOn(s); len(acting) > 0 && where != "" {
+			s.add("L008", d, "DROP TABLE %s runs with foreign keys enforced %s: %s %s its rows",
+				d, where, joinRefs(acting), map[bool]string{true: "deletes or rewrites", false: "rewrites"}[slices.ContainsFunc(acting, func(r reference) bool { return strings.EqualFold(r.fk.OnDelete, "CASCADE") })])
 		}
 	}
 	d1Findings(s, s.d1, rebuilt)
@@ -126,6 +125,20 @@ func checkForeignKeys(s *step) {
 			}
 		}
 	}
+}
+
+// enforcedOn says where, among the targets linted for, a step's DROP TABLE
+// statements run with foreign keys enforced and are not seen by the D1
+// simulation (d1Findings): "" when nowhere.
+func enforcedOn(s *step) string {
+	var where []string
+	if s.m.IsCode() && !s.m.NoForeignKeys && (s.targeted(Native) || s.targeted(Browser)) {
+		where = append(where, "in this Go migration (it does not set NoForeignKeys)")
+	}
+	if s.targeted(D1) && s.d1 == nil && !s.m.IsCode() {
+		where = append(where, "on D1 (always)")
+	}
+	return strings.Join(where, " and ")
 }
 
 // dropEffect says what the DROP TABLE of a hand-written rebuild does to

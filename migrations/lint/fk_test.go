@@ -388,3 +388,16 @@ DROP TABLE _memo_old;`))
 		}
 	}
 }
+
+// A migration with a rebuild directive is not run the D1 way (its rebuild
+// needs foreign keys off); its other drops are still judged from the
+// schema for D1.
+func TestD1DropBesideRebuild(t *testing.T) {
+	fs := lintFor(t, []lint.Target{lint.D1}, "-- migrate:breaking\n-- migrate:rebuild logs\nCREATE TABLE logs (id INTEGER PRIMARY KEY, msg TEXT, level TEXT);\nDROP TABLE users;")
+	if got := codes(fs); got != "L001:w L008:e L016:e" {
+		t.Fatalf("findings %q: %v", got, fs)
+	}
+	if f := find(fs, "L008"); !strings.Contains(f.Message, "on D1 (always): posts(user_id) ON DELETE CASCADE deletes") {
+		t.Errorf("L008: %s", f.Message)
+	}
+}
