@@ -111,12 +111,8 @@ func checkForeignKeys(s *step) {
 			case old != nil && before.Table(old.Parent) == nil:
 				continue // dangling already before this step
 			case old != nil && !strings.EqualFold(old.Parent, fk.Parent):
-				msg := fmt.Sprintf("rename-aside of %s: ALTER TABLE %s RENAME TO %s repointed the foreign key %s to %s, which the migration drops: writes to %s fail with \"no such table: main.%s\"",
+				s.add("L016", c.Name, "rename-aside of %s: ALTER TABLE %s RENAME TO %s repointed the foreign key %s to %s, which the migration drops: writes to %s fail with \"no such table: main.%s\"",
 					old.Parent, old.Parent, fk.Parent, ref, fk.Parent, c.Name, fk.Parent)
-				if ref.acts() && s.targeted(D1) {
-					msg += fmt.Sprintf("; on D1 the DROP TABLE %s also fires ON DELETE %s on %s's rows", fk.Parent, strings.ToUpper(fk.OnDelete), c.Name)
-				}
-				s.add("L016", c.Name, "%s", msg)
 			case old != nil:
 				s.add("L016", c.Name, "DROP TABLE %s leaves the foreign key %s referencing a table that no longer exists: writes to %s fail with \"no such table: main.%s\"",
 					fk.Parent, ref, c.Name, fk.Parent)

@@ -26,7 +26,14 @@
 //
 // [Options] choose the targets (native, browser, d1: D1-only rules run only
 // for d1), acknowledge findings of applied migrations without editing them
-// ([Ignore]), and lint only migrations newer than a version (Since).
+// ([Ignore]), and lint only migrations newer than a version (Since). For
+// the d1 target each SQL part also runs a second time the way D1 runs it,
+// with foreign keys enforced, in a transaction that is rolled back: the
+// authorizer then shows which tables' rows each DROP TABLE's ON DELETE
+// actions reach at that point of the migration.
+//
+// The rules, their targets and how to fix what they find are documented
+// in docs/lint.md; [Rules] lists them.
 package lint
 
 import (
