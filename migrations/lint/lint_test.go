@@ -48,10 +48,17 @@ func lintFor(t *testing.T, targets []lint.Target, body string) []lint.Finding {
 	return fs
 }
 
+// codes lists the findings as "CODE:e|w ...". An engine that checks for
+// foreign keys left dangling before commit refuses a part with L016 (an
+// L000 after the findings lint's own run gives): that L000 is left out, so
+// the tests hold with and without that check.
 func codes(fs []lint.Finding) string {
 	var c []string
 	for _, f := range fs {
 		c = append(c, f.Code+":"+string(f.Severity)[:1])
+	}
+	if n := len(c); n > 1 && c[n-1] == "L000:e" && slices.Contains(c, "L016:e") {
+		c = c[:n-1]
 	}
 	return strings.Join(c, " ")
 }
