@@ -34,8 +34,8 @@ func migrateLint(ctx context.Context, e *env, args []string) error {
 	f.register(fs, false)
 	var targets, ignores listFlag
 	var opts lint.Options
-	fs.Var(&targets, "target", "`TARGET` the migrations run on: native, browser or d1; repeat it or separate with commas (default native,browser; D1 rules run only for d1)")
-	fs.Var(&ignores, "ignore", "acknowledge the findings of rule CODE in one migration, given by version or file name (`CODE:MIGRATION`, e.g. L015:3); repeatable")
+	fs.Var(&targets, "target", "where the migrations run: native, browser or d1 (`TARGET`); repeat it or separate with commas; D1 rules run only for d1 (default: [lint] target in larder.toml, else native,browser)")
+	fs.Var(&ignores, "ignore", "acknowledge the findings of a rule in a migration given by version or file name, e.g. L015:3 (`CODE:MIGRATION`); repeatable")
 	fs.Int64Var(&opts.Since, "since", 0, "lint only migrations numbered above `N` (the ones up to N are still applied to build the schema)")
 	if _, err := parse(fs, args); err != nil {
 		return err
