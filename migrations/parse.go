@@ -95,6 +95,9 @@ func Parse(fileName string, content []byte) (*Migration, error) {
 		return nil, &FileError{File: fileName, Err: ErrBadFile,
 			Detail: "the .up.sql file of a pair is plain SQL; it has " + p.format + " markers"}
 	}
+	if p.format == formatGoose && !hasGooseUp(lines) {
+		return nil, p.fail(0, "goose annotations but no -- +goose Up: a goose file needs one (the file is never run as plain SQL)")
+	}
 	if p.format == formatPlain {
 		m.UpLine = 1
 	} else {
@@ -134,6 +137,15 @@ func detectFormat(file string, lines []string) (string, error) {
 		return formatGoose, nil
 	}
 	return formatPlain, nil
+}
+
+func hasGooseUp(lines []string) bool {
+	for _, l := range lines {
+		if ann, _ := gooseAnnotation(l); ann == "up" {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *parser) fail(line int, format string, args ...any) error {
@@ -232,11 +244,11 @@ func markerOptions(arg string) (noTransaction bool, err error) {
 func (p *parser) goose(n int, ann, l string) (boundary bool, err error) {
 	switch ann {
 	case "up":
-		if p.m.UpLine > 0 {
-			return true, p.fail(n, "second -- +goose Up")
-		}
 		if p.m.HasDown {
 			return true, p.fail(n, "-- +goose Up after -- +goose Down")
+		}
+		if p.m.UpLine > 0 {
+			return true, p.fail(n, "second -- +goose Up")
 		}
 		p.section, p.m.UpLine = "up", n+1
 		return true, nil
@@ -286,9 +298,6 @@ func (p *parser) finish() error {
 		return p.fail(p.block, "-- +goose StatementBegin has no StatementEnd")
 	}
 	if m.UpLine == 0 {
-		if p.format == formatGoose {
-			return p.fail(0, "goose annotations but no -- +goose Up: a goose file needs one (the file is never run as plain SQL)")
-		}
 		return p.fail(0, "has -- migrate:down but no -- migrate:up")
 	}
 	m.Up = strings.Join(p.up, "\n")
