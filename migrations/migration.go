@@ -76,6 +76,16 @@ func (m *Migration) Label() string {
 	return fmt.Sprintf("%04d_%s", m.Version, m.Name)
 }
 
+// PartSource is the file the part of direction d was loaded from, as it is
+// on disk (the .down.sql file of a pair for Down), for messages; "" for
+// code migrations and bundle entries.
+func (m *Migration) PartSource(d Direction) string {
+	if d == Down && m.DownSource != "" {
+		return m.DownSource
+	}
+	return m.Source
+}
+
 // IsCode reports whether m is a code migration.
 func (m *Migration) IsCode() bool { return m.UpFunc != nil }
 
