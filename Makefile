@@ -56,8 +56,17 @@ vet:
 gotest:
 	$(GO) test -count=1 ./...
 
+## fuzz-short: each fuzz target of the migration parsers for FUZZTIME
+## (run one longer by hand: -fuzztime 2m)
+FUZZTIME ?= 10s
+.PHONY: fuzz-short
+fuzz-short:
+	$(GO) test ./migrations -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./migrations -run '^$$' -fuzz '^FuzzParseBundle$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./migrations -run '^$$' -fuzz '^FuzzParseRebuildDirective$$' -fuzztime $(FUZZTIME)
+
 ## test: every test, browser ones included
-test: vet gotest
+test: vet fuzz-short gotest
 
 # The demo's browser tests (web/) open larder-fts5.wasm.
 gotest: $(DIST)/larder-fts5.wasm

@@ -3,6 +3,7 @@ package migrations
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // BundleEntry is one migration in the JSON bundle that `larder migrate
@@ -17,6 +18,10 @@ type BundleEntry struct {
 	Breaking bool    `json:"breaking"`
 	UpLine   int     `json:"up_line,omitempty"`
 	DownLine int     `json:"down_line,omitempty"`
+	// NoTransaction and DownNoTransaction carry the file's request to run
+	// a part outside a transaction ([Migration.NoTransaction]).
+	NoTransaction     bool `json:"no_transaction,omitempty"`
+	DownNoTransaction bool `json:"down_no_transaction,omitempty"`
 	// UpStatements and DownStatements are the parts split into statements
 	// by SQLite at bundle time (package migrations/sqlite, SplitStatements),
 	// for runners without SQLite's parser: the D1 Worker. Optional.
@@ -45,6 +50,7 @@ func Bundle(migs []*Migration) ([]byte, error) {
 		}
 		e := BundleEntry{Version: m.Version, Name: m.Name, Up: m.Up, Checksum: m.Checksum,
 			Breaking: m.Breaking, UpLine: m.UpLine, DownLine: m.DownLine,
+			NoTransaction: m.NoTransaction, DownNoTransaction: m.DownNoTransaction,
 			UpStatements: m.UpStatements, DownStatements: m.DownStatements}
 		if m.HasDown {
 			down := m.Down
@@ -57,8 +63,13 @@ func Bundle(migs []*Migration) ([]byte, error) {
 
 // ParseBundle decodes a bundle. A checksum that does not match the up part
 // means the bundle was edited by hand or corrupted, and is an error; a
-// missing checksum is computed.
+// missing checksum is computed. A NUL byte or invalid UTF-8, in the bundle
+// or in a migration's text, is refused as [CheckText] refuses it in a file
+// (JSON decoding would otherwise replace invalid UTF-8 with U+FFFD).
 func ParseBundle(data []byte) ([]*Migration, error) {
+	if err := CheckText("bundle", data, 1); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
 	var entries []BundleEntry
 	if err := json.Unmarshal(data, &entries); err != nil {
 		return nil, fmt.Errorf("migrate: bundle: %w: not a JSON array of migrations: %v", ErrBadFile, err)
@@ -77,18 +88,35 @@ func ParseBundle(data []byte) ([]*Migration, error) {
 	return Sort(migs)
 }
 
-// Migration converts a bundle entry, checking its checksum and breaking
-// flag against its up part.
+// Migration converts a bundle entry, checking its text (as [CheckText]),
+// its checksum and breaking flag against its up part. The browser and the
+// edge Worker decode bundles with it.
 func (e BundleEntry) Migration() (*Migration, error) {
 	if e.Version <= 0 || e.Name == "" {
 		return nil, fmt.Errorf("%w: version %d name %q: want a positive version and a name", ErrBadFile, e.Version, e.Name)
 	}
 	m := &Migration{Version: e.Version, Name: e.Name, Up: e.Up, Breaking: e.Breaking,
-		Checksum: Checksum(e.Up), UpLine: max(e.UpLine, 1), DownLine: e.DownLine,
+		UpLine: max(e.UpLine, 1), DownLine: e.DownLine,
+		NoTransaction: e.NoTransaction, DownNoTransaction: e.DownNoTransaction,
 		UpStatements: e.UpStatements, DownStatements: e.DownStatements}
 	if e.Down != nil {
 		m.Down, m.HasDown = *e.Down, true
 	}
+	if err := checkString(m.Label(), e.Name, 0); err != nil {
+		return nil, err
+	}
+	if err := checkString(m.Label(), m.Up, m.UpLine); err != nil {
+		return nil, err
+	}
+	if err := checkString(m.Label(), m.Down, max(m.DownLine, 1)); err != nil {
+		return nil, err
+	}
+	for _, s := range append(slices.Clone(e.UpStatements), e.DownStatements...) {
+		if err := checkString(m.Label(), s.SQL, s.Line); err != nil {
+			return nil, err
+		}
+	}
+	m.Checksum = Checksum(m.Up)
 	if e.Checksum != "" && e.Checksum != m.Checksum {
 		return nil, fmt.Errorf("%w: %s: checksum %s does not match its up part (%s)", ErrBadFile, m.Label(), e.Checksum, m.Checksum)
 	}

@@ -38,6 +38,7 @@ type RebuildDirective struct {
 // that precede a statement. It returns nil, nil when there is none.
 func ParseRebuildDirective(text string) (*RebuildDirective, error) {
 	var d *RebuildDirective
+	seen := map[string]bool{} // lower-cased mapped columns: SQL names are case-insensitive
 	for i, l := range splitLines(text) {
 		kind, arg := markerArg(l)
 		switch kind {
@@ -60,11 +61,10 @@ func ParseRebuildDirective(text string) (*RebuildDirective, error) {
 				return nil, fmt.Errorf("line %d: want -- migrate:map COLUMN = EXPRESSION", i+1)
 			}
 			key := strings.ToLower(col)
-			for k := range d.Columns {
-				if strings.ToLower(k) == key {
-					return nil, fmt.Errorf("line %d: column %s mapped twice", i+1, col)
-				}
+			if seen[key] {
+				return nil, fmt.Errorf("line %d: column %s mapped twice", i+1, col)
 			}
+			seen[key] = true
 			d.Columns[col] = strings.TrimSpace(cutLineComment(rest[1:]))
 		}
 	}

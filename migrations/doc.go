@@ -20,12 +20,22 @@
 // breaking for code written against older versions. Migrations can also be Go
 // functions ([Go]).
 //
+// Other tools' files load as those tools mean them ([Load], [Parse],
+// [ParsePair]): goose files ("-- +goose Up", StatementBegin/End, NO
+// TRANSACTION), golang-migrate and sqlx pairs (N_name.up.sql with
+// N_name.down.sql), dbmate's "-- migrate:up transaction:false", names with
+// hyphens and refinery's V1__name.sql. A file with another tool's markers is
+// never run as plain SQL; files with NUL bytes or invalid UTF-8 are refused
+// ([CheckText]). docs/migration-formats.md describes every format.
+//
 // # Checksums
 //
 // The checksum is the hex SHA-256 of the up part after normalising line
-// endings to LF, trimming trailing whitespace on every line and dropping
-// leading and trailing blank lines, so an editor's whitespace reformatting
-// does not change it while any change to a statement does.
+// endings to LF, trimming trailing whitespace on every line, dropping goose
+// annotation lines and leading and trailing blank lines, so an editor's
+// whitespace reformatting does not change it while any change to a statement
+// does. Only the up part counts, without the markers around it, so the same
+// up SQL has the same checksum in every file format.
 //
 // # Tracking
 //

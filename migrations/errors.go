@@ -96,10 +96,17 @@ type MigrationError struct {
 	Line      int    // 1-based line of Statement in the migration file; 0 if unknown
 	Code      string // SQLite extended code name, e.g. "SQLITE_CONSTRAINT_UNIQUE", when known
 	Err       error  // the underlying error (SQLite's, or a code migration's)
+	// File, when set, is the file of the failing part as it is on disk
+	// ([Migration.PartSource]); messages name it instead of NNNN_name.
+	File string
 }
 
 func (e *MigrationError) Error() string {
-	return DescribeFailure(fmt.Sprintf("migrate: %s %04d_%s", e.Direction, e.Version, e.Name), e.Line, e.Err, e.Code, e.Statement)
+	what := fmt.Sprintf("migrate: %s %04d_%s", e.Direction, e.Version, e.Name)
+	if e.File != "" {
+		what = fmt.Sprintf("migrate: %s %s", e.Direction, e.File)
+	}
+	return DescribeFailure(what, e.Line, e.Err, e.Code, e.Statement)
 }
 
 // DescribeFailure formats a failed step of a script the way the engine

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"slices"
@@ -13,28 +14,68 @@ import (
 
 // Load reads every migration file in dir of fsys (an embed.FS works), in
 // version order. Files that do not end in .sql are ignored, as are
-// README-like files; a .sql file whose name is not NNNN_snake_name.sql is an
-// error (ErrBadFileName), as are two files with one version
-// (ErrDuplicateVersion) and a directory with no migrations (ErrNoMigrations).
+// subdirectories. Each .sql file is a migration in one of the formats of
+// [Parse]; a golang-migrate or sqlx pair (N_name.up.sql and N_name.down.sql)
+// is one migration ([ParsePair]). A .sql file whose name is not a migration
+// name is an error (ErrBadFileName), as are a .down.sql file without its
+// .up.sql, two files with one version (ErrDuplicateVersion, naming both)
+// and a directory with no migrations (ErrNoMigrations). Errors name the
+// files as they are on disk.
 func Load(fsys fs.FS, dir string) ([]*Migration, error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: load %s: %w", dir, err)
 	}
-	var list []*Migration
+	read := func(name string) ([]byte, error) {
+		b, err := fs.ReadFile(fsys, path.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("migrate: load %s: %w", path.Join(dir, name), err)
+		}
+		return b, nil
+	}
+	downs := map[string]string{} // stem -> down file name
+	var files []string
 	for _, e := range entries {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
 			continue
 		}
-		content, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
+		fn, err := parseFileName(e.Name())
 		if err != nil {
-			return nil, fmt.Errorf("migrate: load %s: %w", path.Join(dir, e.Name()), err)
+			return nil, fmt.Errorf("migrate: load: %w", err)
 		}
-		m, err := Parse(e.Name(), content)
+		if fn.part == "down" {
+			downs[fn.stem(e.Name())] = e.Name()
+			continue
+		}
+		files = append(files, e.Name())
+	}
+	var list []*Migration
+	for _, name := range files {
+		content, err := read(name)
+		if err != nil {
+			return nil, err
+		}
+		fn, _ := parseFileName(name)
+		var m *Migration
+		if down, ok := downs[fn.stem(name)]; ok && fn.part == "up" {
+			delete(downs, fn.stem(name))
+			var downContent []byte
+			if downContent, err = read(down); err != nil {
+				return nil, err
+			}
+			m, err = ParsePair(name, content, down, downContent)
+		} else {
+			m, err = Parse(name, content)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("migrate: load: %w", err)
 		}
 		list = append(list, m)
+	}
+	if len(downs) > 0 {
+		stems := slices.Sorted(maps.Keys(downs))
+		return nil, fmt.Errorf("migrate: load: %w", &FileError{File: downs[stems[0]], Err: ErrBadFile,
+			Detail: "a .down.sql file needs its .up.sql: " + stems[0] + ".up.sql is missing"})
 	}
 	if len(list) == 0 {
 		return nil, fmt.Errorf("migrate: load %s: %w: no NNNN_name.sql files", dir, ErrNoMigrations)
@@ -58,7 +99,8 @@ func LoadDir(dir string) ([]*Migration, error) {
 }
 
 // Sort orders migrations by version and rejects duplicate versions, empty
-// names and non-positive versions. It returns a new slice.
+// names and non-positive versions. An SQL migration whose up part is empty
+// or only comments is a valid no-op. It returns a new slice.
 func Sort(list []*Migration) ([]*Migration, error) {
 	out := slices.Clone(list)
 	slices.SortStableFunc(out, func(a, b *Migration) int { return cmp.Compare(a.Version, b.Version) })
@@ -68,9 +110,6 @@ func Sort(list []*Migration) ([]*Migration, error) {
 		}
 		if m.Name == "" {
 			return nil, fmt.Errorf("migrate: version %d: %w: empty name", m.Version, ErrBadFileName)
-		}
-		if m.UpFunc == nil && strings.TrimSpace(m.Up) == "" {
-			return nil, fmt.Errorf("migrate: %s: %w: the up part is empty", m.Label(), ErrBadFile)
 		}
 		if i > 0 && out[i-1].Version == m.Version {
 			return nil, fmt.Errorf("migrate: %w %d: %s and %s", ErrDuplicateVersion, m.Version,

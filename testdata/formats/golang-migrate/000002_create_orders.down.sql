@@ -1,0 +1,2 @@
+DROP INDEX IF EXISTS idx_orders_customer;
+DROP TABLE IF EXISTS orders;

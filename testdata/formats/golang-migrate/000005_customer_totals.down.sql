@@ -1,0 +1,2 @@
+DROP TRIGGER orders_total;
+DROP TABLE customer_totals;

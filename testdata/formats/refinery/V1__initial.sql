@@ -1,0 +1,5 @@
+CREATE TABLE persons (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    city TEXT
+);

@@ -1,0 +1,1 @@
+CREATE INDEX cars_brand ON cars (brand);

@@ -1,0 +1,2 @@
+ALTER TABLE notes ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+UPDATE notes SET tags = '["greeting"]' WHERE body IN ('hello', 'bye');
