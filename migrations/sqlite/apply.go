@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/larderdb/larder/migrations"
@@ -144,7 +145,7 @@ func (s *Store) runPart(ctx context.Context, m *migrations.Migration, dir migrat
 	}
 	return execScript(ctx, s.conn, part, line, func(line int, text string) {
 		s.notices = append(s.notices, fmt.Sprintf("%s:%d: %s was not run: the engine already runs every SQL migration with foreign key enforcement off (switched off outside its transaction) and checks foreign keys before COMMIT",
-			sourceName(m), line, text))
+			sourceName(m), line, strings.TrimSpace(strings.TrimSuffix(text, ";"))))
 	})
 }
 
@@ -161,6 +162,9 @@ func (s *Store) check(m *migrations.Migration, dir migrations.Direction, st *con
 	if base == nil {
 		return nil
 	}
+	if err := base.CheckNewDangling(s.conn); err != nil {
+		return s.fail(m, dir, "", 0, err)
+	}
 	if st.fkOff || m.NoForeignKeys {
 		if err := sqlutil.ForeignKeyCheck(s.conn, ""); err != nil {
 			err := s.fail(m, dir, "PRAGMA foreign_key_check", 0, err)
@@ -169,9 +173,6 @@ func (s *Store) check(m *migrations.Migration, dir migrations.Direction, st *con
 			}
 			return err
 		}
-	}
-	if err := base.CheckNewDangling(s.conn); err != nil {
-		return s.fail(m, dir, "", 0, err)
 	}
 	return nil
 }
