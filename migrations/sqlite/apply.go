@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ncruces/go-sqlite3"
+
 	"github.com/larderdb/larder/migrations"
 	"github.com/larderdb/larder/migrations/internal/sqlutil"
 )
@@ -162,17 +164,30 @@ func (s *Store) check(m *migrations.Migration, dir migrations.Direction, st *con
 	if base == nil {
 		return nil
 	}
-	if err := base.CheckNewDangling(s.conn); err != nil {
+	err := checkForeignKeys(s.conn, base, st.fkOff || m.NoForeignKeys)
+	if errors.Is(err, sqlutil.ErrForeignKeyViolation) {
+		err := s.fail(m, dir, "PRAGMA foreign_key_check", 0, err)
+		if me := (*migrations.MigrationError)(nil); errors.As(err, &me) && me.Code == "" {
+			me.Code = "SQLITE_CONSTRAINT_FOREIGNKEY" // what enforcement would have said
+		}
+		return err
+	}
+	if err != nil {
 		return s.fail(m, dir, "", 0, err)
 	}
-	if st.fkOff || m.NoForeignKeys {
-		if err := sqlutil.ForeignKeyCheck(s.conn, ""); err != nil {
-			err := s.fail(m, dir, "PRAGMA foreign_key_check", 0, err)
-			if me := (*migrations.MigrationError)(nil); errors.As(err, &me) && me.Code == "" {
-				me.Code = "SQLITE_CONSTRAINT_FOREIGNKEY" // what enforcement would have said
-			}
-			return err
-		}
+	return nil
+}
+
+// checkForeignKeys returns an error wrapping ErrDanglingForeignKey when a
+// foreign key points at a table dropped or renamed since base, else, with
+// violations, one wrapping ErrForeignKeyViolation when PRAGMA
+// foreign_key_check finds rows without a parent.
+func checkForeignKeys(c *sqlite3.Conn, base *sqlutil.ForeignKeyBaseline, violations bool) error {
+	if err := base.CheckNewDangling(c); err != nil {
+		return err
+	}
+	if violations {
+		return sqlutil.ForeignKeyCheck(c, "")
 	}
 	return nil
 }
