@@ -25,7 +25,7 @@ type Reference struct {
 func DanglingReferences(conn *sqlite3.Conn) ([]Reference, error) {
 	stmt, _, err := conn.Prepare(`SELECT m.name, f.id, f."from", f."table"
 FROM main.sqlite_schema AS m, pragma_foreign_key_list(m.name, 'main') AS f
-WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\'
+WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\' AND m.sql NOT LIKE 'CREATE VIRTUAL %'
   AND NOT EXISTS (SELECT 1 FROM main.sqlite_schema AS p WHERE p.type = 'table' AND p.name = f."table" COLLATE NOCASE)
 ORDER BY m.name, f.id, f.seq`)
 	if err != nil {
