@@ -190,6 +190,9 @@ type Result struct {
 	Record Record // for Up: the row written
 	// Skipped is true when another runner applied (or reverted) it first.
 	Skipped bool
+	// Notices are the store's remarks on it (see NoticeStore), e.g. that a
+	// PRAGMA foreign_keys statement was recognised and not run.
+	Notices []string
 }
 
 // PlanUp validates and returns the migrations Up would apply: every pending
@@ -252,7 +255,11 @@ func (p *Provider) run(ctx context.Context, steps []Step) ([]Result, error) {
 		if err != nil {
 			return done, err
 		}
-		done = append(done, Result{Step: s, Record: rec})
+		res := Result{Step: s, Record: rec}
+		if ns, ok := p.store.(NoticeStore); ok {
+			res.Notices = ns.LastNotices()
+		}
+		done = append(done, res)
 	}
 	return done, nil
 }

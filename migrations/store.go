@@ -68,3 +68,13 @@ type Store interface {
 	// an existing database), in one transaction, skipping rows present.
 	Stamp(ctx context.Context, recs []Record) error
 }
+
+// A NoticeStore is a Store with remarks about the migration it last
+// applied that are not errors, such as a statement it recognised and did
+// not need to run. The Provider copies them into Result.Notices.
+type NoticeStore interface {
+	Store
+	// LastNotices returns the notices of the last Apply call, one line
+	// each, naming the file line they are about.
+	LastNotices() []string
+}

@@ -115,6 +115,10 @@ const nowSQL = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
 // Apply runs m up or down with its _migrations row in one batch. The row's
 // applied_at and duration_ms come from D1's clock, read by the first and
 // the last statement of the batch ('now' is fixed per statement in SQLite).
+// Foreign key checks are deferred to the end of the batch. Before the
+// batch, a part whose DROP TABLE would fire ON DELETE actions on existing
+// child rows is refused with ErrDropFiresForeignKeys, and a part marked
+// NoTransaction with ErrNoTransaction.
 func (s *Store) Apply(ctx context.Context, m *migrations.Migration, dir migrations.Direction) (migrations.Record, error) {
 	var rec migrations.Record
 	fail := func(st migrations.Statement, cause error) error {
@@ -136,12 +140,19 @@ func (s *Store) Apply(ctx context.Context, m *migrations.Migration, dir migratio
 	if stmts == nil && strings.TrimSpace(part) != "" {
 		return rec, fail(migrations.Statement{}, ErrNotSplit)
 	}
+	if m.NoTransaction {
+		return rec, fail(migrations.Statement{}, ErrNoTransaction)
+	}
 	user := make([]Statement, len(stmts))
 	for i, st := range stmts {
 		if isTransactionControl(st.SQL) {
 			return rec, fail(st, ErrTransactionControl)
 		}
 		user[i] = Statement{SQL: st.SQL}
+	}
+
+	if st, err := s.checkDrops(ctx, stmts); err != nil {
+		return rec, fail(st, err)
 	}
 
 	var head, tail []Statement
@@ -159,12 +170,11 @@ func (s *Store) Apply(ctx context.Context, m *migrations.Migration, dir migratio
 			Args: []any{m.Version}}}
 		tail = []Statement{{SQL: `DELETE FROM _migrations WHERE version IN (?1, -?1)`, Args: []any{m.Version}}}
 	}
-	if m.NoForeignKeys {
-		// PRAGMA foreign_keys cannot be changed on D1 (and not inside a
-		// transaction anywhere); deferring the checks to the end of the
-		// batch is what a table rebuild needs.
-		head = append(head, Statement{SQL: "PRAGMA defer_foreign_keys = ON"})
-	}
+	// Elsewhere every SQL migration runs with foreign keys off and checked
+	// before COMMIT. PRAGMA foreign_keys cannot be changed on D1; deferring
+	// the checks to the end of the batch is the nearest it has (it does
+	// not defer ON DELETE actions: see checkDrops).
+	head = append(head, Statement{SQL: "PRAGMA defer_foreign_keys = ON"})
 	batch := append(append(append([]Statement{}, head...), user...), tail...)
 	res, err := s.batch(ctx, batch)
 	if err == nil {

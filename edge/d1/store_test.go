@@ -312,8 +312,7 @@ func TestDeferredForeignKeysAndStamp(t *testing.T) {
 		// Rebuilding a parent that has children.
 		"0003_rebuild_parent.sql", "CREATE TABLE p_new (id INTEGER PRIMARY KEY, name TEXT);\nINSERT INTO p_new (id) SELECT id FROM p;\nDROP TABLE p;\nALTER TABLE p_new RENAME TO p;\n",
 	)
-	migs[1].NoForeignKeys = true // as a -- migrate:rebuild directive sets it
-	migs[2].NoForeignKeys = true
+	// Every SQL migration runs with the checks deferred (NoForeignKeys or not).
 	splitAll(t, migs)
 	if err := f.conn.Exec("PRAGMA foreign_keys = ON"); err != nil { // D1 enforces them
 		t.Fatal(err)
@@ -322,9 +321,7 @@ func TestDeferredForeignKeysAndStamp(t *testing.T) {
 	if _, err := p.Up(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	plain := *migs[1]
-	plain.NoForeignKeys = false
-	if _, err := d1.NewStore(f).Apply(ctx, &plain, migrations.Up); err == nil {
+	if _, err := f.Batch(ctx, []d1.Statement{{SQL: "INSERT INTO c VALUES (2)"}, {SQL: "INSERT INTO p VALUES (2)"}}); err == nil {
 		t.Fatal("child before parent without deferred foreign keys succeeded; the test proves nothing")
 	}
 	if _, err := p.Up(ctx, 2); err != nil {
@@ -365,5 +362,77 @@ func TestParseError(t *testing.T) {
 		if got.Message != want.Message || got.Code != want.Code || got.Raw != in {
 			t.Errorf("ParseError(%q) = %+v, want %+v", in, got, want)
 		}
+	}
+}
+
+func TestDropFiringForeignKeyActionsRefusedBeforeBatch(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeD1(t)
+	if err := f.conn.Exec("PRAGMA foreign_keys = ON"); err != nil { // D1 enforces them
+		t.Fatal(err)
+	}
+	migs := split(t,
+		"0001_init.sql", `CREATE TABLE authors (id INTEGER PRIMARY KEY, name TEXT);
+CREATE TABLE books (id INTEGER PRIMARY KEY, author_id INTEGER REFERENCES authors (id) ON DELETE CASCADE);
+CREATE TABLE quotes (id INTEGER PRIMARY KEY, author_id INTEGER REFERENCES authors (id) ON DELETE SET NULL);
+CREATE TABLE prizes (id INTEGER PRIMARY KEY, author_id INTEGER REFERENCES authors (id) ON DELETE RESTRICT);
+CREATE TABLE mentors (id INTEGER PRIMARY KEY, mentor_id INTEGER REFERENCES mentors (id) ON DELETE CASCADE);
+INSERT INTO authors VALUES (1, 'a'), (2, 'b');
+INSERT INTO books VALUES (1, 1), (2, 1), (3, 2);
+INSERT INTO quotes VALUES (1, 2), (2, NULL);
+INSERT INTO mentors VALUES (1, NULL), (2, 1);
+`,
+		// The hand-written rebuild that loses every book on D1.
+		"0002_rebuild_authors.sql", `CREATE TABLE authors_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT '');
+INSERT INTO authors_new SELECT id, coalesce(name, '') FROM authors;
+
+DROP TABLE authors;
+ALTER TABLE authors_new RENAME TO authors;
+`,
+	)
+	p := provider(t, f, migs)
+	if _, err := p.Up(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	before := f.batches
+	_, err := p.Up(ctx, 0)
+	var me *migrations.MigrationError
+	if !errors.Is(err, d1.ErrDropFiresForeignKeys) || !errors.As(err, &me) || me.Line != 4 {
+		t.Fatalf("rebuild of a parent on D1: %v", err)
+	}
+	for _, want := range []string{"3 rows of books(author_id) ON DELETE CASCADE", "1 rows of quotes(author_id) ON DELETE SET NULL"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %q: %v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "prizes") || strings.Contains(err.Error(), "mentors") {
+		t.Errorf("names a child without rows or a self reference: %v", err)
+	}
+	if f.batches-before > 5 {
+		t.Errorf("%d batches to refuse", f.batches-before)
+	}
+	if n := f.count(t, "SELECT count(*) FROM books"); n != 3 {
+		t.Errorf("%d books left", n)
+	}
+	if n := f.count(t, "SELECT count(*) FROM sqlite_schema WHERE name = 'authors_new'"); n != 0 {
+		t.Error("the refused migration ran")
+	}
+
+	// Dropping the children first, in the same migration, fires nothing.
+	f2 := newFakeD1(t)
+	if err := f2.conn.Exec("PRAGMA foreign_keys = ON"); err != nil {
+		t.Fatal(err)
+	}
+	migs2 := split(t, "0001_init.sql", migs[0].Up,
+		"0002_drop_all.sql", "DROP TABLE books;\nDROP TABLE quotes;\nDROP TABLE prizes;\nDROP TABLE authors;\n")
+	if _, err := provider(t, f2, migs2).Up(ctx, 0); err != nil {
+		t.Fatalf("children dropped first: %v", err)
+	}
+
+	// A part that asks for no transaction cannot run on D1.
+	nt := split(t, "0003_vacuum.sql", "CREATE TABLE v (x);\n")[0]
+	nt.NoTransaction = true
+	if _, err := d1.NewStore(f2).Apply(ctx, nt, migrations.Up); !errors.Is(err, d1.ErrNoTransaction) {
+		t.Errorf("no-transaction part on D1: %v", err)
 	}
 }

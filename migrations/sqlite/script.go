@@ -70,6 +70,13 @@ func prepareNext(conn *sqlite3.Conn, rest string) (stmt *sqlite3.Stmt, n int, er
 // returns a *StatementError; statements before it have run (wrap Exec in a
 // transaction for atomicity).
 func Exec(ctx context.Context, conn *sqlite3.Conn, script string, firstLine int, args ...any) error {
+	return execScript(ctx, conn, script, firstLine, nil, args...)
+}
+
+// execScript is Exec. With a non-nil onPragma, a statement that sets
+// PRAGMA foreign_keys is not run: onPragma gets its line and text (a
+// migration runs with enforcement off already, see Store.Apply).
+func execScript(ctx context.Context, conn *sqlite3.Conn, script string, firstLine int, onPragma func(line int, text string), args ...any) error {
 	old := conn.SetInterrupt(ctx)
 	defer conn.SetInterrupt(old)
 	inTx := !conn.GetAutocommit()
@@ -82,6 +89,12 @@ func Exec(ctx context.Context, conn *sqlite3.Conn, script string, firstLine int,
 		statement: func(stmt *sqlite3.Stmt, text string, line int) error {
 			if inTx && isTransactionControl(text) {
 				return ErrTransactionControl
+			}
+			if onPragma != nil {
+				if _, ok := setsForeignKeys(text); ok {
+					onPragma(line, text)
+					return nil
+				}
 			}
 			if first && len(args) > 0 {
 				if err := Bind(stmt, args...); err != nil {

@@ -17,10 +17,16 @@ import (
 // semicolons. SQLite can only prepare a statement against the schema it
 // refers to, so the migrations are run, in version order, on conn: a fresh,
 // empty scratch database (":memory:") with whatever extensions they need
-// registered. Each down part is run inside a savepoint right after its up
-// part and rolled back; a down part that fails there is left unsplit (nil)
-// rather than failing the bundle. An up part that fails is an error, as it
-// would be on every runner.
+// registered.
+//
+// Each up part runs as Store.Apply runs it: foreign keys off outside its
+// transaction (or without one, for NoTransaction), the same foreign key
+// checks before COMMIT, PRAGMA foreign_keys statements left out, and the
+// connection state put back afterwards. So the statements are exactly
+// those `up` runs, and an up part that `up` refuses is an error here too.
+// Each down part is run inside a savepoint right after its up part and
+// rolled back; a down part that fails there is left unsplit (nil) rather
+// than failing the bundle.
 func SplitStatements(ctx context.Context, conn *sqlite3.Conn, migs []*migrations.Migration) error {
 	sorted, err := migrations.Sort(migs)
 	if err != nil {
@@ -30,18 +36,7 @@ func SplitStatements(ctx context.Context, conn *sqlite3.Conn, migs []*migrations
 		if m.IsCode() {
 			continue
 		}
-		if m.NoForeignKeys {
-			// As the Store does for a rebuild (outside any transaction).
-			if err := conn.Exec("PRAGMA foreign_keys=OFF"); err != nil {
-				return err
-			}
-		}
-		up, err := splitExec(ctx, conn, m.Up, m.UpLine)
-		if m.NoForeignKeys {
-			if err := conn.Exec("PRAGMA foreign_keys=ON"); err != nil {
-				return err
-			}
-		}
+		up, err := splitPart(ctx, conn, m.Up, m.UpLine, !m.NoTransaction)
 		if err != nil {
 			return fmt.Errorf("migrate: split %s: %w", m.Label(), err)
 		}
@@ -50,6 +45,10 @@ func SplitStatements(ctx context.Context, conn *sqlite3.Conn, migs []*migrations
 		if !m.HasDown {
 			continue
 		}
+		st, err := saveState(conn, true)
+		if err != nil {
+			return err
+		}
 		if err := conn.Exec("SAVEPOINT larder_split"); err != nil {
 			return err
 		}
@@ -57,11 +56,57 @@ func SplitStatements(ctx context.Context, conn *sqlite3.Conn, migs []*migrations
 		if err := conn.Exec("ROLLBACK TO larder_split; RELEASE larder_split"); err != nil {
 			return err
 		}
+		if err := st.restore(conn); err != nil {
+			return err
+		}
 		if err == nil {
 			m.DownStatements = down
 		}
 	}
 	return nil
+}
+
+// splitPart runs one up part on the scratch database the way Store.Apply
+// does (see SplitStatements) and returns its statements.
+func splitPart(ctx context.Context, conn *sqlite3.Conn, src string, firstLine int, inTx bool) (stmts []migrations.Statement, err error) {
+	st, err := saveState(conn, true)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if e := st.restore(conn); e != nil && err == nil {
+			err = e
+		}
+	}()
+	if inTx {
+		if err := conn.Exec("BEGIN IMMEDIATE"); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil && !conn.GetAutocommit() {
+				conn.Exec("ROLLBACK")
+			}
+		}()
+	}
+	base, err := sqlutil.SnapshotForeignKeys(conn)
+	if err != nil {
+		return nil, err
+	}
+	if stmts, err = splitExec(ctx, conn, src, firstLine); err != nil {
+		return nil, err
+	}
+	if inTx && conn.GetAutocommit() {
+		return nil, ErrTransactionControl
+	}
+	if err := checkForeignKeys(conn, base, st.fkOff); err != nil {
+		return nil, err
+	}
+	if inTx {
+		if err := conn.Exec("COMMIT"); err != nil {
+			return nil, err
+		}
+	}
+	return stmts, nil
 }
 
 // splitExec runs src like Exec and returns its statements with the file
@@ -75,8 +120,10 @@ func splitExec(ctx context.Context, conn *sqlite3.Conn, src string, firstLine in
 		// "-- migrate:rebuild": split into the rebuild's own statements.
 		rebuild: func(d *migrations.RebuildDirective, text string, line int) (int, error) {
 			stmts, n, err := rebuild.PlanStatement(ctx, conn, d, text)
-			if err == nil {
-				err = execWithoutForeignKeys(conn, stmts)
+			for _, s := range stmts {
+				if err == nil {
+					err = conn.Exec(s)
+				}
 			}
 			for _, s := range stmts {
 				out = append(out, migrations.Statement{SQL: s, Line: line})
@@ -86,6 +133,9 @@ func splitExec(ctx context.Context, conn *sqlite3.Conn, src string, firstLine in
 		statement: func(stmt *sqlite3.Stmt, text string, line int) error {
 			if isTransactionControl(text) {
 				return ErrTransactionControl
+			}
+			if _, ok := setsForeignKeys(text); ok {
+				return nil // not run by the stores either
 			}
 			for stmt.Step() {
 			}
@@ -100,28 +150,4 @@ func splitExec(ctx context.Context, conn *sqlite3.Conn, src string, firstLine in
 		return nil, err
 	}
 	return out, nil
-}
-
-// execWithoutForeignKeys runs a rebuild's statements on the scratch
-// database, with foreign keys off when it can turn them off (outside a
-// transaction), as the stores do.
-func execWithoutForeignKeys(conn *sqlite3.Conn, stmts []string) (err error) {
-	if conn.GetAutocommit() {
-		if on, err := sqlutil.PragmaInt(conn, "foreign_keys"); err == nil && on == 1 {
-			if err := conn.Exec("PRAGMA foreign_keys=OFF"); err != nil {
-				return err
-			}
-			defer func() {
-				if e := conn.Exec("PRAGMA foreign_keys=ON"); e != nil && err == nil {
-					err = e
-				}
-			}()
-		}
-	}
-	for _, s := range stmts {
-		if err := conn.Exec(s); err != nil {
-			return err
-		}
-	}
-	return nil
 }

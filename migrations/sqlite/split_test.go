@@ -80,3 +80,36 @@ func TestSplitStatementsRefusesFailingUp(t *testing.T) {
 		t.Fatalf("want a StatementError at line 2, got %v", err)
 	}
 }
+
+// The split runs each part as up does: what up refuses, the split refuses;
+// what up does not run is not in the statements.
+func TestSplitStatementsMatchesUp(t *testing.T) {
+	ctx := context.Background()
+	init := "CREATE TABLE u (id INTEGER PRIMARY KEY);\nCREATE TABLE s (u INTEGER REFERENCES u (id));\n"
+	aside := testdb.Parse(t, "0002_aside.sql", "ALTER TABLE u RENAME TO u_old;\nCREATE TABLE u (id INTEGER PRIMARY KEY, n TEXT);\nDROP TABLE u_old;\n")
+	err := sqlite.SplitStatements(ctx, testdb.Open(t, ":memory:"), []*migrations.Migration{testdb.Parse(t, "0001_init.sql", init), aside})
+	if !errors.Is(err, sqlite.ErrDanglingForeignKey) {
+		t.Fatalf("rename aside split without error: %v", err)
+	}
+
+	// A legacy_alter_table setting in one part does not reach the next.
+	migs := []*migrations.Migration{
+		testdb.Parse(t, "0001_init.sql", init),
+		testdb.Parse(t, "0002_legacy.sql", "PRAGMA foreign_keys = OFF;\nPRAGMA legacy_alter_table = ON;\nCREATE TABLE x (a);\nPRAGMA foreign_keys = ON;\n"),
+		testdb.Parse(t, "0003_rename.sql", "ALTER TABLE u RENAME TO users;\n"),
+	}
+	conn := testdb.Open(t, ":memory:")
+	if err := sqlite.SplitStatements(ctx, conn, migs); err != nil {
+		t.Fatal(err)
+	}
+	want := []migrations.Statement{{SQL: "PRAGMA legacy_alter_table = ON;", Line: 2}, {SQL: "CREATE TABLE x (a);", Line: 3}}
+	if !reflect.DeepEqual(migs[1].UpStatements, want) {
+		t.Errorf("statements %#v, want %#v", migs[1].UpStatements, want)
+	}
+	if got := testdb.Text(t, conn, `SELECT "table" FROM pragma_foreign_key_list('s')`); got != "users" {
+		t.Errorf("s references %q after the rename: legacy_alter_table leaked", got)
+	}
+	if on := testdb.Int(t, conn, "PRAGMA foreign_keys"); on != 1 {
+		t.Error("foreign keys left off on the scratch connection")
+	}
+}

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -16,11 +15,12 @@ import (
 // concurrent use; several Stores (processes, connections) on one database
 // file are, through SQLite's locking.
 type Store struct {
-	conn *sqlite3.Conn
-	now  func() time.Time
+	conn    *sqlite3.Conn
+	now     func() time.Time
+	notices []string // of the last Apply
 }
 
-var _ migrations.Store = (*Store)(nil)
+var _ migrations.NoticeStore = (*Store)(nil)
 
 // NewStore returns a Store on conn. The caller keeps ownership of conn.
 func NewStore(conn *sqlite3.Conn) *Store {
@@ -65,92 +65,6 @@ func readApplied(ctx context.Context, conn *sqlite3.Conn) ([]migrations.Record, 
 		recs = append(recs, r)
 	}
 	return recs, stmt.Err()
-}
-
-// Apply runs m up or down with its _migrations row in one BEGIN IMMEDIATE
-// transaction, re-reading inside it whether m is applied.
-func (s *Store) Apply(ctx context.Context, m *migrations.Migration, dir migrations.Direction) (rec migrations.Record, err error) {
-	c := s.conn
-	fail := func(stmt string, line int, cause error) error {
-		var se *StatementError
-		if errors.As(cause, &se) {
-			stmt, line, cause = se.Statement, se.Line, se.Err
-		}
-		return &migrations.MigrationError{Version: m.Version, Name: m.Name, Direction: dir,
-			Statement: stmt, Line: line, Code: CodeName(cause), Err: cause}
-	}
-	if m.NoForeignKeys {
-		// PRAGMA foreign_keys is a no-op inside a transaction: switch it
-		// off before BEGIN, back on after COMMIT or ROLLBACK.
-		on, err := sqlutil.PragmaInt(c, "foreign_keys")
-		if err != nil {
-			return rec, fail("PRAGMA foreign_keys", 0, err)
-		}
-		if on == 1 {
-			if err := c.Exec("PRAGMA foreign_keys=OFF"); err != nil {
-				return rec, fail("PRAGMA foreign_keys=OFF", 0, err)
-			}
-			defer func() {
-				if e := c.Exec("PRAGMA foreign_keys=ON"); e != nil && err == nil {
-					err = fail("PRAGMA foreign_keys=ON", 0, e)
-				}
-			}()
-		}
-	}
-	if err := c.Exec("BEGIN IMMEDIATE"); err != nil {
-		return rec, fail("BEGIN IMMEDIATE", 0, err)
-	}
-	committed := false
-	defer func() {
-		if !committed && !c.GetAutocommit() {
-			c.Exec("ROLLBACK")
-		}
-	}()
-
-	applied, err := isApplied(c, m.Version)
-	if err != nil {
-		return rec, fail("SELECT FROM _migrations", 0, err)
-	}
-	if applied == (dir == migrations.Up) {
-		return rec, migrations.ErrAlreadyApplied
-	}
-
-	start := s.now()
-	switch {
-	case dir == migrations.Up && m.UpFunc != nil:
-		err = m.UpFunc(ctx, &Tx{conn: c})
-	case dir == migrations.Down && m.DownFunc != nil:
-		err = m.DownFunc(ctx, &Tx{conn: c})
-	case dir == migrations.Up:
-		err = Exec(ctx, c, m.Up, m.UpLine)
-	default:
-		err = Exec(ctx, c, m.Down, m.DownLine)
-	}
-	if err != nil {
-		return rec, fail("", 0, err)
-	}
-	if c.GetAutocommit() {
-		return rec, fail("", 0, ErrTransactionControl)
-	}
-	if m.NoForeignKeys {
-		if err := sqlutil.ForeignKeyCheck(c, ""); err != nil {
-			return rec, fail("PRAGMA foreign_key_check", 0, err)
-		}
-	}
-	if dir == migrations.Up {
-		rec = migrations.NewRecord(m, start, s.now().Sub(start))
-		err = insertRecord(c, rec)
-	} else {
-		err = Exec(ctx, c, "DELETE FROM _migrations WHERE version = ?", 0, m.Version)
-	}
-	if err != nil {
-		return rec, fail("", 0, err)
-	}
-	if err := c.Exec("COMMIT"); err != nil {
-		return rec, fail("COMMIT", 0, err)
-	}
-	committed = true
-	return rec, nil
 }
 
 // Stamp inserts recs, skipping versions already present, in one transaction.

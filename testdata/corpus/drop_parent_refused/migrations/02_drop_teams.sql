@@ -1,0 +1,2 @@
+-- teams are gone from the product
+DROP TABLE teams;

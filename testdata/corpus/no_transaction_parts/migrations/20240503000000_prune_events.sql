@@ -1,0 +1,3 @@
+-- migrate:up
+DELETE FROM events WHERE kind = 'debug';
+-- migrate:down

@@ -1,0 +1,2 @@
+CREATE TABLE contacts (id INTEGER PRIMARY KEY, email TEXT NOT NULL);
+CREATE TABLE audit (contact_id INTEGER, note TEXT);
