@@ -52,10 +52,10 @@ func (f *dbFlags) register(fs *flag.FlagSet, withDB bool) {
 
 func (f *dbFlags) require(withDB bool) error {
 	if withDB && f.db == "" {
-		return usagef("--db is required")
+		return usagef("--db is required (or LARDER_DB, or db in larder.toml)")
 	}
 	if f.dir == "" {
-		return usagef("--dir is required")
+		return usagef("--dir is required (or LARDER_DIR, or dir in larder.toml; the default is migrations or db/migrations when one exists)")
 	}
 	return nil
 }
