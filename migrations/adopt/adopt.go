@@ -122,7 +122,7 @@ type Plan struct {
 	From    Tool     `json:"from"`
 	Table   string   `json:"table"`
 	Write   []Row    `json:"write"`   // rows written (or, on a dry run, to write)
-	Present []int64  `json:"present"` // versions _migrations already has, agreeing
+	Present []int64  `json:"present"` // versions _migrations already has, agreeing (also those Larder applied since)
 	Pending []string `json:"pending"` // files the tool never applied, newer than its newest: `up` applies them
 	// Warnings are findings that do not stop adopting.
 	Warnings []string `json:"warnings"`
@@ -235,7 +235,7 @@ func plan(conn *sqlite3.Conn, migs []*migrations.Migration, opts Options) (*Plan
 				"apply them with %s first, or renumber them above %d if they are meant to run after it",
 			opts.Table, strings.Join(gaps, ", "), newest, opts.From, newest)}}
 	}
-	if err := agree(p, existing, applied, byVersion); err != nil {
+	if err := agree(p, existing, applied, newest, byVersion); err != nil {
 		return nil, err
 	}
 	for _, m := range migs {
@@ -260,16 +260,19 @@ func plan(conn *sqlite3.Conn, migs []*migrations.Migration, opts Options) (*Plan
 }
 
 // agree checks an existing _migrations table against the tool's history:
-// every row must be a version the tool applied, with the file's checksum.
-// Agreeing rows go to p.Present.
-func agree(p *Plan, existing []migrations.Record, applied map[int64]entry, byVersion map[int64]*migrations.Migration) error {
+// every row must be a version the tool applied or, newer than the tool's
+// newest, one Larder applied after taking over; and it must have the
+// file's checksum. Agreeing rows go to p.Present.
+func agree(p *Plan, existing []migrations.Record, applied map[int64]entry, newest int64, byVersion map[int64]*migrations.Migration) error {
 	var probs []string
 	for _, r := range existing {
 		m := byVersion[r.Version]
 		_, ok := applied[r.Version]
 		switch {
-		case !ok:
+		case !ok && r.Version <= newest:
 			probs = append(probs, fmt.Sprintf("_migrations has version %d (%s), which %s does not record as applied", r.Version, r.Name, p.Table))
+		case m == nil:
+			probs = append(probs, fmt.Sprintf("_migrations has version %d (%s), which has no file", r.Version, r.Name))
 		case m.Checksum != r.Checksum:
 			probs = append(probs, fmt.Sprintf("_migrations has version %d with checksum %.12s…, but %s has %.12s…", r.Version, r.Checksum, m.Source, m.Checksum))
 		default:

@@ -259,14 +259,22 @@ func TestExistingMigrations(t *testing.T) {
 		if err != nil || len(p.Write) != 0 || len(p.Present) != 2 {
 			t.Fatalf("second adopt: %+v, %v", p, err)
 		}
+		// After Larder applied the rest, adopting again still agrees.
+		if got := upRest(t, conn, migs); got != "3,4" {
+			t.Fatalf("up applied %s", got)
+		}
+		p, err = adopt.Adopt(ctx, conn, migs, adopt.Options{From: adopt.Dbmate})
+		if err != nil || len(p.Write) != 0 || len(p.Present) != 4 {
+			t.Fatalf("adopt after up: %+v, %v", p, err)
+		}
 	})
 	t.Run("disagrees", func(t *testing.T) {
 		conn := database(t, 2, history)
 		exec(t, conn, migrations.TrackingTableSQL)
 		exec(t, conn, `INSERT INTO _migrations VALUES (1, 'users', 'abc', '2024-01-01T00:00:00.000Z', 0, 0),
-			(3, 'posts_title', '`+migs[2].Checksum+`', '2024-01-01T00:00:00.000Z', 0, 0)`)
+			(10, 'later', 'def', '2024-01-01T00:00:00.000Z', 0, 0)`)
 		_, err := adopt.Adopt(ctx, conn, migs, adopt.Options{From: adopt.Dbmate})
-		if !errors.Is(err, adopt.ErrDisagree) || !strings.Contains(err.Error(), "version 3 (posts_title)") ||
+		if !errors.Is(err, adopt.ErrDisagree) || !strings.Contains(err.Error(), "version 10 (later), which has no file") ||
 			!strings.Contains(err.Error(), "version 1 with checksum abc") {
 			t.Fatalf("err = %v", err)
 		}
