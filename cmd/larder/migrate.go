@@ -366,8 +366,12 @@ func migrateStamp(ctx context.Context, e *env, args []string) error {
 	if len(recs) == 0 {
 		fmt.Fprintf(e.stdout, "nothing to stamp: migrations up to %d are already applied\n", n)
 	}
+	files := map[int64]string{}
+	for _, m := range p.Migrations() {
+		files[m.Version] = m.Source
+	}
 	for _, r := range recs {
-		fmt.Fprintf(e.stdout, "stamped %04d_%s (not run)\n", r.Version, r.Name)
+		fmt.Fprintf(e.stdout, "stamped %s (not run)\n", stepJSON{Version: r.Version, Name: r.Name, File: files[r.Version]}.label())
 	}
 	return nil
 }
