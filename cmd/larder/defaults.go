@@ -121,12 +121,16 @@ func scalarFlag(f *flag.Flag) bool {
 }
 
 // isPathFlag reports whether f names a file or directory: its placeholder
-// in -h (the `NAME` in its usage) says FILE, DIR, PATH or SEEDS.
+// in -h (the `NAME` in its usage) is a single word that is or ends in FILE,
+// DIR, DIRECTORY or PATH, or is SEEDS ("CODE:FILE" is not a path).
 func isPathFlag(f *flag.Flag) bool {
 	name, _ := flag.UnquoteUsage(f)
 	name = strings.ToLower(name)
-	for _, w := range []string{"file", "dir", "path", "seeds"} {
-		if strings.Contains(name, w) {
+	if name == "" || strings.Trim(name, "abcdefghijklmnopqrstuvwxyz") != "" {
+		return false
+	}
+	for _, w := range []string{"file", "dir", "directory", "path", "seeds"} {
+		if strings.HasSuffix(name, w) {
 			return true
 		}
 	}
