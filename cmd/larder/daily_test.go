@@ -188,3 +188,19 @@ func TestNewFollowsTheDirectory(t *testing.T) {
 	three := testdb.Dir(t, map[string]string{"009_x.sql": "CREATE TABLE a (x);\n"})
 	larder(t, "migrate", "new", "--dir", three, "y").want(t, 0, "010_y.sql")
 }
+
+// TestProjectFileSeeds: the top-level seeds and dir keys reach db seed's
+// --dir and --migrations, and db reset's --seeds.
+func TestProjectFileSeeds(t *testing.T) {
+	root, sub := project(t, "db = \"data/app.db\"\ndir = \"db/migrations\"\nseeds = \"db/seeds\"\nenv = \"dev\"\n")
+	testdb.WriteFiles(t, filepath.Join(root, "db", "seeds"), map[string]string{
+		"0001_admin.sql":    "INSERT INTO notes (body) VALUES ('admin');\n",
+		"dev/0001_demo.sql": "INSERT INTO notes (body) VALUES ('demo');\n",
+	})
+	larderIn(t, sub, nil, "migrate", "up", "--to", "1").want(t, 0)
+	larderIn(t, sub, nil, "db", "seed").want(t, 1, "002_tags.sql pending",
+		"hint: run `larder migrate up --db "+filepath.Join(root, "data", "app.db")+" --dir "+filepath.Join(root, "db", "migrations")+"` first")
+	larderIn(t, sub, nil, "migrate", "up").want(t, 0)
+	larderIn(t, sub, nil, "db", "seed").want(t, 0, "seeded 0001_admin.sql", "seeded dev/0001_demo.sql")
+	larderIn(t, sub, nil, "db", "reset", "--yes").want(t, 0, "applied 2 migrations, 2 seeds")
+}
