@@ -28,6 +28,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -240,7 +241,7 @@ func plan(conn *sqlite3.Conn, migs []*migrations.Migration, opts Options) (*Plan
 	}
 	for _, m := range migs {
 		e, ok := applied[m.Version]
-		if !ok || contains(p.Present, m.Version) {
+		if !ok || slices.Contains(p.Present, m.Version) {
 			continue
 		}
 		row := Row{Source: m.Source, TimeFromTool: !e.appliedAt.IsZero()}
@@ -285,13 +286,4 @@ func agree(p *Plan, existing []migrations.Record, applied map[int64]entry, newes
 		return &Error{Err: ErrDisagree, Problems: probs}
 	}
 	return nil
-}
-
-func contains(s []int64, v int64) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
