@@ -7,7 +7,8 @@
 // What each tool's table means:
 //
 //   - goose: goose_db_version(id, version_id, is_applied, tstamp) gets a row
-//     per up and per down; the newest row (highest id) of a version_id says
+//     per up; goose 3 deletes it on down, older goose added a row with
+//     is_applied = 0. The newest row (highest id) of a version_id says
 //     whether it is applied. Version 0 is goose's own baseline row.
 //   - golang-migrate: schema_migrations(version, dirty) holds one row; every
 //     file numbered up to and including version is applied. dirty = 1 means

@@ -52,8 +52,9 @@ func readHistory(conn *sqlite3.Conn, tool Tool, table string) (history, error) {
 	q := sqlutil.Quote(table)
 	switch tool {
 	case Goose:
-		// Every up and down appends a row; the newest row of a version
-		// (highest id) says whether it is applied now.
+		// Every up appends a row; a down deletes it (goose 3) or appends
+		// one with is_applied = 0 (older goose). The newest row of a
+		// version (highest id) says whether it is applied now.
 		err = query(conn, `SELECT version_id, is_applied, CAST(tstamp AS TEXT) FROM `+q+` AS g
 			WHERE id = (SELECT max(id) FROM `+q+` WHERE version_id = g.version_id) AND version_id > 0
 			ORDER BY version_id`, func(st *sqlite3.Stmt) error {
