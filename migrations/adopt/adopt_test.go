@@ -294,3 +294,21 @@ func TestDryRun(t *testing.T) {
 		t.Fatal("a dry run created _migrations")
 	}
 }
+
+func TestRenamedTable(t *testing.T) {
+	conn := database(t, 2, strings.Replace(gooseTable, "goose_db_version", "app_versions", 1)+
+		`INSERT INTO app_versions (version_id, is_applied) VALUES (0, 1), (1, 1), (2, 1);`)
+	migs := load(t, 4)
+	if _, err := adopt.Adopt(context.Background(), conn, migs, adopt.Options{From: adopt.Goose}); !errors.Is(err, adopt.ErrNoHistory) {
+		t.Fatalf("default table name: err = %v, want ErrNoHistory", err)
+	}
+	p, err := adopt.Adopt(context.Background(), conn, migs, adopt.Options{From: adopt.Goose, Table: "app_versions"})
+	if err != nil || len(p.Write) != 2 || p.Table != "app_versions" {
+		t.Fatalf("--table app_versions: %+v, %v", p, err)
+	}
+	// goose stamps rows with datetime('now') when it gives no time: a
+	// time from the tool all the same.
+	if !p.Write[0].TimeFromTool {
+		t.Fatalf("tstamp from datetime('now') not used: %+v", p.Write[0])
+	}
+}
