@@ -7,9 +7,10 @@ ADDR ?= 127.0.0.1:8080
 .PHONY: all build cli run test vet gotest
 all: build
 
-## cli: the native larder binary
+## cli: the native larder binary; `larder --version` says $(VERSION)
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 cli:
-	$(GO) build -o $(DIST)/bin/larder ./cmd/larder
+	$(GO) build -ldflags "-X main.buildVersion=$(VERSION)" -o $(DIST)/bin/larder ./cmd/larder
 
 ## build: everything the browser needs, into dist/: larder.js,
 ## larder-worker.js, larder.d.ts, wasm_exec.js (of the Go that built the

@@ -35,7 +35,7 @@ func Example() {
 		}
 	}
 	// Output:
-	// seed: database migrations are not current (the database was never migrated): 0001_users pending; migrate the database first, nothing was seeded
+	// seed: database migrations are not current (the database was never migrated): 0001_users.sql pending; migrate the database first, nothing was seeded
 	// 2 seeds applied <nil>
 	//   0001_admin
 	//   dev/0001_demo

@@ -53,6 +53,19 @@ type Seed struct {
 	Checksum string // hex SHA-256 of the normalised SQL, as for migrations
 }
 
+// File names a seed as its file is called on disk, with its environment:
+// "001_users.sql", "dev/0002_demo_notes.sql".
+func (s *Seed) File() string {
+	if s.Source == "" {
+		return s.Label()
+	}
+	f := path.Base(s.Source)
+	if s.Env != "" {
+		f = s.Env + "/" + f
+	}
+	return f
+}
+
 // Label names a seed in messages: "0001_users", "dev/0002_demo_notes".
 func (s *Seed) Label() string {
 	l := fmt.Sprintf("%04d_%s", s.Version, s.Name)

@@ -36,6 +36,10 @@ var (
 type NotMigratedError struct {
 	Migrations []migrations.Status // the ones not in state "applied"
 	NoTable    bool                // the database has no _migrations table at all
+	// Files names the migrations' files by version, so the message names
+	// them as they are on disk ("003_x.sql"); a version without one is
+	// named 0003_x.
+	Files map[int64]string
 }
 
 func (e *NotMigratedError) Error() string {
@@ -47,7 +51,11 @@ func (e *NotMigratedError) Error() string {
 	}
 	parts := make([]string, 0, len(e.Migrations))
 	for _, m := range e.Migrations {
-		parts = append(parts, fmt.Sprintf("%04d_%s %s", m.Version, m.Name, m.State))
+		label := fmt.Sprintf("%04d_%s", m.Version, m.Name)
+		if f := e.Files[m.Version]; f != "" {
+			label = f
+		}
+		parts = append(parts, fmt.Sprintf("%s %s", label, m.State))
 	}
 	if len(parts) > 5 {
 		parts = append(parts[:5], fmt.Sprintf("and %d more", len(parts)-5))
@@ -188,7 +196,7 @@ func (s *Seeder) CheckMigrations(ctx context.Context) error {
 		for i, m := range s.opts.Migrations {
 			st[i] = migrations.Status{Version: m.Version, Name: m.Name, Checksum: m.Checksum, State: migrations.StatePending}
 		}
-		return &NotMigratedError{Migrations: st, NoTable: true}
+		return &NotMigratedError{Migrations: st, NoTable: true, Files: s.files()}
 	}
 	p, err := migrations.NewProvider(sqlite.NewStore(s.conn), s.opts.Migrations, migrations.Options{})
 	if err != nil {
@@ -205,9 +213,20 @@ func (s *Seeder) CheckMigrations(ctx context.Context) error {
 		}
 	}
 	if len(bad) > 0 {
-		return &NotMigratedError{Migrations: bad}
+		return &NotMigratedError{Migrations: bad, Files: s.files()}
 	}
 	return nil
+}
+
+// files maps the versions of Options.Migrations to their file names.
+func (s *Seeder) files() map[int64]string {
+	f := map[int64]string{}
+	for _, m := range s.opts.Migrations {
+		if m.Source != "" {
+			f[m.Version] = m.Source
+		}
+	}
+	return f
 }
 
 // Status lists the seeds and the applied ones without a file, common

@@ -218,7 +218,7 @@ func TestUnmigratedDatabaseIsRefused(t *testing.T) {
 	}
 	_, err = f.seeder(t, conn, "", false).Apply(ctx)
 	if !errors.As(err, &ne) || len(ne.Migrations) != 1 || ne.Migrations[0].State != migrations.StatePending ||
-		!strings.Contains(err.Error(), "0002_notes pending") {
+		!strings.Contains(err.Error(), "0002_notes.sql pending") {
 		t.Fatalf("partly migrated: %v", err)
 	}
 	if n := testdb.Text(t, conn, "SELECT count(*) FROM users"); n != "0" {

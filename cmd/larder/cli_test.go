@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ncruces/go-sqlite3"
 )
@@ -268,8 +269,15 @@ func TestNewStampBundle(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "0001_create_notes.sql"), []byte("-- migrate:up\nCREATE TABLE note (id INTEGER PRIMARY KEY);\n-- migrate:down\nDROP TABLE note;\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "0002_add_tags.sql"), []byte("-- migrate:up\n-- migrate:breaking\nALTER TABLE note ADD COLUMN tags TEXT;\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "20261121093000_ts.sql"), []byte("SELECT 1;"), 0o644)
-	larder(t, "migrate", "new", "--dir", dir, "next").want(t, 0, "20261121093001_next.sql")
-	os.Remove(filepath.Join(dir, "20261121093001_next.sql"))
+	// A timestamp-numbered directory gets the current UTC time.
+	before := time.Now().UTC().Format("20060102150405")
+	r := larder(t, "migrate", "new", "--dir", dir, "next")
+	r.want(t, 0, "_next.sql")
+	created := strings.TrimSpace(r.stdout)
+	if v := strings.TrimSuffix(filepath.Base(created), "_next.sql"); len(v) != 14 || v < before {
+		t.Fatalf("new in a timestamp directory wrote %s, want a UTC timestamp not before %s", created, before)
+	}
+	os.Remove(created)
 
 	db := filepath.Join(root, "legacy.db")
 	larder(t, "migrate", "stamp", "--db", db, "--dir", dir, "2").want(t, 0, "stamped 0001_create_notes", "stamped 0002_add_tags")
@@ -279,7 +287,7 @@ func TestNewStampBundle(t *testing.T) {
 	}
 	larder(t, "migrate", "stamp", "--db", db, "--dir", dir, "7").want(t, 1, "no such migration version")
 
-	r := larder(t, "migrate", "bundle", "--dir", dir)
+	r = larder(t, "migrate", "bundle", "--dir", dir)
 	r.want(t, 0)
 	var bundle []map[string]any
 	if err := json.Unmarshal([]byte(r.stdout), &bundle); err != nil || len(bundle) != 3 {

@@ -49,20 +49,21 @@ func printSeeds(w io.Writer, res []seed.Result) {
 	for _, r := range res {
 		switch {
 		case r.Skipped:
-			fmt.Fprintf(w, "skipped %s (done by another runner)\n", r.Seed.Label())
+			fmt.Fprintf(w, "skipped %s (done by another runner)\n", r.Seed.File())
 		case r.Reapplied:
-			fmt.Fprintf(w, "reapplied %s (its file changed)\n", r.Seed.Label())
+			fmt.Fprintf(w, "reapplied %s (its file changed)\n", r.Seed.File())
 		default:
-			fmt.Fprintf(w, "seeded %s\n", r.Seed.Label())
+			fmt.Fprintf(w, "seeded %s\n", r.Seed.File())
 		}
 	}
 }
 
-// explainSeed adds what to do about a seed error to its message.
-func explainSeed(err error, migDir string) error {
+// explainSeed adds what to do about a seed error to its message; the
+// hint to migrate names the --db and migrations directory the user gave.
+func explainSeed(err error, db, migDir string) error {
 	switch {
 	case errors.Is(err, seed.ErrNotMigrated):
-		return fmt.Errorf("%w\nhint: run `larder migrate up --dir %s` first", err, migDir)
+		return fmt.Errorf("%w\nhint: run `larder migrate up --db %s --dir %s` first", err, shellQuote(db), shellQuote(migDir))
 	case errors.Is(err, seed.ErrSeedChanged):
 		return fmt.Errorf("%w\nhint: restore the seed file, or pass --reapply to run the changed seeds again", err)
 	}
@@ -102,7 +103,7 @@ func dbSeed(ctx context.Context, e *env, args []string) error {
 	defer conn.Close()
 	res, err := seed.Apply(ctx, conn, seeds, seed.Options{Migrations: migs, Reapply: *reapply})
 	if err != nil && len(res) == 0 {
-		return explainSeed(err, mdir)
+		return explainSeed(err, *db, mdir)
 	}
 	if *asJSON {
 		if perr := writeJSON(e.stdout, seedsJSON(res)); perr != nil {
@@ -114,7 +115,16 @@ func dbSeed(ctx context.Context, e *env, args []string) error {
 		}
 		printSeeds(e.stdout, res)
 	}
-	return explainSeed(err, mdir)
+	return explainSeed(err, *db, mdir)
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it, so a hint can
+// be pasted as it is.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=+,@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // migrationsFor is --migrations, or the migrations/ directory beside the
@@ -238,7 +248,7 @@ func dbReset(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if err != nil {
-		return explainSeed(err, *dir)
+		return explainSeed(err, *db, *dir)
 	}
 	return nil
 }

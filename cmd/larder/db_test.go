@@ -74,22 +74,25 @@ func TestDBSeed(t *testing.T) {
 	l := newDBLayout(t)
 	os.WriteFile(l.db, nil, 0o644)
 	// Unmigrated: refused, and the database is left as it was.
-	larder(t, "db", "seed", "--db", l.db, "--dir", l.seeds).want(t, 1, "migrations are not current", "never migrated", "0001_users pending", "larder migrate up")
+	larder(t, "db", "seed", "--db", l.db, "--dir", l.seeds).want(t, 1, "migrations are not current", "never migrated", "0001_users.sql pending",
+		"hint: run `larder migrate up --db "+l.db+" --dir "+l.migs+"` first")
 	if n := sqlText(t, l.db, "SELECT count(*) FROM sqlite_schema"); n != "0" {
 		t.Fatalf("refused seed wrote %s schema objects", n)
 	}
 	larder(t, "migrate", "up", "--db", l.db, "--dir", l.migs, "--to", "1").want(t, 0)
-	larder(t, "db", "seed", "--db", l.db, "--dir", l.seeds).want(t, 1, "0002_notes pending")
+	larder(t, "db", "seed", "--db", l.db, "--dir", l.seeds).want(t, 1, "0002_notes.sql pending", "--db "+l.db)
 	larder(t, "migrate", "up", "--db", l.db, "--dir", l.migs).want(t, 0)
 
 	// Migrations found beside the seeds by default; common seeds, then dev's.
 	r := larder(t, "db", "seed", "--db", l.db, "--dir", l.seeds, "--env", "dev")
 	r.want(t, 0)
-	if want := "seeded 0001_admin\nseeded dev/0001_demo_users\nseeded dev/0002_demo_notes\n"; r.stdout != want {
+	if want := "seeded 0001_admin.sql\nseeded dev/0001_demo_users.sql\nseeded dev/0002_demo_notes.sql\n"; r.stdout != want {
 		t.Fatalf("stdout:\n%s\nwant:\n%s", r.stdout, want)
 	}
 	users := sqlText(t, l.db, "SELECT name FROM users ORDER BY id")
 	larder(t, "db", "seed", "--db", l.db, "--dir", l.seeds, "--env", "dev").want(t, 0, "nothing to seed")
+	// _seeds is Larder's own table, not drift.
+	larder(t, "schema", "diff", "--db", l.db, "--dir", l.migs).want(t, 0, "no differences")
 	r = larder(t, "db", "seed", "--db", l.db, "--dir", l.seeds, "--env", "dev", "--json")
 	r.want(t, 0)
 	if strings.TrimSpace(r.stdout) != "[]" {

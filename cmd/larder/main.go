@@ -13,7 +13,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 )
 
@@ -23,6 +22,7 @@ type command struct {
 	name  string // "migrate up"
 	args  string // synopsis after the name
 	short string // one line of help
+	long  string // optional paragraphs for -h, after short
 	run   func(ctx context.Context, env *env, args []string) error
 }
 
@@ -33,6 +33,17 @@ type env struct {
 	stderr io.Writer
 	// isTerminal reports whether stdin is an interactive terminal.
 	isTerminal bool
+	// getenv reads the environment (LARDER_DB, LARDER_DIR) and wd is the
+	// directory larder.toml is looked for from.
+	getenv func(string) string
+	wd     string
+	// probe, when set, is called by parseFlags with the command's flag
+	// set instead of parsing (to learn every command's flags).
+	probe func(c *command, fs *flag.FlagSet)
+	// project is larder.toml, read on first use.
+	project     *project
+	projectErr  error
+	projectRead bool
 }
 
 var commands = map[string]*command{}
@@ -56,21 +67,32 @@ func usagef(format string, args ...any) error {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, isTerminal: stdinIsTerminal()}
+	wd, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "larder: %v\n", err)
+		os.Exit(1)
+	}
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, isTerminal: stdinIsTerminal(),
+		getenv: os.Getenv, wd: wd}
 	os.Exit(run(ctx, e, os.Args[1:]))
 }
 
 // run dispatches args to a command and turns its error into an exit status.
 func run(ctx context.Context, e *env, args []string) int {
-	cmd, rest := lookup(args)
-	if cmd == nil {
-		if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-			printHelp(e.stdout)
-			return 0
-		}
-		fmt.Fprintf(e.stderr, "larder: unknown command %q\n\n", strings.Join(args[:min(len(args), 2)], " "))
+	if len(args) == 0 {
 		printHelp(e.stderr)
 		return 2
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		return help(e, args[1:])
+	case "--version", "-version", "version":
+		fmt.Fprintf(e.stdout, "larder %s\n", version())
+		return 0
+	}
+	cmd, rest := lookup(args)
+	if cmd == nil {
+		return unknown(e, args)
 	}
 	err := cmd.run(ctx, e, rest)
 	switch {
@@ -79,7 +101,11 @@ func run(ctx context.Context, e *env, args []string) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, new(usageError)):
-		fmt.Fprintf(e.stderr, "larder %s: %v\nusage: larder %s %s\n", cmd.name, err, cmd.name, cmd.args)
+		fmt.Fprintf(e.stderr, "larder %s: %v\nusage: larder %s %s\nRun `larder %s -h` for its flags.\n",
+			cmd.name, err, cmd.name, cmd.args, cmd.name)
+		return 2
+	case errors.As(err, new(configError)):
+		fmt.Fprintf(e.stderr, "larder %s: %v\n", cmd.name, err)
 		return 2
 	default:
 		fmt.Fprintf(e.stderr, "larder %s: %v\n", cmd.name, err)
@@ -95,69 +121,4 @@ func lookup(args []string) (*command, []string) {
 		}
 	}
 	return nil, nil
-}
-
-func printHelp(w io.Writer) {
-	fmt.Fprintln(w, "usage: larder COMMAND [flags]\n\ncommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		c := commands[n]
-		fmt.Fprintf(w, "  %-16s %s\n", n, c.short)
-	}
-	fmt.Fprintln(w, "\nRun `larder COMMAND -h` for a command's flags.")
-}
-
-// newFlags returns a flag set that reports errors instead of exiting, so
-// that bad flags become usage errors (exit 2).
-func newFlags(e *env, c *command) *flag.FlagSet {
-	fs := flag.NewFlagSet("larder "+c.name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: larder %s %s\n\n%s\n\nflags:\n", c.name, c.args, c.short)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// flagsFor returns the flag set of the command called name.
-func flagsFor(e *env, name string) *flag.FlagSet { return newFlags(e, commands[name]) }
-
-// parse parses args with fs and checks that exactly one positional
-// argument per name remains, returning them: names say what each one is
-// ("NAME", "version N") in the usage error.
-func parse(fs *flag.FlagSet, args []string, names ...string) ([]string, error) {
-	rest, err := parseFlags(fs, args)
-	switch {
-	case err != nil:
-		return nil, err
-	case len(names) == 0 && len(rest) > 0:
-		return nil, usagef("unexpected argument %q", rest[0])
-	case len(rest) != len(names):
-		return nil, usagef("give exactly one %s", strings.Join(names, " and one "))
-	}
-	return rest, nil
-}
-
-// parseFlags parses args, allowing flags after positional arguments, and
-// converts flag errors into usage errors.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, usageError{err.Error()}
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return positional, nil
-		}
-		positional = append(positional, args[0])
-		args = args[1:]
-	}
 }

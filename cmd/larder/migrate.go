@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -28,8 +27,6 @@ func init() {
 		short: "revert applied migrations, newest first", run: migrateDown})
 	register(&command{name: "migrate status", args: "--db FILE --dir DIR [--json]",
 		short: "list migrations and their state", run: migrateStatus})
-	register(&command{name: "migrate new", args: "--dir DIR NAME",
-		short: "create the next migration file with empty up/down parts", run: migrateNew})
 	register(&command{name: "migrate stamp", args: "--db FILE --dir DIR N [--json]",
 		short: "mark migrations 1..N applied without running them (baseline)", run: migrateStamp})
 	register(&command{name: "migrate bundle", args: "--dir DIR [--statements]",
@@ -52,10 +49,10 @@ func (f *dbFlags) register(fs *flag.FlagSet, withDB bool) {
 
 func (f *dbFlags) require(withDB bool) error {
 	if withDB && f.db == "" {
-		return usagef("--db is required")
+		return usagef("--db is required (or LARDER_DB, or db in larder.toml)")
 	}
 	if f.dir == "" {
-		return usagef("--dir is required")
+		return usagef("--dir is required (or LARDER_DIR, or dir in larder.toml; the default is migrations or db/migrations when one exists)")
 	}
 	return nil
 }
@@ -154,6 +151,7 @@ func writeJSON(w io.Writer, v any) error {
 type stepJSON struct {
 	Version    int64  `json:"version"`
 	Name       string `json:"name"`
+	File       string `json:"file,omitempty"`
 	Direction  string `json:"direction"`
 	Applied    bool   `json:"applied"` // false for a dry run or a step another runner did
 	Skipped    bool   `json:"skipped,omitempty"`
@@ -255,11 +253,11 @@ func migrateDown(ctx context.Context, e *env, args []string) error {
 func printSteps(w io.Writer, asJSON bool, plan []migrations.Step, res []migrations.Result, verb, none string) error {
 	var out []stepJSON
 	for _, s := range plan {
-		out = append(out, stepJSON{Version: s.Migration.Version, Name: s.Migration.Name,
+		out = append(out, stepJSON{Version: s.Migration.Version, Name: s.Migration.Name, File: s.Migration.Source,
 			Direction: s.Direction.String(), Breaking: s.Migration.Breaking})
 	}
 	for _, r := range res {
-		out = append(out, stepJSON{Version: r.Migration.Version, Name: r.Migration.Name, Direction: r.Direction.String(),
+		out = append(out, stepJSON{Version: r.Migration.Version, Name: r.Migration.Name, File: r.Migration.Source, Direction: r.Direction.String(),
 			Applied: !r.Skipped, Skipped: r.Skipped, DurationMS: r.Record.DurationMS, Breaking: r.Migration.Breaking})
 	}
 	if asJSON {
@@ -272,14 +270,23 @@ func printSteps(w io.Writer, asJSON bool, plan []migrations.Step, res []migratio
 	for _, s := range out {
 		switch {
 		case s.Skipped:
-			fmt.Fprintf(w, "skipped %04d_%s (done by another runner)\n", s.Version, s.Name)
+			fmt.Fprintf(w, "skipped %s (done by another runner)\n", s.label())
 		case plan != nil:
-			fmt.Fprintf(w, "%s %04d_%s\n", verb, s.Version, s.Name)
+			fmt.Fprintf(w, "%s %s\n", verb, s.label())
 		default:
-			fmt.Fprintf(w, "%s %04d_%s (%d ms)\n", verb, s.Version, s.Name, s.DurationMS)
+			fmt.Fprintf(w, "%s %s (%d ms)\n", verb, s.label(), s.DurationMS)
 		}
 	}
 	return nil
+}
+
+// label names a migration in output the way its file is called on disk
+// ("003_x.sql"); a code migration as "0003_x".
+func (s stepJSON) label() string {
+	if s.File != "" {
+		return s.File
+	}
+	return fmt.Sprintf("%04d_%s", s.Version, s.Name)
 }
 
 func migrateStatus(ctx context.Context, e *env, args []string) error {
@@ -326,61 +333,6 @@ func migrateStatus(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-var snakeName = regexp.MustCompile(`^[a-z0-9]+(_[a-z0-9]+)*$`)
-
-func migrateNew(ctx context.Context, e *env, args []string) error {
-	fs := flagsFor(e, "migrate new")
-	dir := fs.String("dir", "", "migrations `DIR`ectory (created if missing)")
-	rest, err := parse(fs, args, "NAME")
-	if err != nil {
-		return err
-	}
-	if *dir == "" {
-		return usagef("--dir is required")
-	}
-	name := strings.ToLower(strings.NewReplacer("-", "_", " ", "_").Replace(rest[0]))
-	if !snakeName.MatchString(name) {
-		return usagef("NAME %q must be snake_case letters and digits", rest[0])
-	}
-	if err := os.MkdirAll(*dir, 0o755); err != nil {
-		return err
-	}
-	entries, err := os.ReadDir(*dir)
-	if err != nil {
-		return err
-	}
-	var newest int64
-	width := 4
-	for _, en := range entries {
-		if !strings.HasSuffix(en.Name(), ".sql") {
-			continue
-		}
-		v, _, err := migrations.ParseFileName(en.Name())
-		if err != nil {
-			return err
-		}
-		if v > newest {
-			newest = v
-			width = max(4, len(strings.SplitN(en.Name(), "_", 2)[0]))
-		}
-	}
-	file := filepath.Join(*dir, fmt.Sprintf("%0*d_%s.sql", width, newest+1, name))
-	body := "-- migrate:up\n\n\n-- migrate:down\n\n"
-	fh, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := fh.WriteString(body); err != nil {
-		fh.Close()
-		return err
-	}
-	if err := fh.Close(); err != nil {
-		return err
-	}
-	fmt.Fprintln(e.stdout, file)
-	return nil
-}
-
 func migrateStamp(ctx context.Context, e *env, args []string) error {
 	fs := flagsFor(e, "migrate stamp")
 	var f dbFlags
@@ -414,8 +366,12 @@ func migrateStamp(ctx context.Context, e *env, args []string) error {
 	if len(recs) == 0 {
 		fmt.Fprintf(e.stdout, "nothing to stamp: migrations up to %d are already applied\n", n)
 	}
+	files := map[int64]string{}
+	for _, m := range p.Migrations() {
+		files[m.Version] = m.Source
+	}
 	for _, r := range recs {
-		fmt.Fprintf(e.stdout, "stamped %04d_%s (not run)\n", r.Version, r.Name)
+		fmt.Fprintf(e.stdout, "stamped %s (not run)\n", stepJSON{Version: r.Version, Name: r.Name, File: files[r.Version]}.label())
 	}
 	return nil
 }

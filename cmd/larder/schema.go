@@ -25,8 +25,21 @@ func schemaDump(ctx context.Context, e *env, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
+	// Defaults from the environment or larder.toml may set both: a flag
+	// given on the command line wins, else the database.
+	if f.db != "" && f.dir != "" {
+		switch {
+		case flagSource(fs, "dir") != "flag":
+			unset(fs, "dir")
+		case flagSource(fs, "db") != "flag":
+			unset(fs, "db")
+		}
+	}
 	if (f.db == "") == (f.dir == "") {
 		return usagef("want one of --db or --dir")
+	}
+	if f.dir != "" && flagSource(fs, "dir") == "found" {
+		noteDir(e, f.dir)
 	}
 	var s *schema.Schema
 	var err error

@@ -26,7 +26,8 @@ func (d Difference) String() string {
 // Diff lists how got (a live database) differs from want (the schema the
 // migrations produce): missing and extra tables, columns, indexes,
 // triggers, views and foreign keys, and changed ones. Names compare
-// case-insensitively, as in SQLite. The order is stable.
+// case-insensitively, as in SQLite. The order is stable. A _seeds table
+// in got (Larder's record of applied seeds) is not a difference.
 func Diff(want, got *Schema) []Difference {
 	var out []Difference
 	add := func(kind, name, change, detail string) {
@@ -41,7 +42,9 @@ func Diff(want, got *Schema) []Difference {
 		diffTable(w, g, add)
 	}
 	for _, g := range got.Tables {
-		if want.Table(g.Name) == nil {
+		// _seeds is Larder's own record of applied seeds (package seed),
+		// which migrations never create: not drift.
+		if want.Table(g.Name) == nil && !strings.EqualFold(g.Name, "_seeds") {
 			add("table", g.Name, "extra", "")
 		}
 	}
