@@ -1,0 +1,20 @@
+-- Written by `larder migrate diff` from the schema file: review it before committing.
+-- migrate:up
+-- migrate:rebuild posts
+CREATE TABLE posts (
+  id        INTEGER PRIMARY KEY,
+  author_id INTEGER REFERENCES authors (id) ON DELETE CASCADE,
+  title     TEXT NOT NULL
+);
+
+CREATE INDEX posts_author_id ON posts (author_id);
+
+-- migrate:down
+DROP INDEX posts_author_id;
+
+-- migrate:rebuild posts
+CREATE TABLE posts (
+  id        INTEGER PRIMARY KEY,
+  author_id INTEGER,
+  title     TEXT NOT NULL
+);
