@@ -165,6 +165,14 @@ func (p *planner) rebuild(t, w *schema.Table) error {
 			notes = append(notes, fmt.Sprintf("%s.%s is new, NOT NULL and has no DEFAULT: existing rows fail the copy; add -- migrate:map %s = … to give them a value", w.Name, c.Name, ident(c.Name)))
 		}
 	}
+	for _, f := range w.ForeignKeys {
+		if !slices.ContainsFunc(t.ForeignKeys, func(o schema.ForeignKey) bool {
+			return slices.EqualFunc(o.From, f.From, strings.EqualFold) && strings.EqualFold(o.Parent, f.Parent)
+		}) {
+			notes = append(notes, fmt.Sprintf("new foreign key %s(%s) -> %s: existing rows that reference no %s row fail the migration (PRAGMA foreign_key_check)",
+				w.Name, strings.Join(f.From, ", "), f.Parent, f.Parent))
+		}
+	}
 	spec := rebuild.Spec{Table: t.Name, Definition: strings.TrimSpace(w.SQL), Columns: maps}
 	if err := rebuild.Table(p.ctx, p.conn, spec); err != nil {
 		return fmt.Errorf("plan: rebuild %s: %w", t.Name, err)

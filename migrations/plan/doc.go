@@ -14,7 +14,7 @@
 //     and RENAME COLUMN, which also rewrite the indexes, triggers, views
 //     and foreign keys that name them;
 //  2. views, triggers and indexes that are gone or changed are dropped;
-//  3. tables: dropped ones (children before parents), then new ones;
+//  3. tables: new ones, then dropped ones (children before parents);
 //  4. columns: ALTER TABLE ADD COLUMN and DROP COLUMN where SQLite allows
 //     it (https://sqlite.org/lang_altertable.html: an added column has no
 //     PRIMARY KEY or UNIQUE constraint, a constant default, a non-NULL

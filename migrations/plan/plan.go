@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/larderdb/larder/migrations/lint"
@@ -115,6 +116,7 @@ func Diff(ctx context.Context, from, to *schema.Schema, opts Options) (*Plan, er
 	if p.Empty() {
 		return p, nil
 	}
+	noteMovedData(p.Up)
 	back := make([]Rename, len(opts.Renames))
 	for i, r := range opts.Renames {
 		back[i] = Rename{Table: r.Table, Old: r.New, New: r.Old}
@@ -155,4 +157,75 @@ func renamedTable(renames []Rename, name string) string {
 		}
 	}
 	return name
+}
+
+// noteMovedData adds a note for the reviewer to the first step that drops
+// data when the plan also creates tables: a table split or a move, where
+// the rows should be copied before the drop.
+func noteMovedData(steps []Step) {
+	var created []string
+	for _, s := range steps {
+		if s.Kind == "create table" {
+			created = append(created, s.Object)
+		}
+	}
+	for i, s := range steps {
+		if len(created) > 0 && s.Destructive && s.Kind != "create table" {
+			n := fmt.Sprintf("this drops data; if it moves to %s, copy it first, here: INSERT INTO %s (…) SELECT … FROM …;",
+				strings.Join(created, ", "), created[0])
+			if steps[i].Note != "" {
+				n = steps[i].Note + "\n" + n
+			}
+			steps[i].Note = n
+			return
+		}
+	}
+}
+
+// RenameCandidates lists the renames that could explain how from became
+// to, beyond those already given: each table that is gone paired with
+// each table that is new, and within a table both schemas have, each
+// column that is gone paired with each column that is new. Diff never
+// takes them on its own; the CLI asks about them on a terminal.
+func RenameCandidates(from, to *schema.Schema, given []Rename) []Rename {
+	ft, tt := userTables(from), userTables(to)
+	taken := func(table, name string) bool {
+		return slices.ContainsFunc(given, func(r Rename) bool {
+			return (r.Table == "") == (table == "") && (table == "" || strings.EqualFold(renamedTable(given, r.Table), table)) &&
+				(strings.EqualFold(r.Old, name) || strings.EqualFold(r.New, name))
+		})
+	}
+	var out []Rename
+	for _, o := range ft {
+		if findTable(tt, o.Name) != nil || taken("", o.Name) {
+			continue
+		}
+		for _, n := range tt {
+			if findTable(ft, n.Name) == nil && !taken("", n.Name) {
+				out = append(out, Rename{Old: o.Name, New: n.Name})
+			}
+		}
+	}
+	for _, n := range tt {
+		o := findTable(ft, n.Name)
+		for _, r := range given {
+			if r.Table == "" && strings.EqualFold(r.New, n.Name) {
+				o = findTable(ft, r.Old)
+			}
+		}
+		if o == nil {
+			continue
+		}
+		for _, oc := range o.Columns {
+			if n.Column(oc.Name) != nil || taken(n.Name, oc.Name) {
+				continue
+			}
+			for _, nc := range n.Columns {
+				if o.Column(nc.Name) == nil && !taken(n.Name, nc.Name) {
+					out = append(out, Rename{Table: n.Name, Old: oc.Name, New: nc.Name})
+				}
+			}
+		}
+	}
+	return out
 }

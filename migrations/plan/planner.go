@@ -222,8 +222,8 @@ func (p *planner) dropObjects() error {
 	return nil
 }
 
-// tables drops the tables that are gone (a child before its parent) and
-// creates the new ones.
+// tables creates the new tables, then drops the ones that are gone (a
+// child before its parent), so that rows can be moved in between.
 func (p *planner) tables() error {
 	cur, err := p.cur()
 	if err != nil {
@@ -236,16 +236,16 @@ func (p *planner) tables() error {
 			gone = append(gone, t)
 		}
 	}
-	for _, t := range childrenFirst(gone) {
-		if err := p.run(Step{Kind: "drop table", Object: t.Name, SQL: "DROP TABLE " + ident(t.Name) + ";", Destructive: true}); err != nil {
-			return err
-		}
-	}
 	for _, t := range wt {
 		if findTable(ct, t.Name) != nil || isShadow(cur, t.Name) {
 			continue
 		}
 		if err := p.run(Step{Kind: "create table", Object: t.Name, SQL: strings.TrimSpace(t.SQL) + ";"}); err != nil {
+			return err
+		}
+	}
+	for _, t := range childrenFirst(gone) {
+		if err := p.run(Step{Kind: "drop table", Object: t.Name, SQL: "DROP TABLE " + ident(t.Name) + ";", Destructive: true}); err != nil {
 			return err
 		}
 	}

@@ -1,5 +1,6 @@
 -- Written by `larder migrate diff` from the schema file: review it before committing.
 -- migrate:up
+-- review: new foreign key posts(author_id) -> authors: existing rows that reference no authors row fail the migration (PRAGMA foreign_key_check)
 -- migrate:rebuild posts
 CREATE TABLE posts (
   id        INTEGER PRIMARY KEY,

@@ -9,6 +9,7 @@ CREATE TABLE addresses (
   city    TEXT
 );
 
+-- review: this drops data; if it moves to addresses, copy it first, here: INSERT INTO addresses (…) SELECT … FROM …;
 ALTER TABLE users DROP COLUMN street;
 ALTER TABLE users DROP COLUMN city;
 
@@ -17,4 +18,4 @@ ALTER TABLE users DROP COLUMN city;
 DROP TABLE addresses;
 
 ALTER TABLE users ADD COLUMN street TEXT;
-ALTER TABLE users ADD COLUMN city   TEXT;
+ALTER TABLE users ADD COLUMN city TEXT;

@@ -6,7 +6,7 @@ ALTER TABLE topics_v1 RENAME TO topics;
 
 ALTER TABLE topics RENAME COLUMN author TO author_name;
 
-ALTER TABLE topics ADD COLUMN pinned      INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE topics ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
 
 -- migrate:down
 ALTER TABLE topics RENAME TO topics_v1;
