@@ -14,7 +14,7 @@
 //     and RENAME COLUMN, which also rewrite the indexes, triggers, views
 //     and foreign keys that name them;
 //  2. views, triggers and indexes that are gone or changed are dropped;
-//  3. tables: new ones, then dropped ones (children before parents);
+//  3. new tables;
 //  4. columns: ALTER TABLE ADD COLUMN and DROP COLUMN where SQLite allows
 //     it (https://sqlite.org/lang_altertable.html: an added column has no
 //     PRIMARY KEY or UNIQUE constraint, a constant default, a non-NULL
@@ -27,7 +27,9 @@
 //     order, STRICT and WITHOUT ROWID changes. A column made NOT NULL that
 //     has a DEFAULT gets "-- migrate:map c = coalesce(c, DEFAULT)" so
 //     existing NULLs do not fail the copy;
-//  5. indexes, views and triggers that are new or changed are created.
+//  5. tables that are gone are dropped (children before parents), once
+//     the tables that stay no longer reference them;
+//  6. indexes, views and triggers that are new or changed are created.
 //
 // The result must equal the target (the same comparison [Check] uses);
 // otherwise Diff fails rather than write a migration that does not get

@@ -35,7 +35,7 @@ func plan(ctx context.Context, from, to *schema.Schema, renames []Rename) ([]Ste
 	p := &planner{ctx: ctx, conn: conn, want: to}
 	for _, phase := range []func() error{
 		func() error { return p.renames(renames) },
-		p.dropObjects, p.tables, p.columns, p.createObjects,
+		p.dropObjects, p.createTables, p.columns, p.dropTables, p.createObjects,
 	} {
 		if err := phase(); err != nil {
 			return nil, err
@@ -222,26 +222,38 @@ func (p *planner) dropObjects() error {
 	return nil
 }
 
-// tables creates the new tables, then drops the ones that are gone (a
-// child before its parent), so that rows can be moved in between.
-func (p *planner) tables() error {
+// createTables creates the new tables.
+func (p *planner) createTables() error {
 	cur, err := p.cur()
 	if err != nil {
 		return err
 	}
-	ct, wt := userTables(cur), userTables(p.want)
-	var gone []*schema.Table
-	for _, t := range ct {
-		if findTable(wt, t.Name) == nil {
-			gone = append(gone, t)
-		}
-	}
-	for _, t := range wt {
+	ct := userTables(cur)
+	for _, t := range userTables(p.want) {
 		if findTable(ct, t.Name) != nil || isShadow(cur, t.Name) {
 			continue
 		}
 		if err := p.run(Step{Kind: "create table", Object: t.Name, SQL: strings.TrimSpace(t.SQL) + ";"}); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// dropTables drops the tables that are gone, a child before its parent,
+// after the columns of the tables that stay no longer reference them (a
+// DROP TABLE with foreign keys on deletes the rows first: children's ON
+// DELETE actions fire, RESTRICT fails).
+func (p *planner) dropTables() error {
+	cur, err := p.cur()
+	if err != nil {
+		return err
+	}
+	wt := userTables(p.want)
+	var gone []*schema.Table
+	for _, t := range userTables(cur) {
+		if findTable(wt, t.Name) == nil {
+			gone = append(gone, t)
 		}
 	}
 	for _, t := range childrenFirst(gone) {

@@ -15,7 +15,7 @@ ALTER TABLE users DROP COLUMN city;
 
 -- migrate:down
 -- the down part brings dropped tables and columns back empty
-DROP TABLE addresses;
-
 ALTER TABLE users ADD COLUMN street TEXT;
 ALTER TABLE users ADD COLUMN city TEXT;
+
+DROP TABLE addresses;
