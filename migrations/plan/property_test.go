@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ncruces/go-sqlite3"
@@ -33,12 +35,33 @@ var (
 // pair number it names.
 func TestProperty(t *testing.T) {
 	ctx := context.Background()
+	// Pairs are independent: check them on every core, report the first
+	// failing one (the lowest number, whatever the scheduling).
+	fails := make([]string, *pairs)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				g := &gen{r: rand.New(rand.NewPCG(*seed, uint64(i)))}
+				old := g.schema()
+				neu, renames := g.mutate(old)
+				if err := checkPair(ctx, g, old, neu, renames); err != nil {
+					fails[i] = fmt.Sprintf("seed %d pair %d: %v\nold:\n%s\nnew:\n%s\nrenames: %v", *seed, i, err, old.SQL(), neu.SQL(), renames)
+				}
+			}
+		}()
+	}
 	for i := range *pairs {
-		g := &gen{r: rand.New(rand.NewPCG(*seed, uint64(i)))}
-		old := g.schema()
-		neu, renames := g.mutate(old)
-		if err := checkPair(ctx, g, old, neu, renames); err != nil {
-			t.Fatalf("seed %d pair %d: %v\nold:\n%s\nnew:\n%s\nrenames: %v", *seed, i, err, old.SQL(), neu.SQL(), renames)
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, f := range fails {
+		if f != "" {
+			t.Fatal(f)
 		}
 	}
 }
