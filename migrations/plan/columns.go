@@ -113,15 +113,18 @@ func (p *planner) alter(t, w *schema.Table) (bool, error) {
 	return ok, nil
 }
 
-var constantDefault = regexp.MustCompile(`(?i)^([-+]?[0-9.][0-9a-fx.e+-]*|'(?:[^']|'')*'|x'[0-9a-f]*'|null|true|false)$`)
+var literalDefault = regexp.MustCompile(`(?i)^([-+]?[0-9.][0-9a-fx.e+-]*|'(?:[^']|'')*'|x'[0-9a-f]*'|null|true|false)$`)
 
 // addable reports whether ALTER TABLE ADD COLUMN can add column c (col is
-// what SQLite reports of it in the new schema) to a table that has rows:
-// https://sqlite.org/lang_altertable.html#altertabaddcol. The checks that
-// hold whatever the rows are (a STORED column, a non-constant default) are
-// left to SQLite on the scratch database.
+// what SQLite reports of it in the new schema) to a table that has rows,
+// following https://sqlite.org/lang_altertable.html#altertabaddcol: no
+// PRIMARY KEY or UNIQUE, a literal default (not CURRENT_TIMESTAMP or an
+// expression in parentheses), a non-NULL default when NOT NULL, a NULL
+// default when it REFERENCES a table, not a STORED generated column. Some
+// of these SQLite checks only on a table with rows, so the scratch
+// database (empty) would not catch them.
 func addable(c columnDef, col *schema.Column) bool {
-	if col == nil || col.PK > 0 || hasWord(c.canon, "primary") || hasWord(c.canon, "unique") {
+	if col == nil || col.PK > 0 || col.Hidden == 3 || hasWord(c.canon, "primary") || hasWord(c.canon, "unique") {
 		return false
 	}
 	dflt := ""
@@ -129,14 +132,13 @@ func addable(c columnDef, col *schema.Column) bool {
 		dflt = strings.TrimSpace(*col.Default)
 	}
 	isNull := dflt == "" || strings.EqualFold(dflt, "null")
-	if col.NotNull && isNull && !col.Generated() {
-		return false // needs a non-NULL default
-	}
-	if hasWord(c.canon, "references") && !isNull {
-		return false // with foreign keys on, the default must be NULL
-	}
-	if dflt != "" && !constantDefault.MatchString(dflt) && !strings.HasPrefix(dflt, "(") {
-		return false // CURRENT_TIMESTAMP and the like
+	switch {
+	case col.NotNull && isNull && !col.Generated():
+		return false
+	case hasWord(c.canon, "references") && !isNull:
+		return false
+	case dflt != "" && !literalDefault.MatchString(dflt):
+		return false
 	}
 	return true
 }

@@ -17,7 +17,7 @@
 //  3. new tables;
 //  4. columns: ALTER TABLE ADD COLUMN and DROP COLUMN where SQLite allows
 //     it (https://sqlite.org/lang_altertable.html: an added column has no
-//     PRIMARY KEY or UNIQUE constraint, a constant default, a non-NULL
+//     PRIMARY KEY or UNIQUE constraint, a literal default (no expression, no CURRENT_TIMESTAMP), a non-NULL
 //     default when NOT NULL, a NULL default when it references another
 //     table, and is not a STORED generated column; a dropped column is not
 //     in a key, an index, a constraint or a generated column), else a
