@@ -83,11 +83,21 @@ func migrateDiff(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if e.isTerminal && !*asJSON {
-		more, err := askRenames(e, plan.RenameCandidates(from, to, renames))
-		if err != nil {
-			return err
+		// Tables first: a renamed table's columns are then compared too.
+		in := bufio.NewReader(e.stdin)
+		for _, columns := range []bool{false, true} {
+			var ask []plan.Rename
+			for _, c := range plan.RenameCandidates(from, to, renames) {
+				if (c.Table != "") == columns {
+					ask = append(ask, c)
+				}
+			}
+			more, err := askRenames(e, in, ask)
+			if err != nil {
+				return err
+			}
+			renames = append(renames, more...)
 		}
-		renames = append(renames, more...)
 	}
 	p, err := plan.Diff(ctx, from, to, plan.Options{Renames: renames, AllowDestructive: *allow})
 	if err != nil {
@@ -125,9 +135,8 @@ func migrateDiff(ctx context.Context, e *env, args []string) error {
 
 // askRenames asks, on a terminal, whether each candidate is a rename. A
 // yes takes both names out of the questions that follow.
-func askRenames(e *env, candidates []plan.Rename) ([]plan.Rename, error) {
+func askRenames(e *env, in *bufio.Reader, candidates []plan.Rename) ([]plan.Rename, error) {
 	var out []plan.Rename
-	in := bufio.NewReader(e.stdin)
 	used := map[string]bool{}
 	key := func(table, name string) string { return strings.ToLower(table + "." + name) }
 	for _, c := range candidates {

@@ -231,3 +231,20 @@ func countRows(t *testing.T, db, query string) int {
 	stmt.Step()
 	return stmt.ColumnInt(0)
 }
+
+// TestMigrateDiffAsksTablesThenColumns answers yes to the table rename,
+// then is asked about the columns of the renamed table.
+func TestMigrateDiffAsksTablesThenColumns(t *testing.T) {
+	dir := fixture(t, "topics_v1")
+	migs, schemaFile := filepath.Join(dir, "migrations"), filepath.Join(dir, "schema.sql")
+	stdout, stderr, code := larderRun(t, "y\ny\n", true, "migrate", "diff", "--dir", migs, "--schema", schemaFile, "topics")
+	if code != 0 || !strings.Contains(stderr, "Was table topics_v1 renamed to topics?") ||
+		!strings.Contains(stderr, "Was column topics.author renamed to author_name?") {
+		t.Fatalf("exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
+	}
+	got, _ := os.ReadFile(strings.TrimSpace(stdout))
+	expected, _ := os.ReadFile(filepath.Join(dir, "expected.sql"))
+	if string(got) != string(expected) {
+		t.Errorf("migration:\n%s\nwant:\n%s", got, expected)
+	}
+}
