@@ -8,8 +8,13 @@ import (
 	"github.com/larderdb/larder/migrations/schema"
 )
 
+// larderTables are Larder's own bookkeeping tables: the migrations'
+// _migrations and the seeds' _seeds (package seed). A schema file does not
+// declare them and a plan never touches them.
+var larderTables = map[string]bool{"_migrations": true, "_seeds": true}
+
 // userTables are the tables of s that a plan manages: not SQLite's own,
-// not _migrations, not the shadow tables of a virtual table.
+// not Larder's, not the shadow tables of a virtual table.
 func userTables(s *schema.Schema) []*schema.Table {
 	var virtual []string
 	for _, t := range s.Tables {
@@ -20,7 +25,7 @@ func userTables(s *schema.Schema) []*schema.Table {
 	var out []*schema.Table
 	for _, t := range s.Tables {
 		n := strings.ToLower(t.Name)
-		if n == "_migrations" || strings.HasPrefix(n, "sqlite_") ||
+		if larderTables[n] || strings.HasPrefix(n, "sqlite_") ||
 			slices.ContainsFunc(virtual, func(p string) bool { return strings.HasPrefix(n, p) }) {
 			continue
 		}

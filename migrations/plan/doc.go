@@ -46,7 +46,8 @@
 //
 // Objects that SQLite makes itself are left out: tables named sqlite_*,
 // automatic indexes (they are part of their table), the shadow tables of
-// virtual tables (FTS5's notes_fts_data, …), and Larder's own _migrations
-// table. Virtual table modules a schema uses must be registered on every
-// connection (sqlite3.AutoExtension), as the larder CLI does for FTS5.
+// virtual tables (FTS5's notes_fts_data, …), and Larder's own tables
+// (_migrations, and _seeds from package seed). Virtual table modules a
+// schema uses must be registered on every connection
+// (sqlite3.AutoExtension), as the larder CLI does for FTS5.
 package plan
