@@ -28,7 +28,9 @@ type gCol struct {
 
 type gTable struct {
 	name      string
-	composite bool // PRIMARY KEY (k1, k2) instead of id INTEGER PRIMARY KEY
+	composite bool     // PRIMARY KEY (k1, k2) instead of id INTEGER PRIMARY KEY
+	check     bool     // a table CHECK constraint on the key
+	unique    []string // a table UNIQUE constraint over these columns (continuing old ones)
 	cols      []gCol
 	origin    string // the old table it continues ("" new)
 }
@@ -67,6 +69,9 @@ func (g *gen) dflt(typ string) string {
 	case "REAL":
 		return fmt.Sprintf("%d.5", g.r.IntN(9))
 	default:
+		if g.r.IntN(4) == 0 {
+			return fmt.Sprintf("(%d + 1)", g.r.IntN(9)) // an expression: never ADD COLUMN
+		}
 		return fmt.Sprint(g.r.IntN(9))
 	}
 }
@@ -92,6 +97,7 @@ func (g *gen) schema() *gSchema {
 		if len(s.tables) > 0 && g.r.IntN(2) == 0 {
 			g.addRef(s, t)
 		}
+		g.tableConstraints(t)
 		s.tables = append(s.tables, t)
 	}
 	for range g.r.IntN(3) {
@@ -168,7 +174,7 @@ func (g *gen) mutate(s *gSchema) (*gSchema, []plan.Rename) {
 	n := &gSchema{viewOf: map[string]string{}, triggers: map[string]string{}}
 	var renames []plan.Rename
 	for _, t := range s.tables {
-		nt := &gTable{name: t.name, composite: t.composite, origin: t.name}
+		nt := &gTable{name: t.name, composite: t.composite, origin: t.name, check: t.check, unique: t.unique}
 		for _, c := range t.cols {
 			c.origin, c.oldNotNull = c.name, c.notNull
 			nt.cols = append(nt.cols, c)
@@ -205,6 +211,7 @@ func (g *gen) mutate(s *gSchema) (*gSchema, []plan.Rename) {
 		if g.r.IntN(2) == 0 {
 			g.addRef(n, t)
 		}
+		g.tableConstraints(t)
 		n.tables = append(n.tables, t)
 	}
 	// Columns.
@@ -214,6 +221,16 @@ func (g *gen) mutate(s *gSchema) (*gSchema, []plan.Rename) {
 		}
 		for range 1 + g.r.IntN(2) {
 			g.mutateTable(t, &renames)
+		}
+		if g.r.IntN(5) == 0 {
+			t.check = !t.check
+		}
+		// The table UNIQUE goes when one of its columns goes; a new one
+		// may come over old columns (their rows are distinct).
+		if t.unique != nil && (g.r.IntN(5) == 0 || slices.ContainsFunc(t.unique, func(c string) bool { return t.colFrom(c) == nil })) {
+			t.unique = nil
+		} else if t.unique == nil && g.r.IntN(6) == 0 {
+			g.tableUnique(t)
 		}
 	}
 	// Indexes, views and triggers: kept where their table and column are.
@@ -287,6 +304,32 @@ func (t *gTable) colFrom(old string) *gCol {
 		}
 	}
 	return nil
+}
+
+// tableConstraints gives a new table a CHECK and a UNIQUE constraint, or not.
+func (g *gen) tableConstraints(t *gTable) {
+	t.check = g.r.IntN(4) == 0
+	if g.r.IntN(4) == 0 {
+		g.tableUnique(t)
+	}
+}
+
+// tableUnique makes a UNIQUE constraint over two old columns of t that
+// are not made NOT NULL with a default (which could make them equal).
+func (g *gen) tableUnique(t *gTable) {
+	var cols []string
+	for _, c := range t.cols {
+		switch {
+		case c.ref != "":
+		case t.origin == "":
+			cols = append(cols, c.name)
+		case c.origin != "" && c.notNull == c.oldNotNull:
+			cols = append(cols, c.origin)
+		}
+	}
+	if len(cols) >= 2 {
+		t.unique = cols[:2]
+	}
 }
 
 // mutateTable changes one thing of t.
@@ -391,6 +434,23 @@ func (s *gSchema) SQL() string {
 		if t.composite {
 			items = append(items, "PRIMARY KEY (k1, k2)")
 		}
+		if t.check {
+			if t.composite {
+				items = append(items, "CHECK (k1 >= 0)")
+			} else {
+				items = append(items, "CHECK (id > 0)")
+			}
+		}
+		if t.unique != nil {
+			var names []string
+			for _, c := range t.unique {
+				if t.origin != "" {
+					c = t.colFrom(c).name
+				}
+				names = append(names, c)
+			}
+			items = append(items, fmt.Sprintf("UNIQUE (%s)", strings.Join(names, ", ")))
+		}
 		fmt.Fprintf(&b, "CREATE TABLE %s (\n  %s\n);\n", t.name, strings.Join(items, ",\n  "))
 	}
 	for _, ix := range s.indexes {
@@ -443,7 +503,7 @@ func (s *gSchema) rows(g *gen, n int) []string {
 					} else {
 						vals = append(vals, fmt.Sprint(row)) // unique, and a parent row
 					}
-				case !c.notNull && !c.unique && g.r.IntN(4) == 0:
+				case !c.notNull && !c.unique && !slices.Contains(t.unique, c.name) && g.r.IntN(4) == 0:
 					vals = append(vals, "NULL")
 				case c.typ == "TEXT":
 					vals = append(vals, fmt.Sprintf("'v%d_%d'", row, g.r.IntN(100)))
