@@ -104,7 +104,7 @@ func TestWorkerUsersAndConditionalPut(t *testing.T) {
 	// replaced versions kept under v/<sha256(sub)>/notes/.
 	var found []string
 	filepath.WalkDir(filepath.Join(state, "r2"), func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".sqlite") {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".sqlite") && filepath.Base(p) != "metadata.sqlite" {
 			found = append(found, p)
 		}
 		return nil

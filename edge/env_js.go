@@ -39,6 +39,16 @@ func (jsEnv) Getenv(name string) string { return cloudflare.Getenv(name) }
 
 func (jsEnv) Isolate() auth.State { return isolateState{} }
 
+// invoke calls fn(args...), turning a thrown exception into an error.
+func invoke(fn js.Value, args ...any) (v js.Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return fn.Invoke(args...), nil
+}
+
 // isolateState keeps strings in JS globals of the isolate.
 type isolateState struct{}
 
@@ -61,7 +71,9 @@ func (jsEnv) Fetch(ctx context.Context, url string) ([]byte, error) {
 	if as := js.Global().Get("AbortSignal"); as.Type() == js.TypeFunction && as.Get("timeout").Type() == js.TypeFunction {
 		init["signal"] = as.Call("timeout", fetchTimeout.Milliseconds())
 	}
-	p, err := jsutil.Call(js.Global(), "fetch", url, init)
+	// fetch is invoked unbound, as syumai's fetch package does: workerd
+	// refuses it with Go's global object as this ("Illegal invocation").
+	p, err := invoke(js.Global().Get("fetch"), url, init)
 	if err != nil {
 		return nil, err
 	}
