@@ -85,13 +85,27 @@ bench: build
 ## edge: the Cloudflare Worker (edge/) in workerd through miniflare on
 ## 127.0.0.1:$(EDGE_PORT), with a local D1 (binding DB) and R2 bucket
 ## (BACKUPS) kept in $(EDGE_STATE); no network. EDGE_MIGRATIONS=dir picks
-## the migrations it applies (default: the demo's).
+## the migrations it applies (default: the demo's). Auth is HS256 with the
+## dev secret EDGE_DEV_SECRET (local only); it prints a token and a curl.
+## EDGE_ORIGINS: pages allowed to call it (default: `make run`'s).
 EDGE_MIGRATIONS ?= web/migrations
 EDGE_STATE ?= edge/.state
 EDGE_PORT ?= 8787
+EDGE_DEV_SECRET ?= larder-local-dev-secret-never-deploy-this
+EDGE_ORIGINS ?= http://127.0.0.1:8080,http://localhost:8080
 .PHONY: edge edge-deps edge-build
 edge: edge-deps edge-build
-	cd edge && node dev.mjs --build build --state $(abspath $(EDGE_STATE)) --port $(EDGE_PORT) --var 'CORS_ORIGINS=*'
+	@tok=$$($(GO) run ./cmd/larder edge token --secret '$(EDGE_DEV_SECRET)' --sub alice --ttl 24h) && \
+	printf '%s\n' \
+	  "edge: JWT_SECRET is the dev secret '$(EDGE_DEV_SECRET)' (local only; deploy with your own, see docs/edge.md)." \
+	  "A token for user alice, valid 24 h (another: go run ./cmd/larder edge token --secret '$(EDGE_DEV_SECRET)' --sub bob):" \
+	  "  TOKEN=$$tok" \
+	  "  curl -H \"Authorization: Bearer \$$TOKEN\" http://127.0.0.1:$(EDGE_PORT)/api/migrations" \
+	  "  curl -H \"Authorization: Bearer \$$TOKEN\" -H 'If-None-Match: *' -T my.sqlite http://127.0.0.1:$(EDGE_PORT)/api/backup/my-notes" \
+	  "  curl -H \"Authorization: Bearer \$$TOKEN\" http://127.0.0.1:$(EDGE_PORT)/api/backups" \
+	  ""
+	cd edge && node dev.mjs --build build --state $(abspath $(EDGE_STATE)) --port $(EDGE_PORT) \
+	  --var 'JWT_SECRET=$(EDGE_DEV_SECRET)' --var 'CORS_ORIGINS=$(EDGE_ORIGINS)'
 
 ## edge-build: edge/build/ (syumai/workers' JS glue + app.wasm embedding the
 ## bundle of $(EDGE_MIGRATIONS), its statements split by SQLite)

@@ -10,9 +10,11 @@ import (
 	"io"
 	"strconv"
 	"syscall/js"
+	"time"
 
 	"github.com/syumai/workers/cloudflare"
 
+	"github.com/larderdb/larder/edge/auth"
 	"github.com/larderdb/larder/edge/d1"
 	"github.com/larderdb/larder/internal/jsutil"
 )
@@ -23,11 +25,10 @@ const (
 	r2Binding = "BACKUPS"
 )
 
-// migratedKey is the global of the isolate that remembers the bundle D1
-// was brought up to. Go globals do not survive a request (each request
-// starts a fresh Go instance); JavaScript globals live as long as the
-// isolate.
-const migratedKey = "__larderMigrated"
+// isolatePrefix prefixes the JS globals that hold the isolate's state. Go
+// globals do not survive a request (each request starts a fresh Go
+// instance); JavaScript globals live as long as the isolate.
+const isolatePrefix = "__larder_"
 
 // jsEnv is the Worker's environment.
 type jsEnv struct{}
@@ -36,15 +37,62 @@ func (jsEnv) DB() (d1.Conn, error) { return d1.Open(d1Binding) }
 
 func (jsEnv) Getenv(name string) string { return cloudflare.Getenv(name) }
 
-func (jsEnv) Migrated() string {
-	v := js.Global().Get(migratedKey)
+func (jsEnv) Isolate() auth.State { return isolateState{} }
+
+// invoke calls fn(args...), turning a thrown exception into an error.
+func invoke(fn js.Value, args ...any) (v js.Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return fn.Invoke(args...), nil
+}
+
+// isolateState keeps strings in JS globals of the isolate.
+type isolateState struct{}
+
+func (isolateState) Get(key string) string {
+	v := js.Global().Get(isolatePrefix + key)
 	if v.Type() != js.TypeString {
 		return ""
 	}
 	return v.String()
 }
 
-func (jsEnv) SetMigrated(id string) { js.Global().Set(migratedKey, id) }
+func (isolateState) Set(key, value string) { js.Global().Set(isolatePrefix+key, value) }
+
+// fetchTimeout bounds Fetch (a JWKS download).
+const fetchTimeout = 5 * time.Second
+
+// Fetch GETs url with the Worker's fetch().
+func (jsEnv) Fetch(ctx context.Context, url string) ([]byte, error) {
+	init := map[string]any{"headers": map[string]any{"Accept": "application/json"}}
+	if as := js.Global().Get("AbortSignal"); as.Type() == js.TypeFunction && as.Get("timeout").Type() == js.TypeFunction {
+		init["signal"] = as.Call("timeout", fetchTimeout.Milliseconds())
+	}
+	// fetch is invoked unbound, as syumai's fetch package does: workerd
+	// refuses it with Go's global object as this ("Illegal invocation").
+	p, err := invoke(js.Global().Get("fetch"), url, init)
+	if err != nil {
+		return nil, err
+	}
+	res, err := jsutil.Await(p)
+	if err != nil {
+		return nil, err
+	}
+	if st := res.Get("status").Int(); st != 200 {
+		return nil, fmt.Errorf("HTTP %d", st)
+	}
+	if p, err = jsutil.Call(res, "text"); err != nil {
+		return nil, err
+	}
+	text, err := jsutil.Await(p)
+	if err != nil {
+		return nil, err
+	}
+	return []byte(text.String()), nil
+}
 
 func (jsEnv) Backups() (backupStore, error) {
 	b := cloudflare.GetBinding(r2Binding)
@@ -56,28 +104,74 @@ func (jsEnv) Backups() (backupStore, error) {
 
 // r2Store keeps backups in an R2 bucket
 // (https://developers.cloudflare.com/r2/api/workers/workers-api-reference/),
-// one object per backup, keyed by its name. It calls the binding directly:
-// syumai's r2.Bucket.List has no cursor, and a bucket may hold more than
-// one page of objects.
+// one object per backup. It calls the binding directly: syumai's
+// r2.Bucket has no conditional put and its List has no cursor.
 type r2Store struct{ bucket js.Value }
 
-func (s r2Store) Put(ctx context.Context, name string, data []byte, info imageInfo) (backupInfo, error) {
+// onlyIf is R2's precondition for cond, as HTTP headers (R2 takes them).
+func onlyIf(cond putCondition) js.Value {
+	h := js.Global().Get("Headers").New()
+	if cond.IfMatch != "" {
+		h.Call("set", "If-Match", cond.IfMatch)
+	}
+	if cond.IfNoneMatch != "" {
+		h.Call("set", "If-None-Match", cond.IfNoneMatch)
+	}
+	return h
+}
+
+func (s r2Store) Put(ctx context.Context, key string, data []byte, info imageInfo, cond putCondition, keepAs func(backupInfo) string) (backupInfo, error) {
+	if cond.IfMatch != "" {
+		// Keep the version about to be replaced: read it under the same
+		// precondition and copy it (inside JS, not through Go's memory).
+		p, err := jsutil.Call(s.bucket, "get", key, map[string]any{"onlyIf": onlyIf(cond)})
+		if err != nil {
+			return backupInfo{}, err
+		}
+		old, err := jsutil.Await(p)
+		if err != nil {
+			return backupInfo{}, err
+		}
+		if old.Type() != js.TypeObject || old.Get("body").Type() != js.TypeObject {
+			return backupInfo{}, errPrecondition // gone, or not at that ETag
+		}
+		if p, err = jsutil.Call(old, "arrayBuffer"); err != nil {
+			return backupInfo{}, err
+		}
+		buf, err := jsutil.Await(p)
+		if err != nil {
+			return backupInfo{}, err
+		}
+		if p, err = jsutil.Call(s.bucket, "put", keepAs(toInfo(old)), buf, map[string]any{
+			"httpMetadata":   old.Get("httpMetadata"),
+			"customMetadata": old.Get("customMetadata"),
+		}); err != nil {
+			return backupInfo{}, err
+		}
+		if _, err := jsutil.Await(p); err != nil {
+			return backupInfo{}, fmt.Errorf("keeping the previous version: %w", err)
+		}
+	}
 	u8 := js.Global().Get("Uint8Array").New(len(data))
 	js.CopyBytesToJS(u8, data)
 	opts := map[string]any{
+		"onlyIf":       onlyIf(cond),
 		"httpMetadata": map[string]any{"contentType": "application/vnd.sqlite3"},
 		"customMetadata": map[string]any{
 			"pageSize": strconv.Itoa(info.PageSize),
 			"pages":    strconv.Itoa(info.Pages),
 		},
 	}
-	p, err := jsutil.Call(s.bucket, "put", name, u8, opts)
+	p, err := jsutil.Call(s.bucket, "put", key, u8, opts)
 	if err != nil {
 		return backupInfo{}, err
 	}
 	obj, err := jsutil.Await(p)
 	if err != nil {
 		return backupInfo{}, err
+	}
+	if obj.Type() != js.TypeObject {
+		return backupInfo{}, errPrecondition // R2 answers null when onlyIf fails
 	}
 	return toInfo(obj), nil
 }
@@ -112,11 +206,11 @@ func (s r2Store) Get(ctx context.Context, name string) (io.ReadCloser, backupInf
 	return io.NopCloser(bytes.NewReader(data)), info, nil
 }
 
-func (s r2Store) List(ctx context.Context) ([]backupInfo, error) {
+func (s r2Store) List(ctx context.Context, prefix string) ([]backupInfo, error) {
 	var out []backupInfo
 	cursor := ""
 	for {
-		opts := map[string]any{"limit": 1000}
+		opts := map[string]any{"limit": 1000, "prefix": prefix}
 		if cursor != "" {
 			opts["cursor"] = cursor
 		}

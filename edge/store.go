@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 
+	"github.com/larderdb/larder/edge/auth"
 	"github.com/larderdb/larder/edge/d1"
 )
 
@@ -16,25 +17,43 @@ type backupInfo struct {
 	ETag     string `json:"etag"`
 }
 
-var errNoBackup = errors.New("no such backup")
+var (
+	errNoBackup     = errors.New("no such backup")
+	errPrecondition = errors.New("precondition failed")
+)
 
-// backupStore keeps database images: R2 in the Worker.
+// putCondition is a PUT's precondition, as R2 takes it: IfMatch is a
+// quoted ETag or "*" (replace that version, or whatever exists),
+// IfNoneMatch is "*" (create only). Exactly one is set.
+type putCondition struct {
+	IfMatch, IfNoneMatch string
+}
+
+// backupStore keeps database images under keys: R2 in the Worker. The
+// server builds the keys (each user's own prefix); the store knows nothing
+// of users.
 type backupStore interface {
-	Put(ctx context.Context, name string, data []byte, info imageInfo) (backupInfo, error)
-	// Get returns errNoBackup when name does not exist.
-	Get(ctx context.Context, name string) (io.ReadCloser, backupInfo, error)
-	List(ctx context.Context) ([]backupInfo, error)
+	// Put stores data under key if cond holds, else returns
+	// errPrecondition. Before replacing an object it copies it to
+	// keepAs(the replaced object), so the previous version survives.
+	Put(ctx context.Context, key string, data []byte, info imageInfo, cond putCondition, keepAs func(old backupInfo) string) (backupInfo, error)
+	// Get returns errNoBackup when key does not exist.
+	Get(ctx context.Context, key string) (io.ReadCloser, backupInfo, error)
+	// List returns the objects whose keys start with prefix.
+	List(ctx context.Context, prefix string) ([]backupInfo, error)
 }
 
 // environment is what the Worker gets from the platform: bindings,
-// variables and the isolate's memory. In a Worker each request runs in a
-// fresh Go instance, so state that outlives a request lives on the JS side.
+// variables, the network and the isolate's memory. In a Worker each request
+// runs in a fresh Go instance, so state that outlives a request lives on
+// the JS side (Isolate).
 type environment interface {
 	DB() (d1.Conn, error)
 	Backups() (backupStore, error)
 	Getenv(name string) string
-	// Migrated and SetMigrated read and write the id of the bundle this
-	// isolate has already brought D1 up to.
-	Migrated() string
-	SetMigrated(id string)
+	// Isolate is memory that lasts as long as the isolate: the migrated
+	// bundle, the migration retry schedule, the cached JWKS.
+	Isolate() auth.State
+	// Fetch returns the body of a GET of url (an error unless 200).
+	Fetch(ctx context.Context, url string) ([]byte, error)
 }
