@@ -115,8 +115,8 @@ func Open(name string, flags sqlite3.OpenFlag) (*sqlite3.Conn, error) {
 		return nil, &Error{Reason: "cannot open: " + err.Error(), Err: err}
 	}
 	if err := msqlite.Harden(conn); err != nil {
-		conn.Close()
-		return nil, err
+		conn.Close() // a pragma may read the schema: a malformed one fails here
+		return nil, &Error{Reason: "cannot read its schema: " + err.Error(), Err: err}
 	}
 	return conn, nil
 }
