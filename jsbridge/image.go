@@ -45,10 +45,11 @@ func CheckImage(ctx context.Context, b []byte, known []*migrations.Migration, pa
 	}
 	img := bytes.Clone(b)
 	img[18], img[19] = 1, 1
-	name := fmt.Sprintf("larder-import-%d", imageSeq.Add(1))
-	memdb.Create(name, img) // memdb owns img now
-	defer memdb.Delete(name)
-	conn, err := imagecheck.Open("file:/"+name+"?vfs=memdb", sqlite3.OPEN_READWRITE|sqlite3.OPEN_URI)
+	seq := imageSeq.Add(1)
+	// The checks only read the private copy (see imageVFS).
+	name := fmt.Sprintf("larder-import-%d.db", seq)
+	defer addImage(name, img)()
+	conn, err := imagecheck.Open("file:"+name+"?vfs="+imageVFSName, sqlite3.OPEN_READWRITE|sqlite3.OPEN_URI)
 	if err != nil {
 		return nil, invalidImport(err)
 	}
@@ -58,23 +59,35 @@ func CheckImage(ctx context.Context, b []byte, known []*migrations.Migration, pa
 	if _, err := imagecheck.Check(budget, conn, imagecheck.Options{Migrations: known, AllowExtraSchema: o.AllowExtraSchema}); err != nil {
 		return nil, invalidImport(err)
 	}
-	if pageSize > 0 && h.PageSize != pageSize {
-		old := conn.SetInterrupt(budget)
-		err := conn.Exec(fmt.Sprintf("PRAGMA page_size=%d; VACUUM", pageSize))
-		conn.SetInterrupt(old)
-		if err != nil {
-			return nil, invalidImport(&imagecheck.Error{Err: err, Timeout: budget.Err() != nil,
-				Reason: fmt.Sprintf("cannot change its page size from %d to %d bytes (VACUUM): %v", h.PageSize, pageSize, err)})
-		}
+	if pageSize <= 0 || h.PageSize == pageSize {
+		return img, nil
 	}
-	out, err := serdes.Serialize(conn, "main")
+	out := fmt.Sprintf("larder-import-%d-out.db", seq)
+	memdb.Create(out, nil) // opened as file:/NAME
+	defer memdb.Delete(out)
+	old := conn.SetInterrupt(budget)
+	err = conn.Exec(fmt.Sprintf("PRAGMA temp_store=MEMORY; PRAGMA page_size=%d; VACUUM INTO 'file:/%s?vfs=memdb'", pageSize, out))
+	conn.SetInterrupt(old)
+	if err != nil {
+		return nil, invalidImport(&imagecheck.Error{Err: err, Timeout: budget.Err() != nil,
+			Reason: fmt.Sprintf("cannot change its page size from %d to %d bytes (VACUUM INTO): %v", h.PageSize, pageSize, err)})
+	}
+	oc, err := sqlite3.OpenFlags("file:/"+out+"?vfs=memdb", sqlite3.OPEN_READONLY|sqlite3.OPEN_URI)
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	defer oc.Close()
+	if got, err := pragmaInt(oc, "PRAGMA page_size"); err != nil || got != int64(pageSize) {
+		return nil, errors.Join(err, fmt.Errorf("import: VACUUM INTO made %d-byte pages, want %d", got, pageSize))
+	}
+	img, err = serdes.Serialize(oc, "main")
 	if err != nil {
 		return nil, invalidImport(&imagecheck.Error{Reason: "cannot copy it: " + err.Error(), Err: err})
 	}
-	if len(out) >= 100 {
-		out[18], out[19] = 1, 1
+	if len(img) >= 100 {
+		img[18], img[19] = 1, 1
 	}
-	return out, nil
+	return img, nil
 }
 
 func invalidImport(err error) error {
