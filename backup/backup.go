@@ -196,6 +196,10 @@ func finish(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
+	if err := sqlite.Harden(conn); err != nil {
+		conn.Close()
+		return err
+	}
 	old := conn.SetInterrupt(ctx)
 	err = conn.Exec("PRAGMA journal_mode=DELETE")
 	if err == nil {

@@ -125,7 +125,7 @@ func TestBackupWhileAnotherConnectionWrites(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := backup.Verify(ctx, p); err != nil {
+				if err := backup.Verify(ctx, p, known); err != nil {
 					t.Fatalf("backup %d does not verify: %v", i, err)
 				}
 				conn := testdb.Open(t, p)
@@ -250,7 +250,7 @@ func TestRestoreRefusesInvalidFilesAndLeavesDatabaseAlone(t *testing.T) {
 			if err := os.WriteFile(from, []byte(content), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			snap, err := backup.Restore(ctx, db, from)
+			snap, err := backup.Restore(ctx, db, from, known)
 			var ie *backup.InvalidError
 			if !errors.Is(err, backup.ErrInvalid) || !errors.As(err, &ie) || ie.Path != from {
 				t.Fatalf("err = %v, want an InvalidError for %s", err, from)
@@ -288,7 +288,7 @@ func TestRestoreReplacesAfterBackingUp(t *testing.T) {
 	if err := os.WriteFile(db+"-journal", nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	snap, err := backup.Restore(ctx, db, saved)
+	snap, err := backup.Restore(ctx, db, saved, known)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +301,7 @@ func TestRestoreReplacesAfterBackingUp(t *testing.T) {
 	if _, err := os.Stat(db + "-journal"); err == nil {
 		t.Fatal("stale journal left beside the restored database")
 	}
-	if err := backup.Verify(ctx, db); err != nil {
+	if err := backup.Verify(ctx, db, known); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range listDir(t, dir) {
@@ -318,7 +318,7 @@ func TestRestoreOverCorruptDatabaseKeepsRawCopy(t *testing.T) {
 	db := filepath.Join(dir, "app.db")
 	garbage := []byte("this file was clobbered by something\n")
 	os.WriteFile(db, garbage, 0o644)
-	snap, err := backup.Restore(ctx, db, good)
+	snap, err := backup.Restore(ctx, db, good, known)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +331,7 @@ func TestRestoreOverCorruptDatabaseKeepsRawCopy(t *testing.T) {
 	// And a database corrupt past its header.
 	db2 := corrupt(t, dir)
 	want := testdb.ReadFile(t, db2)
-	snap, err = backup.Restore(ctx, db2, good)
+	snap, err = backup.Restore(ctx, db2, good, known)
 	if err != nil || !snap.Raw || !bytes.Equal(testdb.ReadFile(t, snap.Path), want) {
 		t.Fatalf("corrupt database: %+v %v", snap, err)
 	}
@@ -346,7 +346,7 @@ func TestRestoreRefusesDatabaseInUse(t *testing.T) {
 	if err := holder.Exec("PRAGMA journal_mode=WAL; INSERT INTO note (body) VALUES ('in wal')"); err != nil {
 		t.Fatal(err)
 	}
-	snap, err := backup.Restore(ctx, db, good)
+	snap, err := backup.Restore(ctx, db, good, known)
 	if !errors.Is(err, backup.ErrInUse) {
 		t.Fatalf("err = %v", err)
 	}
@@ -357,7 +357,7 @@ func TestRestoreRefusesDatabaseInUse(t *testing.T) {
 		t.Fatal("database replaced under an open connection")
 	}
 	holder.Close()
-	if _, err := backup.Restore(ctx, db, good); err != nil {
+	if _, err := backup.Restore(ctx, db, good, known); err != nil {
 		t.Fatalf("after closing: %v", err)
 	}
 	if notes(t, db) != 9 {
@@ -421,7 +421,7 @@ func TestBackupRefusesNonDatabaseAndRestoreCreatesMissing(t *testing.T) {
 	}
 	good := newDB(t, t.TempDir(), 2)
 	db := filepath.Join(dir, "new.db")
-	snap, err := backup.Restore(ctx, db, good)
+	snap, err := backup.Restore(ctx, db, good, known)
 	if err != nil || snap.Path != "" || notes(t, db) != 2 {
 		t.Fatalf("restore to a missing database: %+v %v", snap, err)
 	}
@@ -443,26 +443,36 @@ func (c *interruptOnce) Err() error {
 	return nil
 }
 
-// A restore whose copy of the backup fails replaces nothing: the failure
-// is reported, not swallowed into an empty database put in place.
-func TestRestoreCopyFailureLeavesDatabaseAlone(t *testing.T) {
+// A restore interrupted at any point of its checks replaces nothing: the
+// failure is reported, not swallowed into a database put in place.
+func TestRestoreInterruptedLeavesDatabaseAlone(t *testing.T) {
 	dir := t.TempDir()
 	db := newDB(t, dir, 5)
 	saved, err := backup.Backup(context.Background(), newDB(t, t.TempDir(), 3), filepath.Join(t.TempDir(), "three.bak"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Restore first verifies the file exactly as Verify does: count the
-	// checks of the context that takes, and fail the one after it.
+	// Count the interrupt checks a whole restore makes, then interrupt
+	// each of them in turn on copies of the database.
 	count := &interruptOnce{Context: context.Background(), at: -1}
-	if err := backup.Verify(count, saved); err != nil {
+	if err := backup.Verify(count, saved, known); err != nil {
 		t.Fatal(err)
 	}
-	ctx := &interruptOnce{Context: context.Background(), at: count.calls.Load()}
-	if _, err := backup.Restore(ctx, db, saved); err == nil {
-		t.Error("Restore reported success though copying the backup was interrupted")
+	total := count.calls.Load()
+	if total < 2 {
+		t.Fatalf("the checks looked at their context %d times", total)
 	}
-	if n := notes(t, db); n != 5 {
-		t.Fatalf("database holds %d notes after a failed restore, want its 5", n)
+	for at := int64(0); at < total; at += max(1, total/16) {
+		ctx := &interruptOnce{Context: context.Background(), at: at}
+		if _, err := backup.Restore(ctx, db, saved, known); err == nil {
+			t.Fatalf("Restore reported success though its checks were interrupted at check %d of %d", at, total)
+		}
+		if n := notes(t, db); n != 5 {
+			t.Fatalf("database holds %d notes after a failed restore, want its 5", n)
+		}
 	}
 }
+
+// known is what the tests' restores check files against: the migrations
+// their databases were made with.
+var known = backup.RestoreOptions{Migrations: migs}

@@ -46,12 +46,12 @@ func Example() {
 
 	// Restore refuses what is not a Larder database...
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a database"), 0o644)
-	_, err = backup.Restore(ctx, db, filepath.Join(dir, "notes.txt"))
+	_, err = backup.Restore(ctx, db, filepath.Join(dir, "notes.txt"), known)
 	fmt.Println("restore notes.txt:", errors.Is(err, backup.ErrInvalid))
 
 	// ...and replaces the database with a valid backup, after backing up
 	// the current one beside it.
-	snap, err := backup.Restore(ctx, db, saved)
+	snap, err := backup.Restore(ctx, db, saved, known)
 	fmt.Println("restored:", err, "notes:", count(db))
 	fmt.Println("previous database kept:", regexp.MustCompile(`^app\.db\.\d{8}T\d{6}Z\.bak$`).MatchString(filepath.Base(snap.Path)), count(snap.Path), "notes")
 

@@ -1,7 +1,6 @@
 package backup
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,53 +12,145 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
+	"github.com/larderdb/larder/internal/imagecheck"
 	"github.com/larderdb/larder/migrations"
 	"github.com/larderdb/larder/migrations/sqlite"
 	"github.com/larderdb/larder/seed"
 )
 
-// header is the first 16 bytes of every SQLite database file
-// (https://sqlite.org/fileformat.html#the_database_header).
-const header = "SQLite format 3\x00"
+// RestoreOptions tune Restore and Verify.
+type RestoreOptions struct {
+	// Migrations are the migrations this code knows: the file's
+	// _migrations rows must match them and its schema must be what they
+	// build. Without them the schema cannot be checked, and the file is
+	// refused unless AllowExtraSchema is set.
+	Migrations []*migrations.Migration
+	// AllowExtraSchema accepts schema objects the migrations do not
+	// build (extra triggers, views, tables; objects that differ).
+	AllowExtraSchema bool
+	// Timeout bounds the checks (default imagecheck.DefaultTimeout, 5s):
+	// a file too expensive to check is refused.
+	Timeout time.Duration
+}
 
-// Verify checks that path is a usable Larder database without changing
-// it: the SQLite header, PRAGMA integrity_check, and a readable
-// _migrations table. It returns an *InvalidError saying what is wrong.
-func Verify(ctx context.Context, path string) error {
-	f, err := os.Open(path)
+// Verify checks that path is a Larder database Restore would accept,
+// without changing it: the checks run on a private copy in a temporary
+// directory. It returns an *InvalidError saying what is wrong.
+func Verify(ctx context.Context, path string, opts RestoreOptions) error {
+	dir, err := os.MkdirTemp("", "larder-verify-")
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	buf := make([]byte, 100)
-	n, err := io.ReadFull(f, buf)
-	f.Close()
-	if n < len(buf) || !bytes.Equal(buf[:len(header)], []byte(header)) {
-		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-			return fmt.Errorf("verify: %w", err)
-		}
-		return &InvalidError{Path: path, Reason: "no SQLite header (not an SQLite database file)"}
-	}
-	conn, err := sqlite3.OpenFlags(path, sqlite3.OPEN_READONLY)
-	if err != nil {
-		return &InvalidError{Path: path, Reason: "cannot open: " + err.Error(), Err: err}
-	}
-	defer conn.Close()
-	old := conn.SetInterrupt(ctx)
-	defer conn.SetInterrupt(old)
-	if err := integrityCheck(conn, path); err != nil {
-		return err
-	}
-	found, err := sqlite.HasTable(conn, "_migrations")
-	if err != nil {
-		return &InvalidError{Path: path, Reason: "cannot read the schema: " + err.Error(), Err: err}
-	}
-	if !found {
-		return &InvalidError{Path: path, Reason: "no _migrations table (not a Larder database)"}
-	}
-	if _, err := sqlite.NewStore(conn).Applied(ctx); err != nil {
-		return &InvalidError{Path: path, Reason: "_migrations is not readable: " + err.Error(), Err: err}
+	defer os.RemoveAll(dir)
+	if err := private(ctx, path, filepath.Join(dir, "copy.db"), opts); err != nil {
+		return fmt.Errorf("verify: %w", err)
 	}
 	return nil
+}
+
+// private copies the database file from (and a -wal beside it) to the new
+// file tmp, makes the copy a self-contained rollback-journal database and
+// checks it (imagecheck), once, under the time budget, with defensive
+// settings on. The source is only read, byte by byte: SQLite never opens
+// it. A refusal is an *InvalidError naming from.
+func private(ctx context.Context, from, tmp string, opts RestoreOptions) error {
+	invalid := func(err error) error {
+		var ie *imagecheck.Error
+		if errors.As(err, &ie) {
+			return &InvalidError{Path: from, Reason: ie.Reason, Err: err}
+		}
+		return err
+	}
+	wal, err := copyFile(from, tmp)
+	if err != nil {
+		return invalid(err)
+	}
+	budget, cancel := imagecheck.Budget(ctx, opts.Timeout)
+	defer cancel()
+	conn, err := imagecheck.Open(tmp, sqlite3.OPEN_READWRITE)
+	if err != nil {
+		return invalid(err)
+	}
+	defer conn.Close()
+	if wal {
+		// The copied -wal is replayed and checkpointed into the copy.
+		old := conn.SetInterrupt(budget)
+		err = conn.Exec("PRAGMA journal_mode=DELETE")
+		conn.SetInterrupt(old)
+		if err != nil {
+			return invalid(&imagecheck.Error{Reason: "cannot replay its -wal file: " + err.Error(), Err: err})
+		}
+	}
+	if _, err := imagecheck.Check(budget, conn, imagecheck.Options{Migrations: opts.Migrations, AllowExtraSchema: opts.AllowExtraSchema}); err != nil {
+		return invalid(err)
+	}
+	if err := conn.Close(); err != nil {
+		return err
+	}
+	os.Remove(tmp + "-wal")
+	return syncFile(tmp)
+}
+
+// copyFile copies the database file from to the existing file dst,
+// checking its header first. A WAL-mode header is turned into a
+// rollback-journal one (bytes 18/19 = 1) unless a non-empty -wal file
+// sits beside from: that is copied too, and wal reports it.
+func copyFile(from, dst string) (wal bool, err error) {
+	in, err := os.Open(from)
+	if err != nil {
+		return false, err
+	}
+	defer in.Close()
+	fi, err := in.Stat()
+	if err != nil {
+		return false, err
+	}
+	head := make([]byte, 100)
+	n, err := io.ReadFull(in, head)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return false, err
+	}
+	h, err := imagecheck.ParseHeader(head[:n], fi.Size())
+	if err != nil {
+		return false, err
+	}
+	if h.WAL {
+		if wi, err := os.Stat(from + "-wal"); err == nil && wi.Size() > 0 {
+			wal = true
+		} else {
+			head[18], head[19] = 1, 1
+		}
+	}
+	if err := writeCopy(dst, head, in); err != nil {
+		return false, err
+	}
+	if wal {
+		w, err := os.Open(from + "-wal")
+		if err != nil {
+			return false, err
+		}
+		defer w.Close()
+		if err := writeCopy(dst+"-wal", nil, w); err != nil {
+			return false, err
+		}
+	}
+	return wal, nil
+}
+
+// writeCopy writes head and then the rest of r to path.
+func writeCopy(path string, head []byte, r io.Reader) error {
+	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = out.Write(head)
+	if err == nil {
+		_, err = io.Copy(out, r)
+	}
+	if e := out.Close(); err == nil {
+		err = e
+	}
+	return err
 }
 
 // A Snapshot is the backup a destructive operation made of the database
@@ -73,34 +164,19 @@ type Snapshot struct {
 }
 
 // Restore replaces the database at db with a copy of the backup at from.
-// It verifies from first (header, integrity, _migrations readable) and
-// refuses an invalid file with an *InvalidError, leaving db untouched.
-// The current database, if any, is backed up beside itself before it is
-// replaced; the returned Snapshot names that backup, also when a later
-// step fails.
-func Restore(ctx context.Context, db, from string) (Snapshot, error) {
-	if err := Verify(ctx, from); err != nil {
-		return Snapshot{}, fmt.Errorf("restore: %w", err)
-	}
-	dir := filepath.Dir(db)
-	tmp, err := tempFile(dir, filepath.Base(db))
+// The copy is made first, beside db, and checked (see package
+// imagecheck: header, _migrations against opts.Migrations, schema,
+// integrity, under opts.Timeout); an invalid file is refused with an
+// *InvalidError, leaving db untouched. The current database, if any, is
+// backed up beside itself before it is replaced; the returned Snapshot
+// names that backup, also when a later step fails.
+func Restore(ctx context.Context, db, from string, opts RestoreOptions) (Snapshot, error) {
+	tmp, err := tempFile(filepath.Dir(db), filepath.Base(db))
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("restore: %w", err)
 	}
 	defer removeDB(tmp)
-	src, err := sqlite3.OpenFlags(from, sqlite3.OPEN_READONLY)
-	if err != nil {
-		return Snapshot{}, fmt.Errorf("restore: open %s: %w", from, err)
-	}
-	err = src.BusyTimeout(defaultBusy)
-	if err == nil {
-		err = snapshot(ctx, src, tmp)
-	}
-	src.Close()
-	if err != nil {
-		return Snapshot{}, fmt.Errorf("restore: copy %s: %w", from, err)
-	}
-	if err := finish(ctx, tmp); err != nil {
+	if err := private(ctx, from, tmp, opts); err != nil {
 		return Snapshot{}, fmt.Errorf("restore: %w", err)
 	}
 	return replace(ctx, db, tmp, "restore")

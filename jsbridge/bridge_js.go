@@ -306,7 +306,11 @@ func (s *server) call(op string, req jsutil.Value) (res any, err error) {
 		if !jsutil.IsBytes(v) {
 			return nil, errorf(CodeInvalidDatabase, "import: want a Uint8Array or ArrayBuffer")
 		}
-		if err := d.Import(ctx, jsutil.Bytes(v)); err != nil {
+		opts := ImportOptions{AllowExtraSchema: req.Get("allowExtraSchema").Truthy()}
+		if ms := req.Get("timeoutMs"); ms.Type() == jsutil.TypeNumber && ms.Float() > 0 {
+			opts.Timeout = time.Duration(ms.Float() * float64(time.Millisecond))
+		}
+		if err := d.ImportWith(ctx, jsutil.Bytes(v), opts); err != nil {
 			return nil, err
 		}
 		return float64(d.Version()), nil

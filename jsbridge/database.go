@@ -35,8 +35,9 @@ type Database struct {
 	txSeq   uint64
 	txTimer *time.Timer
 	version int64
-	pending map[string]struct{} // tables written since the last commit
-	stmts   *stmtCache          // prepared statements by SQL text
+	known   []*migrations.Migration // the newest set of migrations an open passed: imports are checked against it
+	pending map[string]struct{}     // tables written since the last commit
+	stmts   *stmtCache              // prepared statements by SQL text
 }
 
 // Name returns the database name.
@@ -414,6 +415,9 @@ func (d *Database) migrate(ctx context.Context, o OpenOptions) (OpenResult, erro
 	if err != nil {
 		return OpenResult{}, &Error{Code: CodeInvalidArgument, Message: "open: migrations: " + err.Error(), Err: err}
 	}
+	if ms := p.Migrations(); len(d.known) == 0 || ms[len(ms)-1].Version >= d.known[len(d.known)-1].Version {
+		d.known = ms
+	}
 	results, err := p.Up(ctx, 0)
 	if errors.Is(err, migrations.ErrDatabaseNewer) {
 		return d.openNewer(ctx, p, o)
@@ -628,12 +632,29 @@ func pragmaInt(c *sqlite3.Conn, sql string) (int64, error) {
 	return st.ColumnInt64(0), nil
 }
 
-// Import replaces the database with the SQLite file image b, atomically:
-// b is checked (header, PRAGMA integrity_check) in memory first, then
-// copied over the live database with the backup API, which is one write
-// transaction through the VFS. A bad image changes nothing.
+// Import is ImportWith with the default options.
 func (d *Database) Import(ctx context.Context, b []byte) error {
-	b, err := CheckImage(b)
+	return d.ImportWith(ctx, b, ImportOptions{})
+}
+
+// ImportWith replaces the database with the SQLite file image b,
+// atomically: b is checked once, on a private copy in memory, against the
+// migrations the database was opened with ([CheckImage]), then copied
+// over the live database with the backup API, which is one write
+// transaction through the VFS. A refused image changes nothing.
+func (d *Database) ImportWith(ctx context.Context, b []byte, o ImportOptions) error {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return d.closedErr()
+	}
+	known := d.known
+	pageSize, err := pragmaInt(d.conn, "PRAGMA main.page_size")
+	d.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	b, err = CheckImage(ctx, b, known, int(pageSize), o)
 	if err != nil {
 		return err
 	}

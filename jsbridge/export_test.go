@@ -67,7 +67,7 @@ func TestExportReadsCheckpointedFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d2.Import(ctx, img); err != nil {
+	if err := d2.ImportWith(ctx, img, ImportOptions{AllowExtraSchema: true}); err != nil {
 		t.Fatal(err)
 	}
 	_, rows := query(t, d2, 0, "SELECT count(*), max(x) FROM t", Params{})

@@ -4,13 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/larderdb/larder/migrations"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
+
+	"github.com/larderdb/larder/migrations"
+	msqlite "github.com/larderdb/larder/migrations/sqlite"
 )
 
 // Storage is a backend a database can live on: "memory" ([Memory]), and in
@@ -171,6 +173,11 @@ func (h *Host) openDatabase(ctx context.Context, name, kind string, st Storage) 
 	}
 	conn, err := sqlite3.Open(st.URI(name))
 	if err != nil {
+		st.Release(name)
+		return nil, fmt.Errorf("open %s on %s: %w", name, kind, err)
+	}
+	if err := msqlite.Harden(conn); err != nil {
+		conn.Close()
 		st.Release(name)
 		return nil, fmt.Errorf("open %s on %s: %w", name, kind, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/larderdb/larder/backup"
+	"github.com/larderdb/larder/internal/imagecheck"
 	"github.com/larderdb/larder/migrations"
 	"github.com/larderdb/larder/migrations/sqlite"
 	"github.com/larderdb/larder/seed"
@@ -22,8 +23,8 @@ func init() {
 		short: "apply seed files once each, after checking migrations are current", run: dbSeed})
 	register(&command{name: "db backup", args: "--db FILE [--out PATH] [--json]",
 		short: "write a consistent, checked backup (online backup API)", run: dbBackup})
-	register(&command{name: "db restore", args: "--db FILE --from PATH [--json]",
-		short: "validate a backup and replace the database with it (backs up first)", run: dbRestore})
+	register(&command{name: "db restore", args: "--db FILE --from PATH --dir DIR [--allow-extra-schema] [--timeout D] [--json]",
+		short: "validate a backup against the migrations and replace the database with it (backs up first)", run: dbRestore})
 	register(&command{name: "db reset", args: "--db FILE --dir DIR [--seeds SEEDS] [--env NAME] [--yes] [--json]",
 		short: "back up, then recreate, migrate and optionally seed the database", run: dbReset})
 }
@@ -179,6 +180,9 @@ func dbRestore(ctx context.Context, e *env, args []string) error {
 	fs := flagsFor(e, "db restore")
 	db := fs.String("db", "", "SQLite database `FILE` to replace (created if missing)")
 	from := fs.String("from", "", "backup `PATH` to restore")
+	dir := fs.String("dir", "", "migrations `DIR`ectory: the backup's _migrations rows and schema must match these migrations")
+	extra := fs.Bool("allow-extra-schema", false, "accept schema objects the migrations do not build (triggers, views, tables)")
+	timeout := fs.Duration("timeout", imagecheck.DefaultTimeout, "time budget of the checks; a file too expensive to check is refused")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -186,7 +190,21 @@ func dbRestore(ctx context.Context, e *env, args []string) error {
 	if *db == "" || *from == "" {
 		return usagef("--db and --from are required")
 	}
-	snap, err := backup.Restore(ctx, *db, *from)
+	if *dir == "" && !*extra {
+		return usagef("--dir is required to check the backup against its migrations (or pass --allow-extra-schema to accept any schema)")
+	}
+	if *timeout <= 0 {
+		return usagef("--timeout must be positive")
+	}
+	opts := backup.RestoreOptions{AllowExtraSchema: *extra, Timeout: *timeout}
+	if *dir != "" {
+		migs, err := migrations.LoadDir(*dir)
+		if err != nil {
+			return err
+		}
+		opts.Migrations = migs
+	}
+	snap, err := backup.Restore(ctx, *db, *from, opts)
 	if *asJSON {
 		if perr := writeJSON(e.stdout, map[string]any{"database": *db, "restored_from": *from, "restored": err == nil, "backup": snap}); perr != nil {
 			return perr

@@ -163,7 +163,7 @@ func TestDBBackupWhileAnotherProcessWrites(t *testing.T) {
 		if filepath.Dir(p) != outDir || !regexp.MustCompile(`^app\.db\.\d{8}T\d{6}Z(-\d+)?\.bak$`).MatchString(filepath.Base(p)) {
 			t.Fatalf("backup %d at %s", i, p)
 		}
-		if err := backup.Verify(context.Background(), p); err != nil {
+		if err := backup.Verify(context.Background(), p, backup.RestoreOptions{AllowExtraSchema: true}); err != nil {
 			t.Fatalf("backup %d: %v", i, err)
 		}
 		if pair := sqlText(t, p, "SELECT (SELECT count(*) FROM notes) || '=' || (SELECT n FROM total)"); !regexp.MustCompile(`^(\d+)=(\d+)$`).MatchString(pair) ||
@@ -213,9 +213,9 @@ func TestDBRestore(t *testing.T) {
 	}
 	corruptPath := filepath.Join(bad, "corrupt.bak")
 	os.WriteFile(corruptPath, corrupt, 0o644)
-	larder(t, "db", "restore", "--db", l.db, "--from", notDB).want(t, 1, "not a valid Larder database", "no SQLite header")
-	larder(t, "db", "restore", "--db", l.db, "--from", corruptPath).want(t, 1, "not a valid Larder database")
-	larder(t, "db", "restore", "--db", l.db, "--from", filepath.Join(bad, "missing.bak")).want(t, 1, "missing.bak")
+	larder(t, "db", "restore", "--db", l.db, "--dir", l.migs, "--from", notDB).want(t, 1, "not a valid Larder database", "no SQLite header")
+	larder(t, "db", "restore", "--db", l.db, "--dir", l.migs, "--from", corruptPath).want(t, 1, "not a valid Larder database")
+	larder(t, "db", "restore", "--db", l.db, "--dir", l.migs, "--from", filepath.Join(bad, "missing.bak")).want(t, 1, "missing.bak")
 	if !bytes.Equal(testdb.ReadFile(t, l.db), want) {
 		t.Fatal("a refused restore changed the database")
 	}
@@ -223,7 +223,7 @@ func TestDBRestore(t *testing.T) {
 		t.Fatalf("a refused restore left files: %d -> %d entries", len(entries), len(after))
 	}
 
-	r := larder(t, "db", "restore", "--db", l.db, "--from", saved)
+	r := larder(t, "db", "restore", "--db", l.db, "--dir", l.migs, "--from", saved)
 	r.want(t, 0, "restored "+l.db)
 	prev := backupPath(t, r)
 	if filepath.Dir(prev) != l.root || sqlText(t, prev, "SELECT count(*) FROM users") != "3" {

@@ -104,12 +104,12 @@ export interface Database extends EventTarget {
   migrations(): Promise<AppliedMigration[]>;
   /** A standard SQLite database file. */
   export(): Promise<Uint8Array>;
-  /** Validates bytes (header, integrity_check), then replaces the database atomically. */
-  import(bytes: Uint8Array | ArrayBuffer): Promise<void>;
+  /** Checks bytes on a private copy (header, _migrations against this code's migrations, schema, integrity, under a time budget), then replaces the database atomically; refusals reject with LARDER_INVALID_DATABASE and change nothing. */
+  import(bytes: Uint8Array | ArrayBuffer, options?: ImportOptions): Promise<void>;
   /** PUTs export() to url (e.g. an edge Worker's /api/backup/NAME); resolves to the server's JSON answer. Rejects with the server's code (LARDER_INVALID_DATABASE, LARDER_TOO_LARGE, …) or LARDER_HTTP_ERROR, and `status`. */
   backup(url: string | URL, init?: RequestInit): Promise<{ name?: string; size?: number; uploaded?: string; etag?: string }>;
   /** GETs url and import()s it: the database is replaced atomically, or left as it was. */
-  restore(url: string | URL, init?: RequestInit): Promise<void>;
+  restore(url: string | URL, init?: RequestInit, options?: ImportOptions): Promise<void>;
   /** Deletes this database's storage and closes the handle; the next open migrates anew. */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -128,3 +128,11 @@ export function preload(wasm?: string | URL): Promise<WebAssembly.Module>;
 
 /** Decodes the row encoding of the worker (exposed for tools). */
 export function decodeRows(bytes: Uint8Array): Row[];
+
+/** Options of import() and restore() (docs/imports.md). Refusals reject with LARDER_INVALID_DATABASE. */
+export interface ImportOptions {
+  /** Time budget of the checks in milliseconds (default 5000); a file too expensive to check is refused. */
+  timeoutMs?: number;
+  /** Accept schema objects the migrations do not build (triggers, views, tables, objects that differ). */
+  allowExtraSchema?: boolean;
+}

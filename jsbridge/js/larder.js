@@ -428,10 +428,11 @@ class Database extends EventTarget {
     return this._call("export");
   }
 
-  async import(bytes) {
+  async import(bytes, options = {}) {
     if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
     if (!(bytes instanceof Uint8Array)) throw larderError("LARDER_INVALID_DATABASE", "import: want a Uint8Array");
-    const v = await this._call("import", { bytes });
+    const { timeoutMs, allowExtraSchema } = options;
+    const v = await this._call("import", { bytes, timeoutMs, allowExtraSchema: allowExtraSchema === true });
     this.version = v;
   }
 
@@ -446,10 +447,10 @@ class Database extends EventTarget {
     return res.json().catch(() => ({}));
   }
 
-  async restore(url, init = {}) {
+  async restore(url, init = {}, options = {}) {
     const res = await fetch(url, { ...init, method: "GET" });
     if (!res.ok) throw await httpError("restore", url, res);
-    await this.import(new Uint8Array(await res.arrayBuffer()));
+    await this.import(new Uint8Array(await res.arrayBuffer()), options);
   }
 
   async reset() {

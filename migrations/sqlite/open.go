@@ -37,6 +37,10 @@ func open(path string, flags sqlite3.OpenFlag) (*sqlite3.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	if err := Harden(conn); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	if err := conn.BusyTimeout(30 * time.Second); err != nil {
 		conn.Close()
 		return nil, err
@@ -51,6 +55,23 @@ func open(path string, flags sqlite3.OpenFlag) (*sqlite3.Conn, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	return conn, nil
+}
+
+// Harden turns on SQLite's defensive settings on conn, before it reads
+// anything: SQLITE_DBCONFIG_DEFENSIVE (no writable_schema, no writes to
+// shadow tables or sqlite_dbpage: https://sqlite.org/c3ref/c_dbconfig_defensive.html),
+// PRAGMA cell_size_check=ON (malformed b-tree cells are caught as they are
+// read) and PRAGMA trusted_schema=OFF (views, triggers and indexes of the
+// file may only call functions marked innocuous). Every connection Larder
+// opens calls it.
+func Harden(conn *sqlite3.Conn) error {
+	if _, err := conn.Config(sqlite3.DBCONFIG_DEFENSIVE, true); err != nil {
+		return fmt.Errorf("defensive mode: %w", err)
+	}
+	if err := conn.Exec("PRAGMA trusted_schema=OFF; PRAGMA cell_size_check=ON"); err != nil {
+		return fmt.Errorf("defensive pragmas: %w", err)
+	}
+	return nil
 }
 
 // Migrate applies every pending migration in migs to conn: the one call a

@@ -1,0 +1,4 @@
+-- hostile: 64 KiB of pseudo-random bytes
+-- raw: junk 65536
+-- expect: refused no SQLite header
+-- expect_extra: refused no SQLite header

@@ -1,0 +1,4 @@
+-- hostile: a valid database with 512-byte pages
+-- page_size: 512
+-- rows: 500
+-- expect: imported

@@ -1,0 +1,3 @@
+-- hostile: a valid database with 65536-byte pages (header value 1)
+-- page_size: 65536
+-- expect: imported

@@ -1,0 +1,5 @@
+-- hostile: a valid database cut in the middle of a page
+-- rows: 2000
+-- raw: truncate 10000
+-- expect: refused truncated
+-- expect_extra: refused truncated

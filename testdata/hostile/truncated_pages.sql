@@ -1,0 +1,5 @@
+-- hostile: a valid database cut at a page boundary (the header says more pages than the file has)
+-- rows: 2000
+-- raw: truncate 16384
+-- expect: refused truncated
+-- expect_extra: refused truncated

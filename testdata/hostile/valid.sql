@@ -1,0 +1,2 @@
+-- hostile: control: a database the corpus migrations made, with a few notes
+-- expect: imported

@@ -1,0 +1,3 @@
+-- hostile: a valid database in WAL mode (header bytes 18/19 = 2) with no -wal file beside it
+-- journal: wal
+-- expect: imported
