@@ -124,6 +124,10 @@ export class Runtime {
   // the statement encoded in one buffer (runDirect); the rest to its call.
   tryCall(op, req) {
     if (this.dead) return { ok: false, error: this.dead };
+    if (typeof op !== "string" || (op.startsWith("__") && !(this.features & FEATURE_TEST_HOOKS))) {
+      // Fault-injection ops exist only in test builds of larder.wasm.
+      return { ok: false, error: paramError("LARDER_INVALID_ARGUMENT", `unknown request ${JSON.stringify(String(op))}`) };
+    }
     let v;
     try {
       if (op === "exec" || op === "query") {
@@ -358,27 +362,59 @@ function lastLines(s) {
   return lines.slice(start, start + 6).join("\n");
 }
 
-// Rebuild functions of JS-function migrations sent as source text.
-function reviveFunction(src) {
-  if (typeof src !== "string") return src;
+// Rebuild functions of JS-function migrations sent as source text by
+// larder.js (WorkerRuntime.wireMigrations), which makes upSource and
+// downSource only from functions the page passed to open() itself, never
+// from a bundle's fields. Evaluating them needs 'unsafe-eval' in the
+// worker's Content-Security-Policy (docs/security.md).
+function reviveFunction(src, where) {
+  if (typeof src !== "string") throw invalidMigrations(`${where}: function source must be a string`);
   try {
     return (0, eval)(`(${src})`);
   } catch (e) {
+    if (e instanceof EvalError) throw invalidMigrations(`${where}: JS-function migrations need 'unsafe-eval' in the Content-Security-Policy of larder-worker.js: ${e.message}`);
     // Method shorthand: "up(tx) { ... }" or "async up(tx) { ... }".
     const obj = (0, eval)(`({${src}})`);
     return obj[Object.keys(obj)[0]];
   }
 }
 
+function invalidMigrations(message) {
+  const e = new Error(message);
+  e.code = "LARDER_INVALID_MIGRATIONS";
+  return e;
+}
+
+// The fields of a migration on the wire (larder.js, wireMigrations; or the
+// page's own objects when running in-process): anything else is dropped.
+function wirePart(m, i, k) {
+  const src = m[k + "Source"];
+  const where = `open: migration ${i} (version ${m.version}) ${k}`;
+  if (src !== undefined) {
+    if (m[k] !== undefined) throw invalidMigrations(`${where}: both ${k} and ${k}Source`);
+    return reviveFunction(src, where);
+  }
+  const v = m[k];
+  if (v == null || typeof v === "string" || typeof v === "function") return v;
+  throw invalidMigrations(`${where}: want SQL text or a function, got ${typeof v}`);
+}
+
+// normalizeOpen copies an open request's migrations, field by field, into
+// what larder.wasm takes: {version, name, up, down, checksum, breaking}.
 export function normalizeOpen(req) {
-  const migrations = (req.migrations || []).map((m) => ({
-    version: Number(m.version),
-    name: String(m.name ?? ""),
-    up: m.upSource !== undefined ? reviveFunction(m.upSource) : m.up,
-    down: m.downSource !== undefined ? reviveFunction(m.downSource) : m.down,
-    checksum: m.checksum == null ? "" : String(m.checksum),
-    breaking: !!m.breaking,
-  }));
+  const list = req.migrations == null ? [] : req.migrations;
+  if (!Array.isArray(list)) throw invalidMigrations("open: migrations must be an array");
+  const migrations = list.map((m, i) => {
+    if (m === null || typeof m !== "object") throw invalidMigrations(`open: migration ${i}: not an object`);
+    return {
+      version: Number(m.version),
+      name: String(m.name ?? ""),
+      up: wirePart(m, i, "up"),
+      down: wirePart(m, i, "down"),
+      checksum: m.checksum == null ? "" : String(m.checksum),
+      breaking: !!m.breaking,
+    };
+  });
   return { ...req, migrations };
 }
 
@@ -691,8 +727,11 @@ class SharedDb {
 // Whether this context coordinates with others (Web Locks, BroadcastChannel).
 const MULTI_TAB = typeof navigator !== "undefined" && !!navigator.locks && typeof BroadcastChannel === "function";
 
-// larder_features bit: the OPFS VFS adopts handles opened by this script.
+// larder_features bits: the OPFS VFS adopts handles opened by this
+// script; the build has the fault-injection hooks of the tests (built with
+// -tags larder_test_hooks by `make build-testhooks`, never by `make build`).
 const FEATURE_OPFS_ADOPT = 1;
+const FEATURE_TEST_HOOKS = 2;
 
 // The OPFS layout of a database, as wasm/opfs (opfs.go) keeps it:
 // larder/<name>/ holding these files.
