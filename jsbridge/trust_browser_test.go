@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/larderdb/larder/internal/browsertest"
 )
@@ -63,9 +64,12 @@ window.db = await L.open({ name: NAME, storage: STORAGE, migrations: [{ version:
 window.seen = [];
 db.addEventListener("versionchange", (e) => seen.push("versionchange " + JSON.stringify(e.detail)));
 db.addEventListener("change", (e) => seen.push("change " + e.detail.tables.join(",")));`
+			t0 := time.Now()
+			step := func(what string) { t.Logf("%s: %v", what, time.Since(t0).Round(time.Millisecond)) }
 			e.run(owner, setup, nil)
 			e.run(client, setup, nil)
 			e.run(forger, vars+forge, nil)
+			step("opened, forged")
 
 			// Writes from both tabs, the client's forwarded to the owner
 			// while the forger answers every request first; then each
@@ -78,6 +82,7 @@ if (r === "forged" || typeof r.changes !== "number") throw new Error("exec answe
 const rows = await db.query("SELECT v FROM item");
 if (!Array.isArray(rows)) throw new Error("query answered " + JSON.stringify(rows));`, i), nil)
 			}
+			step("written")
 			for _, tab := range []*browsertest.Tab{owner, client} {
 				var got struct {
 					Seen    []string `json:"seen"`
@@ -99,6 +104,7 @@ return { seen, version: db.version, rows: n, export: bytes.length };`, &got)
 					t.Errorf("after forged messages: %+v (want version 1, 2 rows, an export)", got)
 				}
 			}
+			step("checked")
 			// The other database the forger asked to reset, and the owner's
 			// larder.wasm, are untouched: a new client still gets answers.
 			late := e.page()
@@ -111,6 +117,7 @@ return n;`, &n)
 			if n != 2 {
 				t.Errorf("a third tab sees %v rows, want 2", n)
 			}
+			step("third tab")
 			for _, tab := range []*browsertest.Tab{owner, client} {
 				e.run(tab, `await db.close();`, nil)
 			}
