@@ -31,6 +31,19 @@ $(WASM): $(WASM_SRC)
 	@mkdir -p $(DIST)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $@ ./wasm
 
+## build-testhooks: $(DIST)/testhooks/larder.wasm, larder.wasm with the
+## fault-injection hooks of the browser tests (-tags larder_test_hooks:
+## the "__fault" op). Never shipped: `make build` leaves them out, and the
+## worker script refuses "__" ops from any other build.
+.PHONY: build-testhooks
+build-testhooks: $(DIST)/testhooks/larder.wasm
+$(DIST)/testhooks/larder.wasm: $(WASM_SRC)
+	@mkdir -p $(DIST)/testhooks
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -tags larder_test_hooks -o $@ ./wasm
+
+# The crash and kill browser tests (jsbridge) load the test-hooks build.
+gotest: $(DIST)/testhooks/larder.wasm
+
 # larder-NAME.wasm: larder.wasm with the opt-in extension NAME (-tags NAME).
 $(DIST)/larder-%.wasm: $(WASM_SRC)
 	@mkdir -p $(DIST)

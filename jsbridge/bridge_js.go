@@ -250,14 +250,7 @@ func (s *server) call(op string, req jsutil.Value) (res any, err error) {
 	if op == "warmup" { // the worker script's idle slices (see Warmup)
 		return s.warmup(ctx, req)
 	}
-	if op == "__fault" { // fault injection for tests
-		switch str(req, "kind") {
-		case "panic":
-			panic("injected panic")
-		case "fatal":
-			go func() { panic("injected fatal error") }()
-			select {}
-		}
+	if testHook(op, req) { // test builds only (testhooks_js.go)
 		return nil, nil
 	}
 	d, err := s.h.Lookup(str(req, "db"))

@@ -136,7 +136,7 @@ return { problems: problems.slice(0, 10), nproblems: problems.length, stats, ope
 const killTrials = 50
 
 func TestBrowserKillLoop(t *testing.T) {
-	e := newEnv(t)
+	e := newTestHooksEnv(t)
 	for _, st := range persistent {
 		t.Run(st, func(t *testing.T) {
 			e.t = t

@@ -17,7 +17,7 @@ import (
 // rejected promises with LARDER_CRASHED and a dead handle — never a hang —
 // and a new open() starts a fresh worker.
 func TestBrowserCrash(t *testing.T) {
-	e := newEnv(t)
+	e := newTestHooksEnv(t)
 	for _, kind := range []string{"panic", "fatal"} {
 		t.Run(kind, func(t *testing.T) {
 			e.t = t

@@ -72,10 +72,17 @@ func larderBuf(n int32) unsafe.Pointer { return jsbridge.DirectBuffer(n) }
 // larder_features tells the worker script what this build does, as bits:
 // 1, the OPFS VFS adopts sync access handles the script opened before Go
 // started (see package opfs). A script newer than the build closes them
-// instead when the bit is missing.
+// instead when the bit is missing. 2, a test build with fault-injection
+// hooks (jsbridge.TestHooks, build tag larder_test_hooks): the script
+// passes "__" ops to it only then.
 //
 //go:wasmexport larder_features
-func larderFeatures() int32 { return 1 }
+func larderFeatures() int32 {
+	if jsbridge.TestHooks {
+		return 1 | 2
+	}
+	return 1
+}
 
 //go:wasmexport larder_run
 func larderRun(kind, n int32, tx, known float64) int32 {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/larderdb/larder/internal/site"
@@ -17,7 +18,7 @@ import (
 func init() {
 	register(&command{
 		name:  "serve",
-		args:  "[--addr 127.0.0.1:8080] [--dist DIR] [--web DIR]",
+		args:  "[--addr 127.0.0.1:8080] [--dist DIR] [--web DIR] [--allow-host NAME,...] [--csp POLICY]",
 		short: "serve the demo app and dist/ with correct headers",
 		run:   runServe,
 	})
@@ -32,12 +33,19 @@ func init() {
 // Every file is read, hashed and compressed (gzip, brotli) once, and again
 // only when it changes on disk, so `make build` while the server runs is
 // picked up on the next request. See package internal/site for the headers.
+//
+// Files are read through an os.Root (site.Dir): a symlink or ".." out of
+// --dist or --web is answered 404. Requests whose Host is not the bound
+// address, localhost, 127.0.0.1 or [::1] (or an --allow-host name) get
+// 421, so a DNS-rebinding page cannot reach the server.
 func runServe(ctx context.Context, e *env, args []string) error {
 	c := commands["serve"]
 	fs := newFlags(e, c)
 	addr := fs.String("addr", "127.0.0.1:8080", "`host:port` to listen on")
 	dist := fs.String("dist", "dist", "`directory` served under /dist/ (the output of make build)")
 	webDir := fs.String("web", "", "serve the app shell from this `directory` instead of the embedded copy (for editing web/ without rebuilding)")
+	allowHost := fs.String("allow-host", "", "comma-separated `names` (host or host:port) accepted in the Host header besides the bound address and localhost")
+	csp := fs.String("csp", "", "Content-Security-Policy to send instead of the default (`policy`; see docs/security.md)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -46,11 +54,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return usagef("unexpected argument %q", pos[0])
 	}
 
-	cfg := site.Config{App: web.App(), Dist: os.DirFS(*dist), Migrations: web.Migrations()}
+	cfg := site.Config{App: web.App(), Dist: site.Dir(*dist), Migrations: web.Migrations(), CSP: *csp}
 	appName := "embedded"
 	if *webDir != "" {
-		cfg.App = os.DirFS(*webDir)
-		cfg.Migrations = os.DirFS(filepath.Join(*webDir, "migrations"))
+		cfg.App = site.Dir(*webDir)
+		cfg.Migrations = site.Dir(filepath.Join(*webDir, "migrations"))
 		appName = *webDir
 	}
 	h, err := site.New(cfg)
@@ -71,7 +79,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	var extra []string
+	for _, n := range strings.Split(*allowHost, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			extra = append(extra, n)
+		}
+	}
+	srv := &http.Server{Handler: site.AllowHosts(h, ln.Addr().String(), extra...), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(e.stdout, "larder serve: http://%s/ (dist: %s, app: %s)\n", ln.Addr(), *dist, appName)
 
 	errc := make(chan error, 1)

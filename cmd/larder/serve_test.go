@@ -81,3 +81,61 @@ func TestServeUsage(t *testing.T) {
 		t.Errorf("serve on a bad address: exit %d, want 1 (stderr: %s)", code, stderr.String())
 	}
 }
+
+// TestServeRefuses: `larder serve` answers 404 for a symlink out of
+// --dist, 421 for a Host that is not its own, and sends the security
+// headers.
+func TestServeRefuses(t *testing.T) {
+	dist := t.TempDir()
+	if err := os.Symlink("/etc/passwd", filepath.Join(dist, "x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dist, "larder.js"), []byte("export {};\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	var stderr bytes.Buffer
+	e := &env{stdin: strings.NewReader(""), stdout: pw, stderr: &stderr}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, e, []string{"serve", "--addr", "127.0.0.1:0", "--dist", dist, "--allow-host", "notes.test"})
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the first line: %v (stderr: %s)", err, stderr.String())
+	}
+	m := regexp.MustCompile(`http://(127\.0\.0\.1:(\d+))/`).FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("first line %q names no address", line)
+	}
+	go io.Copy(io.Discard, pr)
+	base := "http://" + m[1]
+	res, body := get(t, base+"/dist/x")
+	if res.StatusCode != http.StatusNotFound || bytes.Contains(body, []byte("root:")) {
+		t.Errorf("symlink to /etc/passwd: %d %.60q, want 404", res.StatusCode, body)
+	}
+	res, _ = get(t, base+"/dist/larder.js")
+	if res.StatusCode != http.StatusOK || !strings.Contains(res.Header.Get("Content-Security-Policy"), "'wasm-unsafe-eval'") ||
+		res.Header.Get("Referrer-Policy") == "" || res.Header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("larder.js: %d, headers %v", res.StatusCode, res.Header)
+	}
+	for host, want := range map[string]int{"evil.example:" + m[2]: 421, "localhost:" + m[2]: 200, "notes.test:" + m[2]: 200, "notes.test:1": 421} {
+		req, _ := http.NewRequest("GET", base+"/", nil)
+		req.Host = host
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("Host %s: %d, want %d", host, res.StatusCode, want)
+		}
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit status %d (stderr: %s)", code, stderr.String())
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -27,6 +26,9 @@ type Config struct {
 	App        fs.FS // the app shell at /
 	Dist       fs.FS // make build's output at /dist/
 	Migrations fs.FS // NNNN_name.sql files, bundled at /migrations.json
+	// CSP replaces [DefaultCSP] as the Content-Security-Policy of every
+	// response (inline scripts' hashes are still added to its script-src).
+	CSP string
 }
 
 // New returns a handler that serves c with the headers a Larder app needs:
@@ -42,6 +44,14 @@ type Config struct {
 //     compiled module from its code cache.
 //   - No COOP/COEP: Larder does not need SharedArrayBuffer, and those headers
 //     break third-party iframes.
+//   - On every response: Content-Security-Policy ([DefaultCSP] or c.CSP,
+//     with 'wasm-unsafe-eval' and the hashes of an HTML page's inline
+//     scripts), Referrer-Policy: no-referrer, X-Frame-Options: DENY (and
+//     frame-ancestors 'none'), X-Content-Type-Options: nosniff.
+//
+// Serve directories through [Dir], which cannot be left by a symlink or
+// "..": a path that escapes is answered 404. Wrap the handler in
+// [AllowHosts] when it listens on a socket.
 //
 // Files are read, hashed and compressed once (the top level of each FS
 // right away, in the background; the rest on first request), and again only
@@ -56,7 +66,12 @@ func New(c Config) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("site: %w", err)
 	}
+	csp := c.CSP
+	if csp == "" {
+		csp = DefaultCSP
+	}
 	h := &handler{
+		csp:    csp,
 		app:    &assetStore{fsys: c.App, files: map[string]*entry{}},
 		dist:   &assetStore{fsys: c.Dist, files: map[string]*entry{}},
 		bundle: newAsset("migrations.json", bundle, time.Time{}),
@@ -71,11 +86,13 @@ func New(c Config) (http.Handler, error) {
 }
 
 type handler struct {
+	csp       string
 	app, dist *assetStore
 	bundle    *asset
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	securityHeaders(w.Header(), h.csp)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -102,12 +119,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a, err = h.app.get(name)
 	}
 	switch {
-	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid):
+	case err != nil && notFound(err):
 		http.NotFound(w, r)
 		return
 	case err != nil:
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
+	}
+	if strings.HasPrefix(a.ctype, "text/html") {
+		w.Header().Set("Content-Security-Policy", withScriptHashes(h.csp, a.raw))
 	}
 	a.serve(w, r)
 }
@@ -230,7 +250,6 @@ func (a *asset) serve(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("Content-Type", a.ctype)
 	hdr.Set("ETag", etag)
 	hdr.Set("Cache-Control", "no-cache")
-	hdr.Set("X-Content-Type-Options", "nosniff")
 	if a.gz != nil || a.br != nil {
 		hdr.Set("Vary", "Accept-Encoding")
 	}

@@ -124,6 +124,10 @@ export class Runtime {
   // the statement encoded in one buffer (runDirect); the rest to its call.
   tryCall(op, req) {
     if (this.dead) return { ok: false, error: this.dead };
+    if (typeof op !== "string" || (op.startsWith("__") && !(this.features & FEATURE_TEST_HOOKS))) {
+      // Fault-injection ops exist only in test builds of larder.wasm.
+      return { ok: false, error: paramError("LARDER_INVALID_ARGUMENT", `unknown request ${JSON.stringify(String(op))}`) };
+    }
     let v;
     try {
       if (op === "exec" || op === "query") {
@@ -358,27 +362,59 @@ function lastLines(s) {
   return lines.slice(start, start + 6).join("\n");
 }
 
-// Rebuild functions of JS-function migrations sent as source text.
-function reviveFunction(src) {
-  if (typeof src !== "string") return src;
+// Rebuild functions of JS-function migrations sent as source text by
+// larder.js (WorkerRuntime.wireMigrations), which makes upSource and
+// downSource only from functions the page passed to open() itself, never
+// from a bundle's fields. Evaluating them needs 'unsafe-eval' in the
+// worker's Content-Security-Policy (docs/security.md).
+function reviveFunction(src, where) {
+  if (typeof src !== "string") throw invalidMigrations(`${where}: function source must be a string`);
   try {
     return (0, eval)(`(${src})`);
   } catch (e) {
+    if (e instanceof EvalError) throw invalidMigrations(`${where}: JS-function migrations need 'unsafe-eval' in the Content-Security-Policy of larder-worker.js: ${e.message}`);
     // Method shorthand: "up(tx) { ... }" or "async up(tx) { ... }".
     const obj = (0, eval)(`({${src}})`);
     return obj[Object.keys(obj)[0]];
   }
 }
 
+function invalidMigrations(message) {
+  const e = new Error(message);
+  e.code = "LARDER_INVALID_MIGRATIONS";
+  return e;
+}
+
+// The fields of a migration on the wire (larder.js, wireMigrations; or the
+// page's own objects when running in-process): anything else is dropped.
+function wirePart(m, i, k) {
+  const src = m[k + "Source"];
+  const where = `open: migration ${i} (version ${m.version}) ${k}`;
+  if (src !== undefined) {
+    if (m[k] !== undefined) throw invalidMigrations(`${where}: both ${k} and ${k}Source`);
+    return reviveFunction(src, where);
+  }
+  const v = m[k];
+  if (v == null || typeof v === "string" || typeof v === "function") return v;
+  throw invalidMigrations(`${where}: want SQL text or a function, got ${typeof v}`);
+}
+
+// normalizeOpen copies an open request's migrations, field by field, into
+// what larder.wasm takes: {version, name, up, down, checksum, breaking}.
 export function normalizeOpen(req) {
-  const migrations = (req.migrations || []).map((m) => ({
-    version: Number(m.version),
-    name: String(m.name ?? ""),
-    up: m.upSource !== undefined ? reviveFunction(m.upSource) : m.up,
-    down: m.downSource !== undefined ? reviveFunction(m.downSource) : m.down,
-    checksum: m.checksum == null ? "" : String(m.checksum),
-    breaking: !!m.breaking,
-  }));
+  const list = req.migrations == null ? [] : req.migrations;
+  if (!Array.isArray(list)) throw invalidMigrations("open: migrations must be an array");
+  const migrations = list.map((m, i) => {
+    if (m === null || typeof m !== "object") throw invalidMigrations(`open: migration ${i}: not an object`);
+    return {
+      version: Number(m.version),
+      name: String(m.name ?? ""),
+      up: wirePart(m, i, "up"),
+      down: wirePart(m, i, "down"),
+      checksum: m.checksum == null ? "" : String(m.checksum),
+      breaking: !!m.breaking,
+    };
+  });
   return { ...req, migrations };
 }
 
@@ -413,12 +449,99 @@ const TX_WATCH_MS = 500;
 // lives, so an owner can tell that the context behind an open transaction
 // died (the lock becomes available) and roll the transaction back at once
 // instead of after the idle timeout.
-if (typeof navigator !== "undefined" && navigator.locks) {
-  navigator.locks.request(CONTEXT_LOCK + CONTEXT_ID, () => new Promise(() => {})).catch(() => {});
-}
+// contextLocked settles once this context holds its own lock: an owner
+// announces itself only then, so that others can check its claim.
+const contextLocked = new Promise((resolve) => {
+  if (typeof navigator === "undefined" || !navigator.locks) return resolve();
+  navigator.locks
+    .request(CONTEXT_LOCK + CONTEXT_ID, () => {
+      resolve();
+      return new Promise(() => {});
+    })
+    .catch(resolve);
+});
 
 function contextGone(id) {
   return navigator.locks.request(CONTEXT_LOCK + id, { ifAvailable: true }, (lock) => !!lock);
+}
+
+// ---- What the channel may carry, and whom to believe ----
+//
+// Any script of the origin can post on the BroadcastChannel "larder:NAME",
+// so every message is checked before it is used: its shape (checkMessage;
+// malformed ones are dropped, never thrown on), and for what only the
+// owner may say (owner claims, acks, answers, events) its sender. The
+// owner is the context holding the Web Lock "larder:NAME"; a sender's id
+// is believed to be the owner when navigator.locks.query() shows that lock
+// and the sender's own lock ("larder-context:ID") held by the same client
+// (isLockHolder). A script that only posts messages holds neither.
+
+const VERIFIED_MS = 1000; // how long a sender's check is reused
+// Ops only a context runs on itself, never for another tab.
+const LOCAL_OPS = new Set(["shutdown", "closeAll", "warmup"]);
+const EVENT_TYPE = /^[a-z]{1,32}$/;
+
+function isId(x) {
+  return typeof x === "string" && x.length > 0 && x.length <= 64 && /^[0-9A-Za-z_-]+$/.test(x);
+}
+
+function isSeq(x) {
+  return Number.isSafeInteger(x) && x > 0;
+}
+
+function isVersion(x) {
+  return (typeof x === "number" && Number.isSafeInteger(x) && x >= 0) || (typeof x === "bigint" && x >= 0n);
+}
+
+function isPlain(x) {
+  return x !== null && typeof x === "object" && !Array.isArray(x);
+}
+
+// checkDetail checks an event's detail, as larder.wasm makes them
+// (jsbridge's server.event).
+export function checkDetail(d) {
+  if (!isPlain(d) || typeof d.type !== "string" || !EVENT_TYPE.test(d.type)) return false;
+  if (d.type === "change") return Array.isArray(d.tables) && d.tables.every((t) => typeof t === "string");
+  if (d.type === "versionchange") return isVersion(d.from) && isVersion(d.to) && typeof d.breaking === "boolean";
+  return true;
+}
+
+// checkRequest checks a forwarded request for database name.
+function checkRequest(msg, name) {
+  if (!isPlain(msg) || typeof msg.op !== "string" || LOCAL_OPS.has(msg.op) || msg.op.startsWith("__")) return false;
+  if ((msg.op === "open" ? msg.name : msg.db) !== name) return false;
+  return msg.tx == null || isSeq(msg.tx);
+}
+
+// checkMessage reports whether m is a well-formed message of the channel
+// of database name.
+export function checkMessage(m, name) {
+  if (!isPlain(m)) return false;
+  switch (m.t) {
+    case "hello":
+      return isId(m.from);
+    case "owner":
+      return isId(m.owner);
+    case "req":
+      return isId(m.from) && isSeq(m.id) && checkRequest(m.msg, name);
+    case "ack":
+      return isId(m.to) && isSeq(m.id) && isId(m.owner);
+    case "res":
+      return isId(m.to) && isSeq(m.id) && isId(m.from) && isPlain(m.res) && typeof m.res.ok === "boolean" && (m.res.ok || isPlain(m.res.error));
+    case "event":
+      return isId(m.from) && m.db === name && checkDetail(m.detail);
+  }
+  return false;
+}
+
+// isLockHolder reports whether context id holds the Web Lock lockName:
+// both locks are held by one client. Where the browser does not report
+// clientId, the check is weaker: id's context lock and lockName held.
+async function isLockHolder(lockName, id) {
+  const { held = [] } = await navigator.locks.query();
+  const owner = held.find((l) => l.name === lockName);
+  const ctx = held.find((l) => l.name === CONTEXT_LOCK + id);
+  return !!owner && !!ctx && owner.clientId === ctx.clientId;
 }
 
 function failure(code, message) {
@@ -441,8 +564,11 @@ class SharedDb {
     this.txOwner = new Map(); // tx id → owner that began it
     this.seq = 0;
     this.electing = null;
+    this.verified = null; // {id, at}: the owner, as last checked
+    this.inbox = null; // Promise of the owner's messages being checked, in order
     this.channel = new BroadcastChannel(this.lockName);
     this.channel.onmessage = (e) => this.onChannel(e.data);
+    this.channel.onmessageerror = () => {}; // undeserializable: dropped
   }
 
   // elect settles once this context knows its role.
@@ -483,6 +609,7 @@ class SharedDb {
     // when it opens the database (the takeover's serve, or the open).
     if (this.storage === "opfs" && !this.serving) this.host.prepareFiles(this.name);
     if (takeover) await this.serve().catch(() => {});
+    await contextLocked; // others check this claim against the context lock
     this.channel.postMessage({ t: "owner", owner: CONTEXT_ID });
     // Our own forwarded requests: not started → run here; started by the
     // old owner → outcome unknown.
@@ -582,6 +709,7 @@ class SharedDb {
   }
 
   onChannel(m) {
+    if (!checkMessage(m, this.name)) return; // malformed: dropped
     switch (m.t) {
       case "req":
         this.host.lastRequest = performance.now();
@@ -592,30 +720,67 @@ class SharedDb {
         break;
       case "owner":
         if (m.owner === CONTEXT_ID) break;
-        this.ownerId = m.owner;
-        for (const [id, p] of this.pending) this.reroute(id, p, m.owner);
+        this.fromOwner(m.owner, () => {
+          this.ownerId = m.owner;
+          for (const [id, p] of this.pending) this.reroute(id, p, m.owner);
+        });
         break;
       case "ack": {
         if (m.to !== CONTEXT_ID) break;
-        const p = this.pending.get(m.id);
-        if (p && !p.started) p.started = m.owner;
-        if (m.owner) this.ownerId = m.owner;
+        this.fromOwner(m.owner, () => {
+          const p = this.pending.get(m.id);
+          if (p && !p.started) p.started = m.owner;
+          this.ownerId = m.owner;
+        });
         break;
       }
-      case "res":
-        if (m.to === CONTEXT_ID) this.settle(m.id, m.res);
+      case "res": {
+        if (m.to !== CONTEXT_ID) break;
+        // The answer of the owner that acknowledged it (checked then): it
+        // may have given the lock up since, having answered first.
+        const p = this.pending.get(m.id);
+        if (p && p.started === m.from) this.settle(m.id, m.res);
+        else this.fromOwner(m.from, () => this.settle(m.id, m.res));
         break;
+      }
       case "event":
-        if (this.handles > 0) this.host.emit({ type: "event", db: m.db, detail: m.detail });
+        this.fromOwner(m.from, () => {
+          if (this.handles > 0) this.host.emit({ type: "event", db: m.db, detail: m.detail });
+        });
         break;
     }
+  }
+
+  // fromOwner runs fn if context id is the owner of the database (the
+  // holder of its Web Lock), else drops it. Messages are handled in the
+  // order they came: a message waits for the checks of those before it.
+  fromOwner(id, fn) {
+    if (this.role === "owner") return; // only this context may speak as owner
+    const v = this.verified;
+    if (!this.inbox && v && v.id === id && performance.now() - v.at < VERIFIED_MS) return fn();
+    const run = (this.inbox || Promise.resolve())
+      .then(() => {
+        const v = this.verified;
+        if (v && v.id === id && performance.now() - v.at < VERIFIED_MS) return true;
+        return isLockHolder(this.lockName, id);
+      })
+      .then((ok) => {
+        if (!ok || this.role === "owner") return;
+        this.verified = { id, at: performance.now() };
+        fn();
+      })
+      .catch(() => {});
+    this.inbox = run;
+    run.then(() => {
+      if (this.inbox === run) this.inbox = null;
+    });
   }
 
   async serveRemote(m) {
     const key = m.from + ":" + m.id;
     if (this.seen.has(key)) {
       const done = this.seen.get(key);
-      if (done) this.channel.postMessage({ t: "res", to: m.from, id: m.id, res: done });
+      if (done) this.channel.postMessage({ t: "res", to: m.from, from: CONTEXT_ID, id: m.id, res: done });
       else this.channel.postMessage({ t: "ack", to: m.from, id: m.id, owner: CONTEXT_ID });
       return;
     }
@@ -632,7 +797,7 @@ class SharedDb {
     setTimeout(() => this.seen.delete(key), 60000);
     if (m.msg.op === "begin" && res.ok) this.watchTx(m.from, res.result);
     if ((m.msg.op === "commit" || m.msg.op === "rollback") && m.msg.tx != null) this.txWatch?.delete(m.msg.tx);
-    this.channel.postMessage({ t: "res", to: m.from, id: m.id, res });
+    this.channel.postMessage({ t: "res", to: m.from, from: CONTEXT_ID, id: m.id, res });
     if (this.releasing && this.inflight === 0 && this.drained) this.drained();
   }
 
@@ -691,8 +856,11 @@ class SharedDb {
 // Whether this context coordinates with others (Web Locks, BroadcastChannel).
 const MULTI_TAB = typeof navigator !== "undefined" && !!navigator.locks && typeof BroadcastChannel === "function";
 
-// larder_features bit: the OPFS VFS adopts handles opened by this script.
+// larder_features bits: the OPFS VFS adopts handles opened by this
+// script; the build has the fault-injection hooks of the tests (built with
+// -tags larder_test_hooks by `make build-testhooks`, never by `make build`).
 const FEATURE_OPFS_ADOPT = 1;
+const FEATURE_TEST_HOOKS = 2;
 
 // The OPFS layout of a database, as wasm/opfs (opfs.go) keeps it:
 // larder/<name>/ holding these files.
@@ -802,7 +970,7 @@ export class Host {
       (db, detail) => {
         this.emit({ type: "event", db, detail });
         const shared = this.dbs.get(db);
-        if (shared) shared.channel.postMessage({ t: "event", db, detail });
+        if (shared) shared.channel.postMessage({ t: "event", from: CONTEXT_ID, db, detail });
       },
       (err) => {
         // larder.wasm is gone: stop owning anything at once, so another
@@ -1043,6 +1211,7 @@ if (isLarderWorker) {
   let started = false; // larder.wasm runs: host.fast may answer
   self.onmessage = async (e) => {
     const msg = e.data;
+    if (msg === null || typeof msg !== "object") return; // not larder.js's
     if (msg.type === "init") {
       try {
         await host.init(msg.module || msg.wasm);
@@ -1067,6 +1236,7 @@ if (isLarderWorker) {
       return;
     }
     if (msg.type !== "req") return;
+    if (typeof msg.op !== "string") return reply(msg.id, failure("LARDER_INVALID_ARGUMENT", "request without an op"));
     host.lastRequest = performance.now();
     if (started && host.fast(msg, (res) => reply(msg.id, res))) return;
     // Before larder.wasm runs, handle waits for it (host.started) where

@@ -20,7 +20,9 @@ export interface Tx {
 }
 
 /** One migration: SQL (as in a `larder migrate bundle` file) or a JS function run inside the worker.
- * JS functions are sent to the worker as source text: they must not use closures. */
+ * JS functions are sent to the worker as source text: they must not use closures, and they need
+ * 'unsafe-eval' in the Content-Security-Policy of larder-worker.js (docs/security.md). Only
+ * functions passed in this array run: a bundle fetched from a URL carries data, never code. */
 export interface Migration {
   version: number;
   name: string;
@@ -37,7 +39,9 @@ export interface OpenOptions {
   name: string;
   /** "auto" (default) picks OPFS where createSyncAccessHandle exists, else IndexedDB. Never falls back silently. */
   storage?: Storage;
-  /** An array of migrations, or the URL of a `larder migrate bundle` JSON file. */
+  /** An array of migrations, or the URL of a `larder migrate bundle` JSON file. A bundle's entries may hold only
+   * version, name, up, down, checksum (required, the hex SHA-256 of up), breaking, up_line, down_line, up_statements
+   * and down_statements: any other field rejects open() with LARDER_INVALID_MIGRATIONS naming it. */
   migrations?: Migration[] | string | URL;
   /** Apply unapplied migrations numbered below the newest applied one instead of rejecting. */
   allowOutOfOrder?: boolean;

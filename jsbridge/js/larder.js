@@ -237,17 +237,15 @@ class WorkerRuntime {
 
   // Functions cannot cross postMessage: send JS-function migrations as
   // source text, rebuilt in the worker (so they must not use closures).
+  // Only functions the page passed become source text; everything else
+  // crosses as the plain fields the worker accepts (see normalizeOpen).
   wireMigrations(migs) {
     return migs.map((m) => {
-      const out = { ...m };
-      if (typeof m.up === "function") {
-        delete out.up;
-        out.upSource = m.up.toString();
-      }
-      if (typeof m.down === "function") {
-        delete out.down;
-        out.downSource = m.down.toString();
-      }
+      const out = { version: m.version, name: m.name, checksum: m.checksum, breaking: m.breaking };
+      if (typeof m.up === "function") out.upSource = m.up.toString();
+      else out.up = m.up;
+      if (typeof m.down === "function") out.downSource = m.down.toString();
+      else if (m.down != null) out.down = m.down;
       return out;
     });
   }
@@ -312,19 +310,87 @@ function runtimeFor(wasm) {
 
 // ---- migrations ----
 
+// A bundle (`larder migrate bundle`) carries data, never code: these are
+// the only fields an entry may have. A bundle comes from a URL (a CDN, a
+// build step) that the page trusts less than its own script, so a field
+// outside this list (such as upSource, which the worker would evaluate)
+// refuses the whole bundle.
+const BUNDLE_FIELDS = new Set(["version", "name", "up", "down", "checksum", "breaking", "up_line", "down_line", "up_statements", "down_statements"]);
+
+// Fields the wire to the worker uses for functions' source text: never
+// accepted from the page's own objects either.
+const WIRE_FIELDS = ["upSource", "downSource"];
+
+function invalidMigrations(message) {
+  return larderError("LARDER_INVALID_MIGRATIONS", message);
+}
+
+// bundleEntry checks entry i of the bundle at url and copies what Larder
+// uses of it (plain data: numbers, strings, booleans).
+export function bundleEntry(url, i, e) {
+  const where = `open: migrations bundle ${url}: entry ${i}`;
+  if (e === null || typeof e !== "object" || Array.isArray(e)) throw invalidMigrations(`${where}: not an object`);
+  for (const k of Object.keys(e)) {
+    if (!BUNDLE_FIELDS.has(k)) throw invalidMigrations(`${where}: field "${k}" is not allowed in a bundle (allowed: ${[...BUNDLE_FIELDS].join(", ")})`);
+  }
+  if (!Number.isSafeInteger(e.version) || e.version <= 0) throw invalidMigrations(`${where}: version must be a positive integer`);
+  const at = `${where} (version ${e.version})`;
+  if (typeof e.name !== "string" || e.name === "") throw invalidMigrations(`${at}: name must be a non-empty string`);
+  if (typeof e.up !== "string") throw invalidMigrations(`${at}: up must be a string of SQL`);
+  if (e.down != null && typeof e.down !== "string") throw invalidMigrations(`${at}: down must be a string of SQL or null`);
+  if (typeof e.checksum !== "string" || !/^[0-9a-f]{64}$/.test(e.checksum)) {
+    throw invalidMigrations(`${at}: checksum must be the hex SHA-256 that larder migrate bundle writes (got ${JSON.stringify(e.checksum ?? null)})`);
+  }
+  if (e.breaking != null && typeof e.breaking !== "boolean") throw invalidMigrations(`${at}: breaking must be a boolean`);
+  for (const k of ["up_line", "down_line"]) {
+    if (e[k] != null && (!Number.isSafeInteger(e[k]) || e[k] < 0)) throw invalidMigrations(`${at}: ${k} must be a line number`);
+  }
+  for (const k of ["up_statements", "down_statements"]) {
+    const st = e[k];
+    if (st == null) continue;
+    if (!Array.isArray(st) || !st.every((x) => x && typeof x === "object" && typeof x.sql === "string" && Number.isSafeInteger(x.line) && Object.keys(x).every((f) => f === "sql" || f === "line"))) {
+      throw invalidMigrations(`${at}: ${k} must be an array of {sql, line}`);
+    }
+  }
+  const out = { version: e.version, name: e.name, up: e.up, checksum: e.checksum, breaking: e.breaking === true };
+  if (typeof e.down === "string") out.down = e.down;
+  return out;
+}
+
+// pageEntry checks entry i of the page's own migrations array: SQL text or
+// functions (run in the worker).
+function pageEntry(i, m) {
+  if (m === null || typeof m !== "object") throw invalidMigrations(`open: migrations[${i}]: not an object`);
+  for (const k of WIRE_FIELDS) {
+    if (k in m) throw invalidMigrations(`open: migrations[${i}]: field "${k}" is not allowed: pass the function itself as up or down`);
+  }
+  for (const k of ["up", "down"]) {
+    const v = m[k];
+    if (k === "up" ? typeof v !== "string" && typeof v !== "function" : v != null && typeof v !== "string" && typeof v !== "function") {
+      throw invalidMigrations(`open: migrations[${i}] (version ${m.version}): ${k} must be a string of SQL or a function`);
+    }
+  }
+  return m;
+}
+
 async function loadMigrations(m) {
   if (m == null) return [];
-  if (Array.isArray(m)) return m;
+  if (Array.isArray(m)) return m.map((x, i) => pageEntry(i, x));
   if (typeof m === "string" || m instanceof URL) {
     const base = typeof location !== "undefined" ? location.href : import.meta.url;
     const url = new URL(m, base);
     const r = await fetch(url, { cache: "no-cache" });
-    if (!r.ok) throw larderError("LARDER_INVALID_MIGRATIONS", `open: migrations bundle ${url}: HTTP ${r.status}`);
-    const list = await r.json();
-    if (!Array.isArray(list)) throw larderError("LARDER_INVALID_MIGRATIONS", `open: migrations bundle ${url}: not a JSON array`);
-    return list;
+    if (!r.ok) throw invalidMigrations(`open: migrations bundle ${url}: HTTP ${r.status}`);
+    let list;
+    try {
+      list = await r.json();
+    } catch (e) {
+      throw invalidMigrations(`open: migrations bundle ${url}: not JSON: ${e && e.message}`);
+    }
+    if (!Array.isArray(list)) throw invalidMigrations(`open: migrations bundle ${url}: not a JSON array`);
+    return list.map((e, i) => bundleEntry(url, i, e));
   }
-  throw larderError("LARDER_INVALID_MIGRATIONS", "open: migrations must be an array or the URL of a bundle");
+  throw invalidMigrations("open: migrations must be an array or the URL of a bundle");
 }
 
 async function requestPersistence() {
