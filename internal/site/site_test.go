@@ -106,7 +106,8 @@ func TestServeContentTypes(t *testing.T) {
 		if res.Header.Get("X-Content-Type-Options") != "nosniff" {
 			t.Errorf("GET %s: no X-Content-Type-Options: nosniff", tc.path)
 		}
-		// PITFALLS 4: no cross-origin isolation headers by default.
+		// No cross-origin isolation headers by default: COOP/COEP break
+		// third-party iframes, and Larder does not need them.
 		for _, h := range []string{"Cross-Origin-Opener-Policy", "Cross-Origin-Embedder-Policy"} {
 			if v := res.Header.Get(h); v != "" {
 				t.Errorf("GET %s: %s: %s, want none", tc.path, h, v)

@@ -33,7 +33,8 @@
 // the same way. Reads are served from a bounded cache (8 MiB of blocks per
 // file; databases that fit are loaded whole by [Preopen]); a miss reads 64
 // KiB ahead in one IndexedDB transaction. No IndexedDB transaction is ever
-// kept open across another wait (PITFALLS 8).
+// kept open across another wait: Chrome aborts IndexedDB transactions left
+// idle for 60 s.
 //
 // Locking is in-process, as for the opfs VFS: one connection per database,
 // with one owner per origin enforced above the VFS.
@@ -67,7 +68,7 @@ const RecommendedPragmas = "PRAGMA journal_mode=TRUNCATE; PRAGMA synchronous=FUL
 
 // layoutVersion is the version of the IndexedDB database: object stores
 // and key formats. A database written by a newer layout fails to open
-// (VersionError) instead of being misread (PITFALLS 10).
+// (VersionError) instead of being misread by older code.
 const layoutVersion = 1
 
 // dbPrefix prefixes the IndexedDB database name of each Larder database.

@@ -24,8 +24,10 @@ type storeImage struct {
 
 // TestOpensLayoutV1 opens the blocks of a database as the first release
 // stored them (testdata/layout-v1.json: 12 rows of 1000 bytes) and checks
-// every row (PITFALLS 10). If the block size or the file keys change, this fails: bump
-// layoutVersion and migrate in the upgradeneeded handler instead.
+// every row: data written by an older release must open unchanged (a
+// storage layout misread after an upgrade loses it). If the block size or
+// the file keys change, this fails: bump layoutVersion and migrate in the
+// upgradeneeded handler instead.
 func TestOpensLayoutV1(t *testing.T) {
 	path := filepath.Join("testdata", "layout-v1.json")
 	if *update {

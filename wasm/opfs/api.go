@@ -90,8 +90,8 @@ func Available() bool { return available() }
 // Preopen does every asynchronous step for database name now: it opens
 // larder/<name>/ (creating it), checks its layout marker and opens a sync
 // access handle on each file, keeping them until [Release]. When another
-// owner still holds the handles (a previous page closing after a reload,
-// PITFALLS 1) it retries with backoff for about 5 seconds, then fails with
+// owner still holds the handles (sync access handles are exclusive, and a
+// previous page may still be closing after a reload) it retries with backoff for about 5 seconds, then fails with
 // an error carrying SQLITE_BUSY. name is the SQLite file name the database
 // is opened with (file:<name>?vfs=opfs), without leading slashes.
 func Preopen(ctx context.Context, name string) error {

@@ -16,7 +16,8 @@ var update = flag.Bool("update", false, "rewrite testdata/layout-v1 from the cur
 // TestOpensLayoutV1 opens a database directory as the first release wrote
 // it (testdata/layout-v1: the LAYOUT marker and the files db, db-journal,
 // db-wal, with 12 rows committed only in the WAL when the worker died) and
-// checks every row is there (PITFALLS 10). If the file names or the
+// checks every row is there: data an older release wrote must open
+// unchanged after an upgrade. If the file names or the
 // marker change, this fails: bump layoutVersion and migrate instead.
 func TestOpensLayoutV1(t *testing.T) {
 	dir := filepath.Join("testdata", "layout-v1")

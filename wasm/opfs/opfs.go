@@ -9,7 +9,7 @@ import (
 
 // The on-disk layout, version 1: larder/<name>/{LAYOUT, db, db-journal,
 // db-wal}. Any change to it bumps layoutVersion; a newer layout is refused
-// with a clear error instead of being misread (PITFALLS 10).
+// with a clear error instead of being misread by older code.
 const (
 	rootDir       = "larder"
 	layoutFile    = "LAYOUT"

@@ -51,8 +51,8 @@ func IsQuota(err error) bool {
 }
 
 // IsBusy reports whether err means another owner holds the storage: OPFS
-// sync access handles are exclusive and may still be closing after a reload
-// (PITFALLS 1).
+// sync access handles are exclusive and may still be held by a previous
+// page that is closing after a reload.
 func IsBusy(err error) bool {
 	switch domName(err) {
 	case "NoModificationAllowedError", "InvalidModificationError":

@@ -74,7 +74,8 @@ func (f *file) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // WriteAt implements [vfs.File]. A short write means the storage quota is
-// exhausted (PITFALLS 7): it fails with SQLITE_FULL.
+// exhausted (a full quota makes FileSystemSyncAccessHandle.write return a
+// short count instead of throwing): it fails with SQLITE_FULL.
 func (f *file) WriteAt(p []byte, off int64) (int, error) {
 	if err := f.check(sqlite3.IOERR_WRITE); err != nil {
 		return 0, err
