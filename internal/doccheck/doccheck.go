@@ -161,23 +161,66 @@ func checkRef(root, from string, r ref, anchors map[string]map[string]bool) (Pro
 }
 
 // checkCodePath checks a path written in code when its first segment is a
-// directory of the repository (so `jsbridge/js/larder.js` is checked, and
-// `application/wasm` or `larder/<name>/db` are not) and it is not a file
-// that .gitignore leaves out (`dist/larder.js`, a build output).
+// directory of the repository, at the root or beside the Markdown file (so
+// `jsbridge/js/larder.js` is checked, and `application/wasm` or
+// `larder/<name>/db` are not), and it is not a file that .gitignore leaves
+// out (`dist/larder.js`, a build output).
 func checkCodePath(root string, p Problem) (Problem, bool) {
 	t := strings.TrimSuffix(p.Ref, "/")
 	first, _, _ := strings.Cut(t, "/")
-	if first == "." || first == ".." || goIdent.MatchString(t) || ignored(root, t) {
+	if first == "." || first == ".." || goIdent.MatchString(t) {
 		return p, true
 	}
-	if fi, err := os.Stat(filepath.Join(root, first)); err != nil || !fi.IsDir() {
+	checked := false
+	for _, base := range []string{".", path.Dir(p.File)} {
+		if fi, err := os.Stat(filepath.Join(root, filepath.FromSlash(base), first)); err != nil || !fi.IsDir() {
+			continue
+		}
+		full := path.Join(base, t)
+		if ignored(root, full) {
+			return p, true
+		}
+		if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(full))); err == nil {
+			return p, true
+		}
+		checked = true
+	}
+	if !checked {
 		return p, true
 	}
-	if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(t))); err != nil {
-		p.Why = "no such file or directory in the repository"
-		return p, false
-	}
-	return p, true
+	p.Why = "no such file or directory in the repository"
+	return p, false
+}
+
+// Files lists the Markdown files of the repository at root, as slash
+// paths from root: every *.md outside .git and what .gitignore leaves out
+// (node_modules, dist).
+func Files(root string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if rel == "." {
+			return nil
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" || ignored(root, rel) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(rel, ".md") && !ignored(root, rel) {
+			out = append(out, rel)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // Anchors returns the anchors GitHub gives the headings of a Markdown

@@ -3,28 +3,24 @@ package doccheck
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
 
 // TestDocLinks checks every relative link, #anchor and repository path
-// written in code in README.md and docs/*.md.
+// written in code in the repository's Markdown: README.md, docs/*.md and
+// the packages' READMEs.
 func TestDocLinks(t *testing.T) {
 	root := filepath.Join("..", "..")
-	files := []string{"README.md"}
-	docs, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	files, err := Files(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(docs) == 0 {
-		t.Fatal("no docs/*.md found")
-	}
-	for _, d := range docs {
-		rel, err := filepath.Rel(root, d)
-		if err != nil {
-			t.Fatal(err)
+	for _, want := range []string{"README.md", "docs/ARCHITECTURE.md", "docs/browser-api.md"} {
+		if !slices.Contains(files, want) {
+			t.Fatalf("Files(%s) = %q: %s missing", root, files, want)
 		}
-		files = append(files, rel)
 	}
 	problems, err := Check(root, files)
 	if err != nil {
@@ -50,6 +46,9 @@ func TestCheckFindsBrokenReferences(t *testing.T) {
 		}
 	}
 	write("pkg/code.go", "package pkg\n")
+	write("pkg/sub/x.js", "")
+	write("pkg/README.md", "`sub/x.js` `sub/gone.js` `pkg/code.go`\n")
+	write("node_modules/dep/README.md", "[bad](nowhere.md)\n")
 	write(".gitignore", "/dist/\nnode_modules/\n")
 	write("pkg/.gitignore", "/build/\n*.out\n")
 	write("docs/b.md", "# Page B\n\n## Set up: the `larder` CLI (v2)\n\n## Set up: the `larder` CLI (v2)\n")
@@ -70,23 +69,25 @@ func TestCheckFindsBrokenReferences(t *testing.T) {
 		"```",
 		"`[text](in-code.md)`",
 	}, "\n"))
-	problems, err := Check(root, []string{"README.md"})
+	files, err := Files(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
+	if want := []string{"README.md", "docs/b.md", "pkg/README.md"}; !slices.Equal(files, want) {
+		t.Errorf("Files = %q, want %q", files, want)
+	}
+	problems, err := Check(root, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"docs/c.md", "docs/b.md#nope", "#nope", "pkg/gone.go", "/docs/b.md", "../outside.md", "docs/missing.md", "sub/gone.js"}
+	var got, lines []string
 	for _, p := range problems {
 		got = append(got, p.Ref)
+		lines = append(lines, p.String())
 	}
-	want := []string{"docs/c.md", "docs/b.md#nope", "#nope", "pkg/gone.go", "/docs/b.md", "../outside.md", "docs/missing.md"}
-	if strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("problems found:\n%s\nwant the references %q", strings.Join(strings.Fields(strings.Join(func() []string {
-			var s []string
-			for _, p := range problems {
-				s = append(s, p.String()+"\n")
-			}
-			return s
-		}(), "")), " "), want)
+	if !slices.Equal(got, want) {
+		t.Errorf("problems found:\n%s\nwant the references %q", strings.Join(lines, "\n"), want)
 	}
 }
 
