@@ -386,7 +386,8 @@ func migration(v jsutil.Value) (*migrations.Migration, error) {
 		m.Breaking = breaking
 		return m, nil
 	}
-	e := migrations.BundleEntry{Version: version, Name: name, Up: str(v, "up"), Checksum: str(v, "checksum"), Breaking: breaking}
+	e := migrations.BundleEntry{Version: version, Name: name, Up: str(v, "up"), Checksum: str(v, "checksum"), Breaking: breaking,
+		NoTransaction: v.Get("noTransaction").Truthy(), DownNoTransaction: v.Get("downNoTransaction").Truthy()}
 	if down.Type() == jsutil.TypeString {
 		s := down.String()
 		e.Down = &s

@@ -400,7 +400,8 @@ function wirePart(m, i, k) {
 }
 
 // normalizeOpen copies an open request's migrations, field by field, into
-// what larder.wasm takes: {version, name, up, down, checksum, breaking}.
+// what larder.wasm takes: {version, name, up, down, checksum, breaking,
+// noTransaction, downNoTransaction}.
 export function normalizeOpen(req) {
   const list = req.migrations == null ? [] : req.migrations;
   if (!Array.isArray(list)) throw invalidMigrations("open: migrations must be an array");
@@ -413,6 +414,8 @@ export function normalizeOpen(req) {
       down: wirePart(m, i, "down"),
       checksum: m.checksum == null ? "" : String(m.checksum),
       breaking: !!m.breaking,
+      noTransaction: m.noTransaction === true,
+      downNoTransaction: m.downNoTransaction === true,
     };
   });
   return { ...req, migrations };

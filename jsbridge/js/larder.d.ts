@@ -30,6 +30,11 @@ export interface Migration {
   down?: string | null | ((tx: Tx) => Promise<void> | void);
   checksum?: string;
   breaking?: boolean;
+  /** Run the SQL up part outside a transaction (dbmate's `transaction:false`, goose's NO TRANSACTION): for
+   * statements SQLite refuses inside one, such as VACUUM. Not atomic; recorded only after its last statement. */
+  noTransaction?: boolean;
+  /** The same for the SQL down part. */
+  downNoTransaction?: boolean;
 }
 
 export type Storage = "auto" | "opfs" | "idb" | "memory";
@@ -40,8 +45,8 @@ export interface OpenOptions {
   /** "auto" (default) picks OPFS where createSyncAccessHandle exists, else IndexedDB. Never falls back silently. */
   storage?: Storage;
   /** An array of migrations, or the URL of a `larder migrate bundle` JSON file. A bundle's entries may hold only
-   * version, name, up, down, checksum (required, the hex SHA-256 of up), breaking, up_line, down_line, up_statements
-   * and down_statements: any other field rejects open() with LARDER_INVALID_MIGRATIONS naming it. */
+   * version, name, up, down, checksum (required, the hex SHA-256 of up), breaking, up_line, down_line, up_statements,
+   * down_statements, no_transaction and down_no_transaction: any other field rejects open() with LARDER_INVALID_MIGRATIONS naming it. */
   migrations?: Migration[] | string | URL;
   /** Apply unapplied migrations numbered below the newest applied one instead of rejecting. */
   allowOutOfOrder?: boolean;

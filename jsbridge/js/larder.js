@@ -246,6 +246,8 @@ class WorkerRuntime {
       else out.up = m.up;
       if (typeof m.down === "function") out.downSource = m.down.toString();
       else if (m.down != null) out.down = m.down;
+      if (m.noTransaction === true) out.noTransaction = true;
+      if (m.downNoTransaction === true) out.downNoTransaction = true;
       return out;
     });
   }
@@ -315,7 +317,7 @@ function runtimeFor(wasm) {
 // build step) that the page trusts less than its own script, so a field
 // outside this list (such as upSource, which the worker would evaluate)
 // refuses the whole bundle.
-const BUNDLE_FIELDS = new Set(["version", "name", "up", "down", "checksum", "breaking", "up_line", "down_line", "up_statements", "down_statements"]);
+const BUNDLE_FIELDS = new Set(["version", "name", "up", "down", "checksum", "breaking", "up_line", "down_line", "up_statements", "down_statements", "no_transaction", "down_no_transaction"]);
 
 // Fields the wire to the worker uses for functions' source text: never
 // accepted from the page's own objects either.
@@ -341,7 +343,9 @@ export function bundleEntry(url, i, e) {
   if (typeof e.checksum !== "string" || !/^[0-9a-f]{64}$/.test(e.checksum)) {
     throw invalidMigrations(`${at}: checksum must be the hex SHA-256 that larder migrate bundle writes (got ${JSON.stringify(e.checksum ?? null)})`);
   }
-  if (e.breaking != null && typeof e.breaking !== "boolean") throw invalidMigrations(`${at}: breaking must be a boolean`);
+  for (const k of ["breaking", "no_transaction", "down_no_transaction"]) {
+    if (e[k] != null && typeof e[k] !== "boolean") throw invalidMigrations(`${at}: ${k} must be a boolean`);
+  }
   for (const k of ["up_line", "down_line"]) {
     if (e[k] != null && (!Number.isSafeInteger(e[k]) || e[k] < 0)) throw invalidMigrations(`${at}: ${k} must be a line number`);
   }
@@ -354,6 +358,10 @@ export function bundleEntry(url, i, e) {
   }
   const out = { version: e.version, name: e.name, up: e.up, checksum: e.checksum, breaking: e.breaking === true };
   if (typeof e.down === "string") out.down = e.down;
+  // A part the file runs outside a transaction (dbmate transaction:false,
+  // goose NO TRANSACTION) runs so in the browser too.
+  if (e.no_transaction === true) out.noTransaction = true;
+  if (e.down_no_transaction === true) out.downNoTransaction = true;
   return out;
 }
 
