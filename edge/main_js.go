@@ -3,7 +3,7 @@
 // Command edge is Larder's Cloudflare Worker (github.com/syumai/workers):
 // it applies the embedded migrations to the D1 database bound as DB on the
 // first request of each isolate, serves their status, and keeps SQLite
-// database backups in the R2 bucket bound as BACKUPS. See README.md.
+// database backups in the R2 bucket bound as BACKUPS. See docs/edge.md.
 package main
 
 import (

@@ -59,7 +59,7 @@ export interface OpenOptions {
    * every call, so that the optimised code Chrome caches from that visit
    * covers them (about 2.5 s of worker CPU, once). With `false` this open
    * does not ask for it; the first open that does not pass `false` starts
-   * it. See README, "Warm-up".
+   * it. See docs/browser-api.md, "Crashes, other builds, warm-up, start-up".
    */
   warmup?: boolean;
 }
