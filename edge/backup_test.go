@@ -199,7 +199,12 @@ func TestWorkerBackupRestoreInBrowser(t *testing.T) {
   let missing = null;
   try { await dst.restore(W + "/api/backup/nothing-here", auth); } catch (e) { missing = { code: e.code, status: e.status, message: e.message }; }
   const afterMissing = (await dst.query("SELECT count(*) AS n FROM note"))[0].n;
-  await dst.restore(W + "/api/backup/notes-1", auth);
+  // The backup holds migration 2, which dst's code does not know: refused
+  // unless the app says it accepts schema it cannot check.
+  let unknown = null;
+  try { await dst.restore(W + "/api/backup/notes-1", auth); } catch (e) { unknown = { code: e.code, message: e.message }; }
+  const afterUnknown = (await dst.query("SELECT count(*) AS n FROM note"))[0].n;
+  await dst.restore(W + "/api/backup/notes-1", auth, { allowExtraSchema: true });
   const dstRows = await rowsOf(dst);
   const dstMigrations = (await dst.migrations()).map(m => m.version);
   let refused = null;
@@ -207,7 +212,7 @@ func TestWorkerBackupRestoreInBrowser(t *testing.T) {
     const r = await fetch(W + "/api/backup/junk", { method: "PUT", body: "not sqlite", ...create });
     refused = { status: r.status, body: await r.json() };
   } catch (e) { refused = { error: String(e) }; }
-  return { put, size: exported.length, sha: await hash(exported), srcRows, dstRows, before, afterMissing, missing, dstMigrations, storage: dst.storage, refused };
+  return { put, size: exported.length, sha: await hash(exported), srcRows, dstRows, before, afterMissing, missing, unknown, afterUnknown, dstMigrations, storage: dst.storage, refused };
 })()`, w.URL, w.Token)
 	var out struct {
 		Put          backupInfo       `json:"put"`
@@ -222,6 +227,11 @@ func TestWorkerBackupRestoreInBrowser(t *testing.T) {
 			Status  int    `json:"status"`
 			Message string `json:"message"`
 		} `json:"missing"`
+		AfterUnknown int `json:"afterUnknown"`
+		Unknown      *struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"unknown"`
 		DstMigrations []int64 `json:"dstMigrations"`
 		Storage       string  `json:"storage"`
 		Refused       struct {
@@ -246,6 +256,9 @@ func TestWorkerBackupRestoreInBrowser(t *testing.T) {
 	}
 	if out.Missing == nil || out.Missing.Code != "LARDER_NOT_FOUND" || out.Missing.Status != 404 || out.AfterMissing != out.Before {
 		t.Errorf("restore of a missing backup: %+v; rows %d before, %d after", out.Missing, out.Before, out.AfterMissing)
+	}
+	if out.Unknown == nil || out.Unknown.Code != "LARDER_INVALID_DATABASE" || !strings.Contains(out.Unknown.Message, "0002_tags") || out.AfterUnknown != out.Before {
+		t.Errorf("restore of a backup with a migration this code does not know, without allowExtraSchema: %+v; rows %d before, %d after", out.Unknown, out.Before, out.AfterUnknown)
 	}
 	if out.Refused.Status != 400 || out.Refused.Body.Error.Code != "LARDER_INVALID_DATABASE" {
 		t.Errorf("non-SQLite upload from the page: %+v", out.Refused)
