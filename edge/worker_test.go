@@ -222,11 +222,20 @@ func startWorker(t *testing.T, build, state string, isolates int, vars ...string
 			t.Fatalf("dev.mjs: %v: %q", err, line)
 		}
 		w.URL, w.ReadyMS = r.URL, r.ReadyMS
-	case <-time.After(90 * time.Second):
-		t.Fatalf("dev.mjs not ready after 90 s:\n%s", w.logs)
+	case <-time.After(workerReadyWait):
+		t.Fatalf("dev.mjs not ready after %v:\n%s", workerReadyWait, w.logs)
 	}
 	return w
 }
+
+// Bounds on waits for a condition, not expectations of speed: workerd
+// starting (or flushing D1 on exit) takes seconds on an idle machine and
+// minutes on a loaded 2-core one, and only a process that never gets there
+// should fail a test.
+const (
+	workerReadyWait = 5 * time.Minute
+	workerStopWait  = 2 * time.Minute
+)
 
 // stop ends the Worker: closing stdin makes dev.mjs dispose miniflare, which
 // flushes D1 to disk; a Worker that does not exit is killed with its
@@ -239,8 +248,8 @@ func (w *worker) stop(t *testing.T) {
 	w.stdin = nil
 	select {
 	case <-w.done:
-	case <-time.After(20 * time.Second):
-		t.Errorf("dev.mjs did not exit within 20 s of stdin closing; killing it")
+	case <-time.After(workerStopWait):
+		t.Errorf("dev.mjs did not exit within %v of stdin closing; killing it", workerStopWait)
 		syscall.Kill(-w.cmd.Process.Pid, syscall.SIGKILL)
 		<-w.done
 	}
