@@ -436,3 +436,33 @@ ALTER TABLE authors_new RENAME TO authors;
 		t.Errorf("no-transaction part on D1: %v", err)
 	}
 }
+
+// A bundle whose statements still carry a wrapper around the whole part
+// (SplitStatements leaves it out; a bundle made otherwise may not) runs
+// without it, with a notice; any other BEGIN or COMMIT is refused.
+func TestTransactionWrapperLeftOut(t *testing.T) {
+	f := newFakeD1(t)
+	ctx := context.Background()
+	s := d1.NewStore(f)
+	if err := s.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := migrations.Parse("0001_wrapped.sql", []byte("BEGIN TRANSACTION;\nCREATE TABLE a (x);\nCOMMIT;\n"))
+	m.UpStatements = []migrations.Statement{{SQL: "BEGIN TRANSACTION;", Line: 1}, {SQL: "CREATE TABLE a (x);", Line: 2}, {SQL: "COMMIT;", Line: 3}}
+	if _, err := s.Apply(ctx, m, migrations.Up); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Join(s.LastNotices(), "\n"); !strings.Contains(n, "0001_wrapped.sql:1: BEGIN TRANSACTION … COMMIT (line 3) around the whole part was not run") {
+		t.Errorf("notices: %q", n)
+	}
+	m2, _ := migrations.Parse("0002_middle.sql", []byte("CREATE TABLE b (x);\nBEGIN;\nCOMMIT;\n"))
+	m2.UpStatements = []migrations.Statement{{SQL: "CREATE TABLE b (x);", Line: 1}, {SQL: "BEGIN;", Line: 2}, {SQL: "COMMIT;", Line: 3}}
+	_, err := s.Apply(ctx, m2, migrations.Up)
+	var me *migrations.MigrationError
+	if !errors.Is(err, d1.ErrTransactionControl) || !errors.As(err, &me) || me.Line != 2 || !strings.Contains(err.Error(), "0002_middle.sql") {
+		t.Errorf("BEGIN in the middle: %v", err)
+	}
+	if n := f.count(t, "SELECT count(*) FROM sqlite_schema WHERE name IN ('a', 'b')"); n != 1 {
+		t.Errorf("%d of a, b exist, want a only", n)
+	}
+}

@@ -98,6 +98,9 @@ var rules = []Rule{
 	{Code: "L020", Name: "d1-migration-fails", Severity: Error, Targets: d1Only,
 		Summary: "the part fails when run the way D1 runs it, with foreign keys enforced (a rename-aside or a drop can leave foreign keys that SQLite then cannot resolve)",
 		Hint:    "keep every foreign key pointing at a table that exists: rebuild referenced tables with -- migrate:rebuild, not by renaming them aside"},
+	{Code: "L021", Name: "transaction-wrapper", Severity: Warning,
+		Summary: "the part wraps itself in BEGIN … COMMIT (as golang-migrate files do, often between PRAGMA foreign_keys = OFF and ON): Larder recognises a wrapper around the whole part, leaves its BEGIN and COMMIT out and runs the part in its own transaction, everywhere; any other BEGIN, COMMIT or ROLLBACK is refused",
+		Hint:    "nothing to do for an applied migration (editing it would change its checksum); in new migrations leave the wrapper out"},
 }
 
 // Rules returns every rule, in code order.
