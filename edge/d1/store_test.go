@@ -459,7 +459,7 @@ func TestTransactionWrapperLeftOut(t *testing.T) {
 	m2.UpStatements = []migrations.Statement{{SQL: "CREATE TABLE b (x);", Line: 1}, {SQL: "BEGIN;", Line: 2}, {SQL: "COMMIT;", Line: 3}}
 	_, err := s.Apply(ctx, m2, migrations.Up)
 	var me *migrations.MigrationError
-	if !errors.Is(err, d1.ErrTransactionControl) || !errors.As(err, &me) || me.Line != 2 || !strings.Contains(err.Error(), "0002_middle.sql") {
+	if !errors.Is(err, d1.ErrTransactionControl) || !errors.As(err, &me) || me.Line != 2 || me.File != "0002_middle.sql" || !strings.Contains(err.Error(), "up 0002_middle: line 2") {
 		t.Errorf("BEGIN in the middle: %v", err)
 	}
 	if n := f.count(t, "SELECT count(*) FROM sqlite_schema WHERE name IN ('a', 'b')"); n != 1 {

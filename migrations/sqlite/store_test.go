@@ -84,7 +84,7 @@ func TestFailureInThirdStatementLeavesNoTrace(t *testing.T) {
 		!strings.Contains(me.Statement, "INSERT INTO nope") || !strings.Contains(me.Err.Error(), "no such table: nope") {
 		t.Fatalf("error does not locate the failure: %+v", me)
 	}
-	if !strings.Contains(err.Error(), "0002_bad.sql: line 5") {
+	if !strings.Contains(err.Error(), "0002_bad: line 5") {
 		t.Fatalf("message %q does not name migration and line", err)
 	}
 	if tableExists(t, conn, "a") || testdb.Int(t, conn, "SELECT count(*) FROM note") != 0 {
