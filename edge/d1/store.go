@@ -142,7 +142,9 @@ func (s *Store) Apply(ctx context.Context, m *migrations.Migration, dir migratio
 	if dir == migrations.Down {
 		part, stmts = m.Down, m.DownStatements
 	}
-	if stmts == nil && strings.TrimSpace(part) != "" {
+	// A comment-only part splits into no statements, which a bundle leaves
+	// out ("up_statements" is omitted when empty): a no-op, not unsplit.
+	if stmts == nil && migrations.HasStatements(part) {
 		return rec, fail(migrations.Statement{}, ErrNotSplit)
 	}
 	if m.NoTransaction {

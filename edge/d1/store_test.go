@@ -466,3 +466,41 @@ func TestTransactionWrapperLeftOut(t *testing.T) {
 		t.Errorf("%d of a, b exist, want a only", n)
 	}
 }
+
+// A comment-only part (a no-op migration, pocket-id's "-- No-op" down
+// files) splits into no statements, which the bundle leaves out; D1 runs
+// it as the no-op it is instead of calling it unsplit. It also goes
+// through a bundle's JSON, as the Worker gets it.
+func TestCommentOnlyPartsThroughABundle(t *testing.T) {
+	f := newFakeD1(t)
+	ctx := context.Background()
+	migs := parseAll(t,
+		"0001_users.sql", "-- migrate:up\nCREATE TABLE users (id INTEGER PRIMARY KEY);\n-- migrate:down\n-- No-op\n",
+		"0002_nothing.sql", "-- migrate:up\n-- kept for the numbering; nothing to do\n/* really */ ;\n-- migrate:down\n",
+	)
+	splitAll(t, migs)
+	data, err := migrations.Bundle(migs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	migs, err = migrations.ParseBundle(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := migrations.NewProvider(d1.NewStore(f), migs, migrations.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := p.Up(ctx, 0); err != nil || len(res) != 2 {
+		t.Fatalf("up: %d applied, %v", len(res), err)
+	}
+	if res, err := p.Down(ctx, migrations.DownTarget{To: 0}); err != nil || len(res) != 2 {
+		t.Fatalf("down: %d reverted, %v", len(res), err)
+	}
+	if n := f.count(t, "SELECT count(*) FROM sqlite_schema WHERE name = 'users'"); n != 1 {
+		t.Errorf("the no-op down of 0001 dropped users")
+	}
+	if n := f.count(t, "SELECT count(*) FROM _migrations WHERE version > 0"); n != 0 {
+		t.Errorf("%d rows left in _migrations", n)
+	}
+}
