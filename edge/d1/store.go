@@ -147,7 +147,7 @@ func (s *Store) Apply(ctx context.Context, m *migrations.Migration, dir migratio
 	if stmts == nil && migrations.HasStatements(part) {
 		return rec, fail(migrations.Statement{}, ErrNotSplit)
 	}
-	if m.NoTransaction {
+	if m.NoTransaction && migrations.HasStatements(part) { // nothing to run needs no transaction either
 		return rec, fail(migrations.Statement{}, ErrNoTransaction)
 	}
 	// A wrapper around the whole part (left out by SplitStatements already,

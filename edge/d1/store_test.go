@@ -477,6 +477,8 @@ func TestCommentOnlyPartsThroughABundle(t *testing.T) {
 	migs := parseAll(t,
 		"0001_users.sql", "-- migrate:up\nCREATE TABLE users (id INTEGER PRIMARY KEY);\n-- migrate:down\n-- No-op\n",
 		"0002_nothing.sql", "-- migrate:up\n-- kept for the numbering; nothing to do\n/* really */ ;\n-- migrate:down\n",
+		// homebox's 20260314103000_item_quantity_decimals.sql
+		"0003_no_tx_nothing.sql", "-- +goose Up\n-- +goose no transaction\n-- No table rewrite is required.\n-- +goose Down\n",
 	)
 	splitAll(t, migs)
 	data, err := migrations.Bundle(migs)
@@ -491,10 +493,13 @@ func TestCommentOnlyPartsThroughABundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res, err := p.Up(ctx, 0); err != nil || len(res) != 2 {
+	if !migs[2].NoTransaction {
+		t.Fatal("0003 does not ask for no transaction")
+	}
+	if res, err := p.Up(ctx, 0); err != nil || len(res) != 3 {
 		t.Fatalf("up: %d applied, %v", len(res), err)
 	}
-	if res, err := p.Down(ctx, migrations.DownTarget{To: 0}); err != nil || len(res) != 2 {
+	if res, err := p.Down(ctx, migrations.DownTarget{To: 0}); err != nil || len(res) != 3 {
 		t.Fatalf("down: %d reverted, %v", len(res), err)
 	}
 	if n := f.count(t, "SELECT count(*) FROM sqlite_schema WHERE name = 'users'"); n != 1 {
