@@ -123,7 +123,10 @@ const nowSQL = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
 // Foreign key checks are deferred to the end of the batch. Before the
 // batch, a part whose DROP TABLE would fire ON DELETE actions on existing
 // child rows is refused with ErrDropFiresForeignKeys, and a part marked
-// NoTransaction with ErrNoTransaction.
+// NoTransaction with ErrNoTransaction, unless it has no statements (a
+// comment-only part is a no-op, whatever it asks for). A BEGIN … COMMIT
+// around the whole part is left out (see [migrations.TxWrapper]) and
+// reported in LastNotices.
 func (s *Store) Apply(ctx context.Context, m *migrations.Migration, dir migrations.Direction) (migrations.Record, error) {
 	var rec migrations.Record
 	fail := func(st migrations.Statement, cause error) error {
