@@ -1,6 +1,7 @@
 package migrations_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -84,4 +85,24 @@ func TestTxStatementLen(t *testing.T) {
 			t.Errorf("TxStatementLen(%q) = %d, want %d", s, got, want)
 		}
 	}
+}
+
+// A runner asks a TxWrapper about each statement of a part, in order.
+func ExampleTxWrapper() {
+	var w migrations.TxWrapper
+	for i, stmt := range []string{"PRAGMA foreign_keys=OFF;", "BEGIN;", "ALTER TABLE users ADD COLUMN locale TEXT;", "COMMIT;", "PRAGMA foreign_keys=ON;"} {
+		switch w.Statement(stmt, i+1) {
+		case migrations.TxSkip:
+			fmt.Println("leave out:", stmt)
+		case migrations.TxRefuse:
+			fmt.Println("refuse:", w.Why())
+		}
+	}
+	if w.End() && w.Found() {
+		fmt.Println(w.Notice("20250320171311_user_locale.up.sql"))
+	}
+	// Output:
+	// leave out: BEGIN;
+	// leave out: COMMIT;
+	// 20250320171311_user_locale.up.sql:2: BEGIN … COMMIT (line 4) around the whole part was not run: the engine runs every migration in its own transaction, and the part ran in it
 }
