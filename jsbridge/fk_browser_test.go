@@ -23,6 +23,8 @@ var fkCorpusCases = []string{
 	"rename_aside_refused",
 	"drop_parent_refused",
 	"fk_violation_refused",
+	"tx_wrapper_golang_migrate",
+	"tx_wrapper_refused",
 }
 
 // fkCase is the part of a corpus case.json this test reads: two steps, the

@@ -26,6 +26,12 @@ var (
 	ErrAlreadyApplied = errors.New("migration already applied by another runner")
 )
 
+// ErrGoMigrationFile is the cause of the *MigrationError for a goose Go
+// migration file (NNNN_name.go) in a migrations directory: Load lists it so
+// that `up` stops before it, as goose's own CLI does, instead of running the
+// SQL migrations after it without it.
+var ErrGoMigrationFile = errors.New("goose Go migration file: Larder cannot run it (write it as an SQL migration with the same version, or register a Go migration with migrations.Go and that version, which takes its place)")
+
 // A FileError is a problem with one migration file.
 type FileError struct {
 	File   string
@@ -104,7 +110,8 @@ type MigrationError struct {
 func (e *MigrationError) Error() string {
 	what := fmt.Sprintf("migrate: %s %04d_%s", e.Direction, e.Version, e.Name)
 	if e.File != "" {
-		what = fmt.Sprintf("migrate: %s %s", e.Direction, e.File)
+		// As Label names it: the file on disk without ".sql".
+		what = fmt.Sprintf("migrate: %s %s", e.Direction, strings.TrimSuffix(e.File, ".sql"))
 	}
 	return DescribeFailure(what, e.Line, e.Err, e.Code, e.Statement)
 }

@@ -1,6 +1,7 @@
 package migrations_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -152,6 +153,15 @@ func TestLoadPairs(t *testing.T) {
 		"twoups/1_b.up.sql":   {Data: []byte("SELECT 1;")},
 		"twoups/1_a.down.sql": {Data: []byte("SELECT 1;")},
 
+		// pocket-id's file names, which golang-migrate pairs by version.
+		"dotted/20240813211251_passkey_backup_flags..up.sql":  {Data: []byte("SELECT 1;")},
+		"dotted/20240813211251_passkey_backup_flags.down.sql": {Data: []byte("SELECT 2;")},
+		"dotted/20240817191051_rename.config.up.sql":          {Data: []byte("SELECT 3;")},
+
+		"twodowns/1_a.up.sql":   {Data: []byte("SELECT 1;")},
+		"twodowns/1_a.down.sql": {Data: []byte("SELECT 1;")},
+		"twodowns/1_b.down.sql": {Data: []byte("SELECT 1;")},
+
 		"marked/1_a.up.sql":     {Data: []byte("-- +goose Up\nSELECT 1;")},
 		"markdown/1_a.up.sql":   {Data: []byte("SELECT 1;")},
 		"markdown/1_a.down.sql": {Data: []byte("-- migrate:down\nSELECT 1;")},
@@ -177,6 +187,17 @@ func TestLoadPairs(t *testing.T) {
 	_, err = migrations.Load(fsys, "twoups")
 	if !errors.Is(err, migrations.ErrDuplicateVersion) || !strings.Contains(err.Error(), "1_a.up.sql") || !strings.Contains(err.Error(), "1_b.up.sql") {
 		t.Fatalf("two ups: %v", err)
+	}
+	migs, err = migrations.Load(fsys, "dotted")
+	if err != nil {
+		t.Fatalf("dotted names: %v", err)
+	}
+	if len(migs) != 2 || migs[0].Name != "passkey_backup_flags." || migs[0].Down != "SELECT 2;" ||
+		migs[0].DownSource != "20240813211251_passkey_backup_flags.down.sql" || migs[1].Name != "rename.config" {
+		t.Fatalf("dotted names: %+v", migs)
+	}
+	if _, err := migrations.Load(fsys, "twodowns"); !errors.Is(err, migrations.ErrDuplicateVersion) || !strings.Contains(err.Error(), "1_b.down.sql") {
+		t.Fatalf("two downs: %v", err)
 	}
 	if _, err := migrations.Load(fsys, "marked"); !errors.Is(err, migrations.ErrBadFile) || !strings.Contains(err.Error(), "goose markers") {
 		t.Fatalf("marked up file: %v", err)
@@ -255,5 +276,32 @@ func TestBundleCarriesNoTransaction(t *testing.T) {
 	back, err := migrations.ParseBundle(b)
 	if err != nil || !back[0].NoTransaction || !back[0].DownNoTransaction {
 		t.Fatalf("%v: %s", err, b)
+	}
+}
+
+// A goose Go migration file is listed, not ignored: it cannot run, and a Go
+// migration of its version replaces it.
+func TestLoadGooseGoFile(t *testing.T) {
+	fsys := fstest.MapFS{
+		"1_init.sql":              {Data: []byte("-- +goose Up\nCREATE TABLE a (x);\n")},
+		"2_sync_children.go":      {Data: []byte("package migrations\n")},
+		"2_sync_children_test.go": {Data: []byte("package migrations\n")},
+		"main.go":                 {Data: []byte("package main\n")},
+		"3_more.sql":              {Data: []byte("-- +goose Up\nCREATE TABLE b (x);\n")},
+	}
+	migs, err := migrations.Load(fsys, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(migs) != 3 || !migs[1].GoFile || migs[1].Source != "2_sync_children.go" || migs[1].Name != "sync_children" {
+		t.Fatalf("loaded %+v", migs)
+	}
+	if err := migs[1].UpFunc(context.Background(), nil); !errors.Is(err, migrations.ErrGoMigrationFile) {
+		t.Fatalf("up of the Go file: %v", err)
+	}
+	own := migrations.Go(2, "sync_children", func(context.Context, migrations.Tx) error { return nil }, nil)
+	sorted, err := migrations.Sort(append(migs, own))
+	if err != nil || len(sorted) != 3 || sorted[1] != own {
+		t.Fatalf("a Go migration does not replace the file: %v %+v", err, sorted)
 	}
 }

@@ -2,19 +2,24 @@ package migrations
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
 	"os"
 	"path"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
 // Load reads every migration file in dir of fsys (an embed.FS works), in
 // version order. Files that do not end in .sql are ignored, as are
-// subdirectories. Each .sql file is a migration in one of the formats of
+// subdirectories, except goose Go migration files (NNNN_name.go): each is
+// listed as a migration that fails with ErrGoMigrationFile, so that `up`
+// stops before it rather than running the migrations after it without it. Each .sql file is a migration in one of the formats of
 // [Parse]; a golang-migrate or sqlx pair (N_name.up.sql and N_name.down.sql)
 // is one migration ([ParsePair]). A .sql file whose name is not a migration
 // name is an error (ErrBadFileName), as are a .down.sql file without its
@@ -33,9 +38,14 @@ func Load(fsys fs.FS, dir string) ([]*Migration, error) {
 		}
 		return b, nil
 	}
-	downs := map[string]string{} // stem -> down file name
+	downs := map[int64]string{} // version -> down file name (golang-migrate pairs by version)
 	var files []string
+	var list []*Migration
 	for _, e := range entries {
+		if m := goFile(e); m != nil {
+			list = append(list, m)
+			continue
+		}
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
 			continue
 		}
@@ -44,12 +54,14 @@ func Load(fsys fs.FS, dir string) ([]*Migration, error) {
 			return nil, fmt.Errorf("migrate: load: %w", err)
 		}
 		if fn.part == "down" {
-			downs[fn.stem(e.Name())] = e.Name()
+			if other, dup := downs[fn.version]; dup {
+				return nil, fmt.Errorf("migrate: %w %d: %s and %s", ErrDuplicateVersion, fn.version, other, e.Name())
+			}
+			downs[fn.version] = e.Name()
 			continue
 		}
 		files = append(files, e.Name())
 	}
-	var list []*Migration
 	for _, name := range files {
 		content, err := read(name)
 		if err != nil {
@@ -57,8 +69,8 @@ func Load(fsys fs.FS, dir string) ([]*Migration, error) {
 		}
 		fn, _ := parseFileName(name)
 		var m *Migration
-		if down, ok := downs[fn.stem(name)]; ok && fn.part == "up" {
-			delete(downs, fn.stem(name))
+		if down, ok := downs[fn.version]; ok && fn.part == "up" {
+			delete(downs, fn.version)
 			var downContent []byte
 			if downContent, err = read(down); err != nil {
 				return nil, err
@@ -73,14 +85,34 @@ func Load(fsys fs.FS, dir string) ([]*Migration, error) {
 		list = append(list, m)
 	}
 	if len(downs) > 0 {
-		stems := slices.Sorted(maps.Keys(downs))
-		return nil, fmt.Errorf("migrate: load: %w", &FileError{File: downs[stems[0]], Err: ErrBadFile,
-			Detail: "a .down.sql file needs its .up.sql: " + stems[0] + ".up.sql is missing"})
+		first := downs[slices.Min(slices.Collect(maps.Keys(downs)))]
+		fn, _ := parseFileName(first)
+		return nil, fmt.Errorf("migrate: load: %w", &FileError{File: first, Err: ErrBadFile,
+			Detail: "a .down.sql file needs its .up.sql: " + fn.stem(first) + ".up.sql is missing"})
 	}
 	if len(list) == 0 {
 		return nil, fmt.Errorf("migrate: load %s: %w: no NNNN_name.sql files", dir, ErrNoMigrations)
 	}
 	return Sort(list)
+}
+
+// goFileRE matches the name of a goose Go migration file.
+var goFileRE = regexp.MustCompile(`^([0-9]+)_([A-Za-z0-9_.-]+)\.go$`)
+
+// goFile returns the stand-in for a goose Go migration file
+// ("20241226183416_sync_children.go"), or nil for any other entry. Its up
+// and down fail with ErrGoMigrationFile: goose's CLI stops there too.
+func goFile(e fs.DirEntry) *Migration {
+	sub := goFileRE.FindStringSubmatch(e.Name())
+	if e.IsDir() || sub == nil || strings.HasSuffix(e.Name(), "_test.go") {
+		return nil
+	}
+	v, err := strconv.ParseInt(sub[1], 10, 64)
+	if err != nil || v <= 0 {
+		return nil
+	}
+	fail := func(context.Context, Tx) error { return ErrGoMigrationFile }
+	return &Migration{Version: v, Name: sub[2], Source: e.Name(), UpFunc: fail, DownFunc: fail, HasDown: true, GoFile: true}
 }
 
 // LoadDir is Load on a directory of the operating system.
@@ -104,6 +136,10 @@ func LoadDir(dir string) ([]*Migration, error) {
 func Sort(list []*Migration) ([]*Migration, error) {
 	out := slices.Clone(list)
 	slices.SortStableFunc(out, func(a, b *Migration) int { return cmp.Compare(a.Version, b.Version) })
+	// A Go migration replaces the goose Go file of its version.
+	out = slices.DeleteFunc(out, func(m *Migration) bool {
+		return m.GoFile && slices.ContainsFunc(out, func(o *Migration) bool { return o.Version == m.Version && o.IsCode() && !o.GoFile })
+	})
 	for i, m := range out {
 		if m.Version <= 0 {
 			return nil, fmt.Errorf("migrate: %s: %w: version must be positive", m.Label(), ErrBadFileName)

@@ -51,6 +51,11 @@ type Migration struct {
 	// DownSource is the file the down part was loaded from when it is not
 	// Source: the .down.sql file of a golang-migrate or sqlx pair.
 	DownSource string
+
+	// GoFile marks a goose Go migration file (NNNN_name.go) that Load
+	// found: its UpFunc and DownFunc fail with ErrGoMigrationFile. A Go
+	// migration of the same version given next to it replaces it (Sort).
+	GoFile bool
 }
 
 // Func is a migration written in code. tx executes inside the migration's

@@ -5,16 +5,18 @@ import (
 	"strconv"
 )
 
-// The file names Load accepts. The name part keeps hyphens as written
-// (sqlx, dbmate); golang-migrate and sqlx pairs end in .up.sql / .down.sql;
-// refinery and Flyway write V<version>__<name>.sql.
+// The file names Load accepts. The name part keeps hyphens and dots as
+// written (sqlx, dbmate; pocket-id has "20240813211251_passkey_backup_flags..up.sql",
+// which golang-migrate reads as version 20240813211251, name
+// "passkey_backup_flags."); golang-migrate and sqlx pairs end in .up.sql /
+// .down.sql; refinery and Flyway write V<version>__<name>.sql.
 var (
-	fileNameRE     = regexp.MustCompile(`^([0-9]+)_([A-Za-z0-9_-]+?)(\.up|\.down)?\.sql$`)
+	fileNameRE     = regexp.MustCompile(`^([0-9]+)_([A-Za-z0-9_-][A-Za-z0-9_.-]*?)(\.up|\.down)?\.sql$`)
 	refineryNameRE = regexp.MustCompile(`^V([0-9]+)__([A-Za-z0-9_-]+)\.sql$`)
 	otherVersionRE = regexp.MustCompile(`^[UuRr][0-9]*__`)
 )
 
-const fileNameWant = "want NNNN_name.sql (digits, underscore, letters, digits, _ or -), " +
+const fileNameWant = "want NNNN_name.sql (digits, underscore, letters, digits, _, - or .), " +
 	"NNNN_name.up.sql with NNNN_name.down.sql, or V<N>__name.sql"
 
 // fileName is a migration file name taken apart.

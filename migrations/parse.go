@@ -314,7 +314,9 @@ func (p *parser) finish() error {
 
 // ParsePair builds one migration from a golang-migrate or sqlx pair: the
 // up file (plain SQL) and the down file (plain SQL, may be empty). The
-// names must be the pair's: N_name.up.sql and N_name.down.sql.
+// names must be the pair's: N_name.up.sql and N_name.down.sql. As for
+// golang-migrate, the version pairs them: the name parts may differ (the
+// migration takes the up file's).
 func ParsePair(upName string, up []byte, downName string, down []byte) (*Migration, error) {
 	m, err := Parse(upName, up)
 	if err != nil {
@@ -324,7 +326,8 @@ func ParsePair(upName string, up []byte, downName string, down []byte) (*Migrati
 	if err != nil {
 		return nil, err
 	}
-	if fn.part != "down" || fn.stem(downName)+".up.sql" != upName {
+	ufn, _ := parseFileName(upName)
+	if fn.part != "down" || ufn.part != "up" || fn.version != ufn.version {
 		return nil, &FileError{File: downName, Err: ErrBadFile, Detail: "is not the down file of " + upName}
 	}
 	if err := CheckText(downName, down, 1); err != nil {

@@ -2,6 +2,7 @@ package migrations
 
 import (
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -49,6 +50,33 @@ func checkString(file, text string, firstLine int) error {
 func containsNUL(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// HasStatements reports whether part holds anything but whitespace,
+// comments and semicolons: a part without is a valid no-op (a
+// comment-only file), and splitting it gives no statements.
+func HasStatements(part string) bool {
+	for i := 0; i < len(part); {
+		switch c := part[i]; {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == ';':
+			i++
+		case strings.HasPrefix(part[i:], "--"):
+			j := strings.IndexByte(part[i:], '\n')
+			if j < 0 {
+				return false
+			}
+			i += j + 1
+		case strings.HasPrefix(part[i:], "/*"):
+			j := strings.Index(part[i+2:], "*/")
+			if j < 0 {
+				return false
+			}
+			i += j + 4
+		default:
 			return true
 		}
 	}

@@ -83,3 +83,20 @@ func TestManyMapLines(t *testing.T) {
 		t.Fatalf("directive: %v", err)
 	}
 }
+
+func TestHasStatements(t *testing.T) {
+	for part, want := range map[string]bool{
+		"":                                 false,
+		"-- No-op\n":                       false,
+		"-- a\n/* b\n c */ ;\n  ;":         false,
+		"-- no newline at the end":         false,
+		"/* never closed":                  false,
+		"SELECT 1;":                        true,
+		"-- x\nPRAGMA foreign_keys=ON":     true,
+		"/* c */ CREATE TABLE a (x); -- y": true,
+	} {
+		if got := migrations.HasStatements(part); got != want {
+			t.Errorf("HasStatements(%q) = %v, want %v", part, got, want)
+		}
+	}
+}

@@ -157,6 +157,9 @@ type stepJSON struct {
 	Skipped    bool   `json:"skipped,omitempty"`
 	DurationMS int64  `json:"duration_ms"`
 	Breaking   bool   `json:"breaking"`
+	// Notices are the engine's remarks on the step (a PRAGMA foreign_keys
+	// or a transaction wrapper it recognised and did not run).
+	Notices []string `json:"notices,omitempty"`
 }
 
 func migrateUp(ctx context.Context, e *env, args []string) error {
@@ -258,7 +261,7 @@ func printSteps(w io.Writer, asJSON bool, plan []migrations.Step, res []migratio
 	}
 	for _, r := range res {
 		out = append(out, stepJSON{Version: r.Migration.Version, Name: r.Migration.Name, File: r.Migration.Source, Direction: r.Direction.String(),
-			Applied: !r.Skipped, Skipped: r.Skipped, DurationMS: r.Record.DurationMS, Breaking: r.Migration.Breaking})
+			Applied: !r.Skipped, Skipped: r.Skipped, DurationMS: r.Record.DurationMS, Breaking: r.Migration.Breaking, Notices: r.Notices})
 	}
 	if asJSON {
 		out = nonNil(out)
@@ -275,6 +278,9 @@ func printSteps(w io.Writer, asJSON bool, plan []migrations.Step, res []migratio
 			fmt.Fprintf(w, "%s %s\n", verb, s.label())
 		default:
 			fmt.Fprintf(w, "%s %s (%d ms)\n", verb, s.label(), s.DurationMS)
+		}
+		for _, n := range s.Notices {
+			fmt.Fprintf(w, "  notice: %s\n", n)
 		}
 	}
 	return nil

@@ -85,7 +85,9 @@ func ParseError(msg string) *Error {
 
 // ErrTransactionControl is returned for BEGIN, COMMIT, END, ROLLBACK,
 // SAVEPOINT and RELEASE statements in a migration: the runner owns the
-// transaction, and D1 refuses them anyway.
+// transaction, and D1 refuses them anyway. A BEGIN … COMMIT around the
+// whole part is not refused but left out, as everywhere
+// ([migrations.TxWrapper]; SplitStatements leaves it out already).
 var ErrTransactionControl = errors.New("transaction control statement inside a migration (D1 runs each migration as one batch() and refuses BEGIN and SAVEPOINT; remove it)")
 
 // ErrNotSplit is returned for a migration whose statements were not split

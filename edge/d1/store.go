@@ -11,17 +11,22 @@ import (
 )
 
 // Store is a migrations.Store on a D1 database. It keeps no state between
-// calls but whether the tracking table still has to be created, and is safe
-// for one goroutine at a time; any number of Stores (isolates, Workers) may
-// migrate one database at once.
+// calls but whether the tracking table still has to be created and the
+// notices of the last Apply, and is safe for one goroutine at a time; any
+// number of Stores (isolates, Workers) may migrate one database at once.
 type Store struct {
 	conn Conn
 	// initPending: Init was called and its CREATE TABLE IF NOT EXISTS rides
 	// on the next batch, so that Init + Applied is one round trip.
 	initPending bool
+	notices     []string // of the last Apply
 }
 
-var _ migrations.Store = (*Store)(nil)
+var _ migrations.NoticeStore = (*Store)(nil)
+
+// LastNotices returns the notices of the last Apply: a transaction wrapper
+// around the whole part that was left out (see [migrations.TxWrapper]).
+func (s *Store) LastNotices() []string { return s.notices }
 
 // NewStore returns a Store on conn.
 func NewStore(conn Conn) *Store { return &Store{conn: conn} }
@@ -118,12 +123,15 @@ const nowSQL = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
 // Foreign key checks are deferred to the end of the batch. Before the
 // batch, a part whose DROP TABLE would fire ON DELETE actions on existing
 // child rows is refused with ErrDropFiresForeignKeys, and a part marked
-// NoTransaction with ErrNoTransaction.
+// NoTransaction with ErrNoTransaction, unless it has no statements (a
+// comment-only part is a no-op, whatever it asks for). A BEGIN … COMMIT
+// around the whole part is left out (see [migrations.TxWrapper]) and
+// reported in LastNotices.
 func (s *Store) Apply(ctx context.Context, m *migrations.Migration, dir migrations.Direction) (migrations.Record, error) {
 	var rec migrations.Record
 	fail := func(st migrations.Statement, cause error) error {
 		me := &migrations.MigrationError{Version: m.Version, Name: m.Name, Direction: dir,
-			Statement: st.SQL, Line: st.Line, Err: cause}
+			Statement: st.SQL, Line: st.Line, Err: cause, File: m.PartSource(dir)}
 		var de *Error
 		if errors.As(cause, &de) {
 			me.Code = de.Code
@@ -137,18 +145,43 @@ func (s *Store) Apply(ctx context.Context, m *migrations.Migration, dir migratio
 	if dir == migrations.Down {
 		part, stmts = m.Down, m.DownStatements
 	}
-	if stmts == nil && strings.TrimSpace(part) != "" {
+	// A comment-only part splits into no statements, which a bundle leaves
+	// out ("up_statements" is omitted when empty): a no-op, not unsplit.
+	if stmts == nil && migrations.HasStatements(part) {
 		return rec, fail(migrations.Statement{}, ErrNotSplit)
 	}
-	if m.NoTransaction {
+	if m.NoTransaction && migrations.HasStatements(part) { // nothing to run needs no transaction either
 		return rec, fail(migrations.Statement{}, ErrNoTransaction)
 	}
-	user := make([]Statement, len(stmts))
-	for i, st := range stmts {
+	// A wrapper around the whole part (left out by SplitStatements already,
+	// unless the bundle was made otherwise) is left out here too.
+	s.notices = nil
+	wrap := &migrations.TxWrapper{}
+	user := make([]Statement, 0, len(stmts))
+	kept := make([]migrations.Statement, 0, len(stmts))
+	for _, st := range stmts {
+		switch wrap.Statement(st.SQL, st.Line) {
+		case migrations.TxRefuse:
+			return rec, fail(st, fmt.Errorf("%w: %s", ErrTransactionControl, wrap.Why()))
+		case migrations.TxSkip:
+			continue
+		}
 		if isTransactionControl(st.SQL) {
 			return rec, fail(st, ErrTransactionControl)
 		}
-		user[i] = Statement{SQL: st.SQL}
+		user = append(user, Statement{SQL: st.SQL})
+		kept = append(kept, st)
+	}
+	if !wrap.End() {
+		return rec, fail(migrations.Statement{SQL: wrap.Begin, Line: wrap.BeginLine}, fmt.Errorf("%w: %s", ErrTransactionControl, wrap.Why()))
+	}
+	stmts = kept
+	if wrap.Found() {
+		file := m.PartSource(dir)
+		if file == "" {
+			file = m.Label()
+		}
+		s.notices = append(s.notices, wrap.Notice(file))
 	}
 
 	if st, err := s.checkDrops(ctx, stmts); err != nil {

@@ -436,3 +436,76 @@ ALTER TABLE authors_new RENAME TO authors;
 		t.Errorf("no-transaction part on D1: %v", err)
 	}
 }
+
+// A bundle whose statements still carry a wrapper around the whole part
+// (SplitStatements leaves it out; a bundle made otherwise may not) runs
+// without it, with a notice; any other BEGIN or COMMIT is refused.
+func TestTransactionWrapperLeftOut(t *testing.T) {
+	f := newFakeD1(t)
+	ctx := context.Background()
+	s := d1.NewStore(f)
+	if err := s.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := migrations.Parse("0001_wrapped.sql", []byte("BEGIN TRANSACTION;\nCREATE TABLE a (x);\nCOMMIT;\n"))
+	m.UpStatements = []migrations.Statement{{SQL: "BEGIN TRANSACTION;", Line: 1}, {SQL: "CREATE TABLE a (x);", Line: 2}, {SQL: "COMMIT;", Line: 3}}
+	if _, err := s.Apply(ctx, m, migrations.Up); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Join(s.LastNotices(), "\n"); !strings.Contains(n, "0001_wrapped.sql:1: BEGIN TRANSACTION … COMMIT (line 3) around the whole part was not run") {
+		t.Errorf("notices: %q", n)
+	}
+	m2, _ := migrations.Parse("0002_middle.sql", []byte("CREATE TABLE b (x);\nBEGIN;\nCOMMIT;\n"))
+	m2.UpStatements = []migrations.Statement{{SQL: "CREATE TABLE b (x);", Line: 1}, {SQL: "BEGIN;", Line: 2}, {SQL: "COMMIT;", Line: 3}}
+	_, err := s.Apply(ctx, m2, migrations.Up)
+	var me *migrations.MigrationError
+	if !errors.Is(err, d1.ErrTransactionControl) || !errors.As(err, &me) || me.Line != 2 || me.File != "0002_middle.sql" || !strings.Contains(err.Error(), "up 0002_middle: line 2") {
+		t.Errorf("BEGIN in the middle: %v", err)
+	}
+	if n := f.count(t, "SELECT count(*) FROM sqlite_schema WHERE name IN ('a', 'b')"); n != 1 {
+		t.Errorf("%d of a, b exist, want a only", n)
+	}
+}
+
+// A comment-only part (a no-op migration, pocket-id's "-- No-op" down
+// files) splits into no statements, which the bundle leaves out; D1 runs
+// it as the no-op it is instead of calling it unsplit. It also goes
+// through a bundle's JSON, as the Worker gets it.
+func TestCommentOnlyPartsThroughABundle(t *testing.T) {
+	f := newFakeD1(t)
+	ctx := context.Background()
+	migs := parseAll(t,
+		"0001_users.sql", "-- migrate:up\nCREATE TABLE users (id INTEGER PRIMARY KEY);\n-- migrate:down\n-- No-op\n",
+		"0002_nothing.sql", "-- migrate:up\n-- kept for the numbering; nothing to do\n/* really */ ;\n-- migrate:down\n",
+		// homebox's 20260314103000_item_quantity_decimals.sql
+		"0003_no_tx_nothing.sql", "-- +goose Up\n-- +goose no transaction\n-- No table rewrite is required.\n-- +goose Down\n",
+	)
+	splitAll(t, migs)
+	data, err := migrations.Bundle(migs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	migs, err = migrations.ParseBundle(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := migrations.NewProvider(d1.NewStore(f), migs, migrations.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !migs[2].NoTransaction {
+		t.Fatal("0003 does not ask for no transaction")
+	}
+	if res, err := p.Up(ctx, 0); err != nil || len(res) != 3 {
+		t.Fatalf("up: %d applied, %v", len(res), err)
+	}
+	if res, err := p.Down(ctx, migrations.DownTarget{To: 0}); err != nil || len(res) != 3 {
+		t.Fatalf("down: %d reverted, %v", len(res), err)
+	}
+	if n := f.count(t, "SELECT count(*) FROM sqlite_schema WHERE name = 'users'"); n != 1 {
+		t.Errorf("the no-op down of 0001 dropped users")
+	}
+	if n := f.count(t, "SELECT count(*) FROM _migrations WHERE version > 0"); n != 0 {
+		t.Errorf("%d rows left in _migrations", n)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
@@ -310,5 +311,41 @@ func TestRenamedTable(t *testing.T) {
 	// time from the tool all the same.
 	if !p.Write[0].TimeFromTool {
 		t.Fatalf("tstamp from datetime('now') not used: %+v", p.Write[0])
+	}
+}
+
+// A goose Go migration that goose (in the project's own binary) applied is
+// adopted from its .go file like any other version; up then continues with
+// the SQL files after it and stops at a Go file goose has not applied.
+func TestGooseGoFiles(t *testing.T) {
+	conn := database(t, 2, gooseTable+`
+		INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, 1), (1, 1), (2, 1), (3, 1);`)
+	migs, err := migrations.Load(fstest.MapFS{
+		files[0].name:           {Data: []byte(files[0].body)},
+		files[1].name:           {Data: []byte(files[1].body)},
+		"003_backfill_names.go": {Data: []byte("package migrations\n")},
+		files[3].name:           {Data: []byte(files[3].body)},
+		"005_merge_entities.go": {Data: []byte("package migrations\n")},
+	}, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := adopt.Adopt(context.Background(), conn, migs, adopt.Options{From: adopt.Goose})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Write) != 3 || strings.Join(p.Pending, ",") != "004_tags.sql,005_merge_entities.go" {
+		t.Fatalf("plan = %+v", p)
+	}
+	if got := text(t, conn, "SELECT checksum FROM _migrations WHERE version = 3"); got != "" {
+		t.Fatalf("checksum of the Go file's version %q, want empty", got)
+	}
+	pr, err := migrations.NewProvider(sqlite.NewStore(conn), migs, migrations.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := pr.Up(context.Background(), 0)
+	if len(res) != 1 || res[0].Migration.Version != 4 || !errors.Is(err, migrations.ErrGoMigrationFile) {
+		t.Fatalf("up after adopt: %d applied, %v", len(res), err)
 	}
 }

@@ -95,6 +95,7 @@ func (r *runner) simulateD1(ctx context.Context, m *migrations.Migration, dir mi
 	}()
 
 	run := &d1Run{}
+	wrap := &migrations.TxWrapper{} // left out on D1 as everywhere
 	for rest := text; ; {
 		n := sqlutil.LeadingTrivia(rest)
 		line += strings.Count(rest[:n], "\n")
@@ -102,12 +103,24 @@ func (r *runner) simulateD1(ctx context.Context, m *migrations.Migration, dir mi
 		if rest == "" {
 			return run
 		}
+		if k := migrations.TxStatementLen(rest); k > 0 {
+			if wrap.Statement(rest[:k], line) != migrations.TxSkip {
+				return nil
+			}
+			line += strings.Count(rest[:k], "\n")
+			rest = rest[k:]
+			continue
+		}
 		*p = probe{}
 		stmt, tail, err := c.Prepare(rest)
 		if p.transaction {
 			if stmt != nil {
 				stmt.Close()
 			}
+			return nil
+		}
+		if stmt != nil && wrap.Statement(stmt.SQL(), line) != migrations.TxRun {
+			stmt.Close()
 			return nil
 		}
 		if err == nil && stmt != nil {

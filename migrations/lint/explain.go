@@ -42,7 +42,7 @@ func (r *runner) explain(ctx context.Context, m *migrations.Migration, dir migra
 			c.Exec("ROLLBACK")
 		}
 	}()
-	if err := sqlite.Exec(ctx, c, text, line); err != nil || c.GetAutocommit() {
+	if err := sqlite.ExecPart(ctx, c, text, line); err != nil || c.GetAutocommit() {
 		return nil
 	}
 	after, err := schema.Read(ctx, c)

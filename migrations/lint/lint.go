@@ -190,6 +190,7 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 type runner struct {
 	migs    []*migrations.Migration
 	conn    *sqlite3.Conn
+	store   *sqlite.Store
 	p       *migrations.Provider
 	rec     *recorder
 	targets []Target
@@ -203,7 +204,8 @@ func (r *runner) open(ctx context.Context, version int64) error {
 	if err != nil {
 		return err
 	}
-	p, err := migrations.NewProvider(sqlite.NewStore(conn), r.migs, migrations.Options{})
+	store := sqlite.NewStore(conn)
+	p, err := migrations.NewProvider(store, r.migs, migrations.Options{})
 	if err == nil {
 		err = conn.SetAuthorizer(r.rec.authorize)
 	}
@@ -224,12 +226,23 @@ func (r *runner) open(ctx context.Context, version int64) error {
 	if r.conn != nil {
 		r.conn.Close()
 	}
-	r.conn, r.p, r.before = conn, p, before
+	r.conn, r.store, r.p, r.before = conn, store, p, before
 	return nil
 }
 
 func (r *runner) step(m *migrations.Migration, part string, before, after *schema.Schema, d1 *d1Run) []Finding {
 	return check(&step{m: m, part: part, before: before, after: after, rec: r.rec, targets: r.targets, d1: d1})
+}
+
+// wrapper reports (L021) the transaction wrapper around the whole part
+// that the store left out when it applied the part just now.
+func (r *runner) wrapper(m *migrations.Migration, part string) []Finding {
+	w := r.store.LastWrapper()
+	if w == nil {
+		return nil
+	}
+	return []Finding{finding(m, part, "L021", "", "%s (line %d) … %s (line %d) around the whole part: not run; the part runs in the runner's own transaction (natively, in the browser and on D1)",
+		w.Begin, w.BeginLine, w.Commit, w.CommitLine)}
 }
 
 // d1 runs a part the way D1 does when d1 is a target (see simulateD1).
@@ -264,6 +277,7 @@ func (r *runner) migration(ctx context.Context, m *migrations.Migration, linted 
 		return nil, false, nil
 	}
 	out = r.step(m, "up", r.before, after, sim)
+	out = append(out, r.wrapper(m, "up")...)
 	if !m.CanDown() {
 		return out, false, nil
 	}
@@ -279,6 +293,7 @@ func (r *runner) migration(ctx context.Context, m *migrations.Migration, linted 
 		return nil, false, err
 	}
 	out = append(out, r.step(m, "down", after, reverted, sim)...)
+	out = append(out, r.wrapper(m, "down")...)
 	if diff := revertDiff(r.before, reverted); len(diff) > 0 {
 		out = append(out, finding(m, "down", "L018", "", "after the down part the schema differs from the one before the up part: %s", describeDiff(diff)))
 	}

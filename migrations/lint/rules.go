@@ -57,7 +57,7 @@ var rules = []Rule{
 		Summary: "a nullable column becomes NOT NULL without a backfill in the migration (a warning when backfilled)",
 		Hint:    "backfill in the same migration: UPDATE t SET c = … WHERE c IS NULL, or -- migrate:map c = coalesce(c, …)"},
 	{Code: "L007", Name: "unique-index-on-existing-table", Severity: Warning,
-		Summary: "a UNIQUE index or constraint is added to a table that existed before (not reported when it contains the INTEGER PRIMARY KEY, or all the columns of a unique index or primary key the table had, in any order: those cannot repeat)",
+		Summary: "a UNIQUE index or constraint is added to a table that existed before (not reported when it contains the INTEGER PRIMARY KEY, all the columns of a unique index or primary key the table had, in any order, or a column the migration just added by ALTER TABLE without a DEFAULT: those cannot repeat)",
 		Hint:    "check for duplicates first (SELECT c, count(*) FROM t GROUP BY c HAVING count(*) > 1) and that the code running now cannot write any"},
 	{Code: "L008", Name: "drop-fires-cascade", Severity: Error,
 		Summary: "a table is dropped while foreign keys are enforced (always on D1, where lint runs the part with them enforced and sees each drop in the schema of that moment; natively and in the browser only in a Go migration without NoForeignKeys) and tables reference it with ON DELETE CASCADE, SET NULL or SET DEFAULT: the drop deletes or rewrites their rows",
@@ -98,6 +98,9 @@ var rules = []Rule{
 	{Code: "L020", Name: "d1-migration-fails", Severity: Error, Targets: d1Only,
 		Summary: "the part fails when run the way D1 runs it, with foreign keys enforced (a rename-aside or a drop can leave foreign keys that SQLite then cannot resolve)",
 		Hint:    "keep every foreign key pointing at a table that exists: rebuild referenced tables with -- migrate:rebuild, not by renaming them aside"},
+	{Code: "L021", Name: "transaction-wrapper", Severity: Warning,
+		Summary: "the part wraps itself in BEGIN … COMMIT (as golang-migrate files do, often between PRAGMA foreign_keys = OFF and ON): Larder recognises a wrapper around the whole part, leaves its BEGIN and COMMIT out and runs the part in its own transaction, everywhere; any other BEGIN, COMMIT or ROLLBACK is refused",
+		Hint:    "nothing to do for an applied migration (editing it would change its checksum); in new migrations leave the wrapper out"},
 }
 
 // Rules returns every rule, in code order.

@@ -96,6 +96,13 @@ func checkTable(s *step, bt, at *schema.Table) {
 		if slices.ContainsFunc(bt.Indexes, func(o schema.Index) bool { return implies(o, ix, bt, at, renamedTo) }) {
 			continue
 		}
+		// A column ALTER TABLE ADD COLUMN just added without a DEFAULT is
+		// NULL in every existing row, and NULLs never repeat in a UNIQUE
+		// index (homebox: ADD COLUMN oidc_issuer, oidc_subject, then a
+		// unique index on both).
+		if slices.ContainsFunc(ix.Columns, func(c string) bool { return nullWhereAdded(s, bt, at, added, renamedTo, c) }) {
+			continue
+		}
 		name := ix.Name
 		if ix.Origin != "c" {
 			name = "UNIQUE constraint"
@@ -113,6 +120,26 @@ func checkTable(s *step, bt, at *schema.Table) {
 				name, bt.Name, strings.Join(ix.Columns, ", "), strings.Join(filled, ", "))
 		}
 	}
+}
+
+// nullWhereAdded reports whether column c of table at was added to bt by
+// ALTER TABLE ADD COLUMN in this step with no DEFAULT (or DEFAULT NULL) and
+// is written by no UPDATE of the step, so that it is NULL in every row the
+// table had. A table the step dropped or rebuilt does not count: its copy
+// may have filled the column.
+func nullWhereAdded(s *step, bt, at *schema.Table, added []schema.Column, renamedTo map[string]string, c string) bool {
+	rec := s.rec
+	if _, renamed := renamedTo[strings.ToLower(c)]; renamed || !rec.altered[strings.ToLower(bt.Name)] ||
+		rec.updated[strings.ToLower(bt.Name+"."+c)] || len(rec.rebuilds) > 0 ||
+		slices.ContainsFunc(rec.dropped, func(d string) bool { return strings.EqualFold(d, bt.Name) }) {
+		return false
+	}
+	i := slices.IndexFunc(added, func(a schema.Column) bool { return strings.EqualFold(a.Name, c) })
+	if i < 0 || added[i].Generated() {
+		return false
+	}
+	d := added[i].Default
+	return d == nil || strings.EqualFold(strings.TrimSpace(*d), "NULL")
 }
 
 // implies reports whether the unique index o of the table before a step

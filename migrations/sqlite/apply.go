@@ -55,7 +55,7 @@ func (s *Store) LastNotices() []string { return s.notices }
 // With m.NoTransaction the SQL part runs statement by statement in
 // autocommit mode instead; see applyNoTx.
 func (s *Store) Apply(ctx context.Context, m *migrations.Migration, dir migrations.Direction) (rec migrations.Record, err error) {
-	s.notices = nil
+	s.notices, s.wrapper = nil, nil
 	isSQL := (dir == migrations.Up && m.UpFunc == nil) || (dir == migrations.Down && m.DownFunc == nil)
 	st, err := saveState(s.conn, isSQL || m.NoForeignKeys)
 	if err != nil {
@@ -79,7 +79,7 @@ func (s *Store) fail(m *migrations.Migration, dir migrations.Direction, stmt str
 		stmt, line, cause = se.Statement, se.Line, se.Err
 	}
 	return &migrations.MigrationError{Version: m.Version, Name: m.Name, Direction: dir,
-		Statement: stmt, Line: line, Code: CodeName(cause), Err: cause}
+		Statement: stmt, Line: line, Code: CodeName(cause), Err: cause, File: m.PartSource(dir)}
 }
 
 func (s *Store) applyTx(ctx context.Context, m *migrations.Migration, dir migrations.Direction, st *connState, isSQL bool) (rec migrations.Record, err error) {
@@ -145,15 +145,27 @@ func (s *Store) runPart(ctx context.Context, m *migrations.Migration, dir migrat
 	if dir == migrations.Down {
 		part, line = m.Down, m.DownLine
 	}
-	return execScript(ctx, s.conn, part, line, func(line int, text string) {
+	wrap := &migrations.TxWrapper{}
+	err := execScript(ctx, s.conn, part, line, func(line int, text string) {
 		s.notices = append(s.notices, fmt.Sprintf("%s:%d: %s was not run: the engine already runs every SQL migration with foreign key enforcement off (switched off outside its transaction) and checks foreign keys before COMMIT",
-			sourceName(m), line, strings.TrimSpace(strings.TrimSuffix(text, ";"))))
-	})
+			sourceName(m, dir), line, strings.TrimSpace(strings.TrimSuffix(text, ";"))))
+	}, wrap)
+	if err == nil && wrap.Found() {
+		s.wrapper = wrap
+		s.notices = append(s.notices, wrap.Notice(sourceName(m, dir)))
+	}
+	return err
 }
 
-func sourceName(m *migrations.Migration) string {
-	if m.Source != "" {
-		return m.Source
+// LastWrapper returns the transaction wrapper around the whole part that
+// the last Apply recognised and left out (see [migrations.TxWrapper]), or
+// nil.
+func (s *Store) LastWrapper() *migrations.TxWrapper { return s.wrapper }
+
+// sourceName is the file the part of m for dir came from, for notices.
+func sourceName(m *migrations.Migration, dir migrations.Direction) string {
+	if f := m.PartSource(dir); f != "" {
+		return f
 	}
 	return m.Label()
 }

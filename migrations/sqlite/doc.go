@@ -15,7 +15,10 @@
 // migration renamed or dropped: ErrDanglingForeignKey), as SQLite's table
 // rebuild procedure requires (https://sqlite.org/lang_altertable.html#otheralter).
 // PRAGMA foreign_keys statements in a migration are not run; they come
-// back as notices (migrations.Result.Notices). The connection's pragmas
+// back as notices (migrations.Result.Notices), as does a BEGIN … COMMIT
+// around the whole part (a golang-migrate file's own transaction), which is
+// left out ([migrations.TxWrapper]); any other BEGIN, COMMIT or ROLLBACK is
+// ErrTransactionControl. The connection's pragmas
 // and temp objects are put back after each migration, so every migration
 // starts from the same state. A part with Migration.NoTransaction runs in
 // autocommit mode, claimed in _migrations_running so that it still runs

@@ -29,8 +29,10 @@ func (e *StatementError) Unwrap() error { return e.Err }
 
 // ErrTransactionControl is returned for BEGIN, COMMIT, END and ROLLBACK
 // statements inside a migration: the engine owns the transaction, and a
-// COMMIT in the middle would make the migration non-atomic.
-var ErrTransactionControl = errors.New("transaction control statement inside a migration (the engine runs each migration in its own transaction; remove it)")
+// COMMIT in the middle would make the migration non-atomic. The one
+// exception is a wrapper around the whole part (see
+// [migrations.TxWrapper]), which a migration runs without it.
+var ErrTransactionControl = errors.New("transaction control statement inside a migration (the engine runs each migration in its own transaction; remove it: only a BEGIN … COMMIT around the whole part is accepted, and left out)")
 
 // window bounds how much of a long script is copied into SQLite per
 // statement. Without it, preparing 10,000 statements one at a time from the
@@ -70,18 +72,32 @@ func prepareNext(conn *sqlite3.Conn, rest string) (stmt *sqlite3.Stmt, n int, er
 // returns a *StatementError; statements before it have run (wrap Exec in a
 // transaction for atomicity).
 func Exec(ctx context.Context, conn *sqlite3.Conn, script string, firstLine int, args ...any) error {
-	return execScript(ctx, conn, script, firstLine, nil, args...)
+	return execScript(ctx, conn, script, firstLine, nil, nil, args...)
+}
+
+// ExecPart is Exec for a migration part run inside a transaction the
+// caller opened: the BEGIN and COMMIT of a wrapper around the whole part
+// are left out, as Store.Apply leaves them out, and other transaction
+// control is refused with ErrTransactionControl.
+func ExecPart(ctx context.Context, conn *sqlite3.Conn, script string, firstLine int) error {
+	return execScript(ctx, conn, script, firstLine, nil, &migrations.TxWrapper{})
 }
 
 // execScript is Exec. With a non-nil onPragma, a statement that sets
 // PRAGMA foreign_keys is not run: onPragma gets its line and text (a
-// migration runs with enforcement off already, see Store.Apply).
-func execScript(ctx context.Context, conn *sqlite3.Conn, script string, firstLine int, onPragma func(line int, text string), args ...any) error {
+// migration runs with enforcement off already, see Store.Apply). With a
+// non-nil wrap and a transaction open, the BEGIN and COMMIT of a wrapper
+// around the whole script are not run (wrap.Found() says so afterwards).
+func execScript(ctx context.Context, conn *sqlite3.Conn, script string, firstLine int, onPragma func(line int, text string), wrap *migrations.TxWrapper, args ...any) error {
 	old := conn.SetInterrupt(ctx)
 	defer conn.SetInterrupt(old)
 	inTx := !conn.GetAutocommit()
+	if !inTx {
+		wrap = nil
+	}
 	first := true
 	return walk(conn, script, firstLine, visitor{
+		wrap: wrap,
 		rebuild: func(d *migrations.RebuildDirective, text string, line int) (int, error) {
 			first = false
 			return rebuild.Statement(ctx, conn, d, text)
@@ -118,6 +134,10 @@ type visitor struct {
 	// statement runs one prepared statement (text, trimmed) that starts on
 	// the given file line; walk closes stmt.
 	statement func(stmt *sqlite3.Stmt, text string, line int) error
+	// wrap, if not nil, recognises an outer BEGIN … COMMIT of the whole
+	// part: walk leaves those two statements out (without preparing them)
+	// and refuses any other transaction control with ErrTransactionControl.
+	wrap *migrations.TxWrapper
 }
 
 // walk prepares the statements of src one at a time with SQLite and hands
@@ -131,6 +151,9 @@ func walk(conn *sqlite3.Conn, src string, firstLine int, do visitor) error {
 		if d, err := migrations.ParseRebuildDirective(rest[:lead]); d != nil || err != nil {
 			stmtLine := line + strings.Count(rest[:lead], "\n")
 			n := 0
+			if err == nil && do.wrap != nil && do.wrap.Other(stmtLine) == migrations.TxRefuse {
+				err = wrapRefused(do.wrap)
+			}
 			if err == nil {
 				n, err = do.rebuild(d, rest[lead:], stmtLine)
 			}
@@ -140,6 +163,21 @@ func walk(conn *sqlite3.Conn, src string, firstLine int, do visitor) error {
 			line += strings.Count(rest[:lead+n], "\n")
 			offset += lead + n
 			continue
+		}
+		if do.wrap != nil {
+			// BEGIN and COMMIT are left out or refused before SQLite
+			// prepares them: an authorizer (lint's) must not take them
+			// for the runner's own.
+			if k := migrations.TxStatementLen(rest[lead:]); k > 0 {
+				text := strings.TrimSpace(rest[lead : lead+k])
+				stmtLine := line + strings.Count(rest[:lead], "\n")
+				if do.wrap.Statement(text, stmtLine) == migrations.TxRefuse {
+					return &StatementError{Statement: text, Line: stmtLine, Err: wrapRefused(do.wrap)}
+				}
+				line += strings.Count(rest[:lead+k], "\n")
+				offset += lead + k
+				continue
+			}
 		}
 		stmt, n, err := prepareNext(conn, rest)
 		lead = sqlutil.LeadingTrivia(rest[:n])
@@ -159,13 +197,31 @@ func walk(conn *sqlite3.Conn, src string, firstLine int, do visitor) error {
 			}
 			continue
 		}
+		if do.wrap != nil {
+			switch do.wrap.Statement(text, stmtLine) {
+			case migrations.TxRefuse:
+				stmt.Close()
+				return &StatementError{Statement: text, Line: stmtLine, Err: wrapRefused(do.wrap)}
+			case migrations.TxSkip:
+				stmt.Close()
+				continue
+			}
+		}
 		err = do.statement(stmt, text, stmtLine)
 		stmt.Close()
 		if err != nil {
 			return &StatementError{Statement: text, Line: stmtLine, Err: err}
 		}
 	}
+	if do.wrap != nil && !do.wrap.End() {
+		return &StatementError{Statement: do.wrap.Begin, Line: do.wrap.BeginLine, Err: wrapRefused(do.wrap)}
+	}
 	return nil
+}
+
+// wrapRefused is ErrTransactionControl with the reason wrap gave.
+func wrapRefused(wrap *migrations.TxWrapper) error {
+	return fmt.Errorf("%w: %s", ErrTransactionControl, wrap.Why())
 }
 
 // firstStatement shortens the text of an unparsable rest of a script to

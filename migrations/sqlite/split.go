@@ -110,13 +110,15 @@ func splitPart(ctx context.Context, conn *sqlite3.Conn, src string, firstLine in
 }
 
 // splitExec runs src like Exec and returns its statements with the file
-// line each starts on. Transaction control statements are refused, as the
-// stores refuse them inside a migration.
+// line each starts on. The BEGIN and COMMIT of a wrapper around the whole
+// part are left out, as the stores leave them out; other transaction
+// control statements are refused, as the stores refuse them.
 func splitExec(ctx context.Context, conn *sqlite3.Conn, src string, firstLine int) ([]migrations.Statement, error) {
 	old := conn.SetInterrupt(ctx)
 	defer conn.SetInterrupt(old)
 	out := []migrations.Statement{}
 	err := walk(conn, src, firstLine, visitor{
+		wrap: &migrations.TxWrapper{},
 		// "-- migrate:rebuild": split into the rebuild's own statements.
 		rebuild: func(d *migrations.RebuildDirective, text string, line int) (int, error) {
 			stmts, n, err := rebuild.PlanStatement(ctx, conn, d, text)

@@ -17,7 +17,8 @@ import (
 type Store struct {
 	conn    *sqlite3.Conn
 	now     func() time.Time
-	notices []string // of the last Apply
+	notices []string              // of the last Apply
+	wrapper *migrations.TxWrapper // recognised by the last Apply
 }
 
 var _ migrations.NoticeStore = (*Store)(nil)

@@ -1,0 +1,17 @@
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  username TEXT NOT NULL UNIQUE,
+  display_name TEXT
+);
+
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  name TEXT NOT NULL
+);
+
+CREATE TABLE audit_logs (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER REFERENCES users (id) ON DELETE SET NULL,
+  event TEXT NOT NULL
+);
