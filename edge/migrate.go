@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/larderdb/larder/edge/d1"
+	"github.com/larderdb/larder/migrations/d1"
 	"github.com/larderdb/larder/migrations"
 )
 
