@@ -15,8 +15,8 @@ import (
 	"github.com/syumai/workers/cloudflare"
 
 	"github.com/larderdb/larder/edge/auth"
-	"github.com/larderdb/larder/migrations/d1"
 	"github.com/larderdb/larder/internal/jsutil"
+	"github.com/larderdb/larder/migrations/d1"
 )
 
 // Binding names, as in wrangler.toml.

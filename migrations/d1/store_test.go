@@ -15,8 +15,8 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
-	"github.com/larderdb/larder/migrations/d1"
 	"github.com/larderdb/larder/migrations"
+	"github.com/larderdb/larder/migrations/d1"
 	"github.com/larderdb/larder/migrations/sqlite"
 )
 
