@@ -50,8 +50,9 @@ func NewRecord(m *Migration, t time.Time, d time.Duration) Record {
 }
 
 // A Store is a database the engine can migrate. Package sqlite implements it
-// for SQLite connections (native and browser); the edge Worker implements it
-// for D1 with batch().
+// for SQLite connections (native and browser); package d1 implements it for
+// Cloudflare D1 with batch() (the edge Worker). They are the only code that
+// writes SQL about _migrations.
 type Store interface {
 	// Init creates the tracking table if it does not exist. The Provider
 	// calls it only before it writes (Up, Stamp).
