@@ -72,7 +72,16 @@ vet:
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./...
 
+# Tests by kind: plain `go test` runs the native ones; the browser tests
+# (headless Chromium on dist/) are //go:build browser and the workerd ones
+# (the edge Worker in miniflare, edge/node_modules) //go:build workerd.
 gotest:
+	$(GO) test -count=1 -tags 'browser workerd' ./...
+
+## test-native: the plain-Go tests only (no tags): real SQLite, no dist/,
+## no browser, no node_modules
+.PHONY: test-native
+test-native:
 	$(GO) test -count=1 ./...
 
 ## fuzz-short: each fuzz target of the migration parsers for FUZZTIME
