@@ -73,10 +73,11 @@ vet:
 	GOOS=js GOARCH=wasm $(GO) vet ./...
 
 # Tests by kind: plain `go test` runs the native ones; the browser tests
-# (headless Chromium on dist/) are //go:build browser and the workerd ones
-# (the edge Worker in miniflare, edge/node_modules) //go:build workerd.
+# (headless Chromium on dist/) are //go:build browser, the workerd ones (the
+# edge Worker in miniflare, edge/node_modules) //go:build workerd, and the
+# crash suites (wasm/idb, wasm/opfs) run all their trials only with crash.
 gotest:
-	$(GO) test -count=1 -tags 'browser workerd' ./...
+	$(GO) test -count=1 -tags 'browser workerd crash' ./...
 
 ## test-native: the plain-Go tests only (no tags): real SQLite, no dist/,
 ## no browser, no node_modules

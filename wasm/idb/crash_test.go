@@ -9,7 +9,7 @@ import (
 
 var (
 	crashSeed   = flag.Uint64("crash.seed", 20261121, "first seed of the crash trials")
-	crashTrials = flag.Int("crash.trials", 300, "crash trials per configuration")
+	crashTrials = flag.Int("crash.trials", crashtest.Trials(300), "crash trials per configuration (default: 300 with -tags crash, a tenth without)")
 )
 
 // TestCrash kills the worker at random points of a random workload, in each
