@@ -75,9 +75,10 @@ vet:
 # Tests by kind: plain `go test` runs the native ones; the browser tests
 # (headless Chromium on dist/) are //go:build browser, the workerd ones (the
 # edge Worker in miniflare, edge/node_modules) //go:build workerd, and the
-# crash suites (wasm/idb, wasm/opfs) run all their trials only with crash.
+# randomized suites (crash injection in wasm/idb and wasm/opfs, the planner's
+# property test) run at full size only with full (internal/testkind).
 gotest:
-	$(GO) test -count=1 -tags 'browser workerd crash' ./...
+	$(GO) test -count=1 -tags 'browser workerd full' ./...
 
 ## test-native: the plain-Go tests only (no tags): real SQLite, no dist/,
 ## no browser, no node_modules

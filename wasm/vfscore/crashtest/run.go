@@ -58,16 +58,6 @@ type Config struct {
 	NewTrial func(rng *rand.Rand, crashAt int) Trial
 }
 
-// Trials is the default number of trials per configuration for a suite
-// whose full run is full: all of them under -tags crash ([Full]), a tenth
-// (at least 10) otherwise. A -crash.trials flag overrides it either way.
-func Trials(full int) int {
-	if Full {
-		return full
-	}
-	return max(full/10, 10)
-}
-
 // Run runs cfg.Trials trials. Each runs the workload once without a crash,
 // then "kills the worker" after its last commit and checks that every
 // commit survived; then again with a crash at a random operation and checks
