@@ -64,10 +64,26 @@ extension: build
 run: build $(DIST)/larder-fts5.wasm
 	$(DIST)/bin/larder serve --addr $(ADDR) --dist $(DIST)
 
+## vet: go vet natively and for GOOS=js GOARCH=wasm (the browser and Worker
+## code: every _js.go file). Under js the packages that only run on the host
+## (internal/browsertest, bench/cmd/bench, the browser tests) are excluded by
+## their //go:build !js line.
 vet:
 	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./...
 
+# Tests by kind: plain `go test` runs the native ones; the browser tests
+# (headless Chromium on dist/) are //go:build browser, the workerd ones (the
+# edge Worker in miniflare, edge/node_modules) //go:build workerd, and the
+# randomized suites (crash injection in wasm/idb and wasm/opfs, the planner's
+# property test) run at full size only with full (internal/testkind).
 gotest:
+	$(GO) test -count=1 -tags 'browser workerd full' ./...
+
+## test-native: the plain-Go tests only (no tags): real SQLite, no dist/,
+## no browser, no node_modules
+.PHONY: test-native
+test-native:
 	$(GO) test -count=1 ./...
 
 ## fuzz-short: each fuzz target of the migration parsers for FUZZTIME
@@ -120,13 +136,19 @@ edge: edge-deps edge-build
 	cd edge && node dev.mjs --build build --state $(abspath $(EDGE_STATE)) --port $(EDGE_PORT) \
 	  --var 'JWT_SECRET=$(EDGE_DEV_SECRET)' --var 'CORS_ORIGINS=$(EDGE_ORIGINS)'
 
-## edge-build: edge/build/ (syumai/workers' JS glue + app.wasm embedding the
-## bundle of $(EDGE_MIGRATIONS), its statements split by SQLite)
+## edge-build: edge/build/ (syumai/workers' JS glue, which empties the
+## directory first, + app.wasm embedding the
+## bundle of $(EDGE_MIGRATIONS), its statements split by SQLite). The bundle
+## is written to edge/build/migrations.json and replaces the committed
+## placeholder edge/migrations.json (an empty array) through -overlay, so
+## that `GOOS=js go build ./...` works on a fresh clone and this target
+## changes no tracked file.
 edge-build:
-	$(GO) run ./cmd/larder migrate bundle --statements --dir $(EDGE_MIGRATIONS) > edge/migrations.json.tmp
-	mv edge/migrations.json.tmp edge/migrations.json
 	$(GO) run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o edge/build
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o edge/build/app.wasm ./edge
+	$(GO) run ./cmd/larder migrate bundle --statements --dir $(EDGE_MIGRATIONS) > edge/build/migrations.json.tmp
+	mv edge/build/migrations.json.tmp edge/build/migrations.json
+	printf '{"Replace":{"%s":"%s"}}\n' "$(abspath edge/migrations.json)" "$(abspath edge/build/migrations.json)" > edge/build/overlay.json
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -overlay edge/build/overlay.json -o edge/build/app.wasm ./edge
 
 ## edge-deps: edge/node_modules (miniflare, workerd, wrangler) from the lockfile
 edge-deps: edge/node_modules/.package-lock.json

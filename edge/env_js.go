@@ -15,8 +15,8 @@ import (
 	"github.com/syumai/workers/cloudflare"
 
 	"github.com/larderdb/larder/edge/auth"
-	"github.com/larderdb/larder/edge/d1"
 	"github.com/larderdb/larder/internal/jsutil"
+	"github.com/larderdb/larder/migrations/d1"
 )
 
 // Binding names, as in wrangler.toml.
@@ -33,7 +33,7 @@ const isolatePrefix = "__larder_"
 // jsEnv is the Worker's environment.
 type jsEnv struct{}
 
-func (jsEnv) DB() (d1.Conn, error) { return d1.Open(d1Binding) }
+func (jsEnv) DB() (d1.Conn, error) { return openD1(d1Binding) }
 
 func (jsEnv) Getenv(name string) string { return cloudflare.Getenv(name) }
 

@@ -8,20 +8,31 @@ package main
 
 import (
 	_ "embed"
+	"errors"
+	"fmt"
 	"log"
 	"net/http"
 
 	"github.com/syumai/workers"
+
+	"github.com/larderdb/larder/migrations"
 )
 
-// bundle is `larder migrate bundle` output with statements split by SQLite
-// (make edge-bundle writes it from web/migrations, or MIGRATIONS=dir).
+// bundle is `larder migrate bundle --statements` output. The committed
+// migrations.json is a placeholder, an empty array, so that the package
+// builds on a fresh clone; `make edge-build` writes the real bundle (of
+// EDGE_MIGRATIONS) to build/migrations.json and swaps it in with
+// `go build -overlay`, leaving the placeholder untouched. A Worker built
+// with the placeholder answers every request with an error saying so.
 //
 //go:embed migrations.json
 var bundle []byte
 
 func main() {
 	s, err := newServer(bundle, jsEnv{})
+	if errors.Is(err, migrations.ErrNoMigrations) {
+		err = fmt.Errorf("%w: this Worker embeds the placeholder edge/migrations.json; build it with make edge-build (EDGE_MIGRATIONS=dir)", err)
+	}
 	if err != nil {
 		log.Printf("larder: embedded migrations: %v", err)
 		workers.Serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/larderdb/larder/edge/d1"
 	"github.com/larderdb/larder/migrations"
+	"github.com/larderdb/larder/migrations/d1"
 )
 
 // Isolate state keys.

@@ -6,7 +6,7 @@ import (
 	"io"
 
 	"github.com/larderdb/larder/edge/auth"
-	"github.com/larderdb/larder/edge/d1"
+	"github.com/larderdb/larder/migrations/d1"
 )
 
 // backupInfo is one stored backup, as GET /api/backups lists it.

@@ -397,37 +397,50 @@ func (d *Database) abandon(tx uint64) {
 }
 
 // migrate validates and applies o.Migrations. Called from Open.
+//
+// The browser's rule for a database migrated past the code's newest
+// migration (a newer tab, or a newer deployment, got there first) is the
+// engine's AllowNewerNonBreaking: if every newer applied migration is
+// non-breaking, this code still works with the schema, so the open
+// succeeds at the database's version (after validating the migrations it
+// does know and applying its pending ones); if one of them is breaking, it
+// fails with LARDER_OUTDATED.
 func (d *Database) migrate(ctx context.Context, o OpenOptions) (OpenResult, error) {
 	release, err := d.acquire(ctx, 0)
 	if err != nil {
 		return OpenResult{}, err
 	}
 	defer release()
+	store := msqlite.NewStore(d.conn)
 	if len(o.Migrations) == 0 {
-		v, err := currentVersion(d.conn)
+		v, err := store.Version(ctx)
 		if err != nil {
 			return OpenResult{}, err
 		}
 		d.version = v
 		return OpenResult{Version: v}, nil
 	}
-	p, err := migrations.NewProvider(msqlite.NewStore(d.conn), o.Migrations, migrations.Options{AllowOutOfOrder: o.AllowOutOfOrder})
+	p, err := migrations.NewProvider(store, o.Migrations, migrations.Options{AllowOutOfOrder: o.AllowOutOfOrder, AllowNewerNonBreaking: true})
 	if err != nil {
 		return OpenResult{}, &Error{Code: CodeInvalidArgument, Message: "open: migrations: " + err.Error(), Err: err}
 	}
-	if ms := p.Migrations(); len(d.known) == 0 || ms[len(ms)-1].Version >= d.known[len(d.known)-1].Version {
-		d.known = ms
+	migs := p.Migrations()
+	newest := migs[len(migs)-1].Version
+	if len(d.known) == 0 || newest >= d.known[len(d.known)-1].Version {
+		d.known = migs
 	}
 	results, err := p.Up(ctx, 0)
-	if errors.Is(err, migrations.ErrDatabaseNewer) {
-		return d.openNewer(ctx, p, o)
-	}
 	clear(d.pending)
-	migs := p.Migrations()
-	// After a successful Up every known migration is applied (validation
-	// refused newer and missing ones), so the version is the newest known
-	// one and nothing needs to be read back.
-	to := migs[len(migs)-1].Version
+	var ve *migrations.ValidationError
+	if errors.As(err, &ve) {
+		for _, pr := range ve.Problems {
+			if pr.Err == migrations.ErrDatabaseNewer { // a breaking one: see AllowNewerNonBreaking
+				return OpenResult{}, &Error{Code: CodeOutdated, Message: fmt.Sprintf(
+					"open %s: the database is at a newer schema: migration %04d_%s is breaking and this code knows migrations up to %d only; load the new version of the app",
+					d.name, pr.Version, pr.Name, newest)}
+			}
+		}
+	}
 	from, breaking := int64(0), false
 	applied := map[int64]bool{}
 	for _, r := range results {
@@ -449,50 +462,18 @@ func (d *Database) migrate(ctx context.Context, o OpenOptions) (OpenResult, erro
 		}
 		return OpenResult{Applied: results}, err
 	}
-	d.version = to
-	if len(applied) > 0 {
-		d.host.emit(d.name, Event{Type: "versionchange", From: from, To: to, Breaking: breaking})
-	}
-	return OpenResult{Version: to, Applied: results}, nil
-}
-
-// openNewer handles a database migrated past the code's newest migration
-// (a newer tab, or a newer deployment, got there first). The browser rule:
-// if every newer applied migration is non-breaking, this code still works
-// with the schema, so the open succeeds at the database's version (after
-// validating the migrations it does know); if one of them is breaking, it
-// fails with LARDER_OUTDATED. d.mu is held.
-func (d *Database) openNewer(ctx context.Context, p *migrations.Provider, o OpenOptions) (OpenResult, error) {
-	store := msqlite.NewStore(d.conn)
-	recs, err := store.Applied(ctx)
-	if err != nil {
-		return OpenResult{}, err
-	}
-	known := p.Migrations()
-	newest := known[len(known)-1].Version
-	migs := slices.Clone(known)
-	for _, r := range recs {
-		if r.Version <= newest {
-			continue
-		}
-		if r.Breaking {
-			return OpenResult{}, &Error{Code: CodeOutdated, Message: fmt.Sprintf(
-				"open %s: the database is at a newer schema: migration %04d_%s is breaking and this code knows migrations up to %d only; load the new version of the app",
-				d.name, r.Version, r.Name, newest)}
-		}
-		migs = append(migs, &migrations.Migration{Version: r.Version, Name: r.Name, Checksum: r.Checksum,
-			Up: "-- applied by newer code", UpLine: 1, Breaking: r.Breaking})
-	}
-	p2, err := migrations.NewProvider(store, migs, migrations.Options{AllowOutOfOrder: o.AllowOutOfOrder})
-	if err != nil {
-		return OpenResult{}, err
-	}
-	results, err := p2.Up(ctx, 0)
-	clear(d.pending)
+	// After a successful Up every known migration is applied, so the
+	// version is the newest known one, unless newer code applied
+	// non-breaking migrations above it.
+	v, err := p.Version(ctx)
 	if err != nil {
 		return OpenResult{Applied: results}, err
 	}
-	d.version = migs[len(migs)-1].Version
+	d.version = max(v, newest)
+	if len(applied) > 0 && d.version == newest {
+		// A database that newer code upgraded already announced its version.
+		d.host.emit(d.name, Event{Type: "versionchange", From: from, To: newest, Breaking: breaking})
+	}
 	return OpenResult{Version: d.version, Applied: results}, nil
 }
 
@@ -509,45 +490,26 @@ func (d *Database) CheckCurrent(known int64) error {
 	if known <= 0 || known >= d.version {
 		return nil
 	}
-	stmt, _, err := d.conn.Prepare(`SELECT version, name FROM _migrations WHERE breaking AND version > ? ORDER BY version LIMIT 1`)
+	recs, err := msqlite.NewStore(d.conn).Applied(context.Background())
 	if err != nil {
 		return err
 	}
-	defer stmt.Close()
-	stmt.BindInt64(1, known)
-	if stmt.Step() {
+	if r, ok := migrations.NewerBreaking(recs, known); ok {
 		return &Error{Code: CodeOutdated, Message: fmt.Sprintf(
 			"database %s was upgraded past this code (migration %04d_%s is breaking): load the new version of the app",
-			d.name, stmt.ColumnInt64(0), stmt.ColumnText(1))}
+			d.name, r.Version, r.Name)}
 	}
-	return stmt.Err()
+	return nil
 }
 
-func currentVersion(c *sqlite3.Conn) (int64, error) {
-	stmt, _, err := c.Prepare(`SELECT coalesce(max(version), 0) FROM _migrations`)
-	if err != nil {
-		if msqlite.CodeName(err) == "SQLITE_ERROR" && strings.Contains(err.Error(), "no such table") {
-			return 0, nil
-		}
-		return 0, err
-	}
-	defer stmt.Close()
-	if !stmt.Step() {
-		return 0, stmt.Err()
-	}
-	return stmt.ColumnInt64(0), nil
-}
-
-// Migrations returns the rows of _migrations.
+// Migrations returns the rows of _migrations (none when the database has
+// no such table).
 func (d *Database) Migrations(ctx context.Context, tx uint64) ([]migrations.Record, error) {
 	release, err := d.acquire(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	if v, err := currentVersion(d.conn); err != nil || v == 0 {
-		return nil, err
-	}
 	return msqlite.NewStore(d.conn).Applied(ctx)
 }
 
@@ -667,7 +629,7 @@ func (d *Database) ImportWith(ctx context.Context, b []byte, o ImportOptions) er
 	if err := serdes.Deserialize(d.conn, "main", b); err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
-	v, err := currentVersion(d.conn)
+	v, err := msqlite.NewStore(d.conn).Version(ctx)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}

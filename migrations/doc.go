@@ -51,7 +51,12 @@
 // after it ran ([ErrChecksumMismatch]), an applied migration has no file
 // ([ErrMissingMigration]), the database is newer than the code
 // ([ErrDatabaseNewer]) or an unapplied migration is numbered below the newest
-// applied one ([ErrOutOfOrder], unless allowed).
+// applied one ([ErrOutOfOrder], unless allowed). A database that newer code
+// migrated further is accepted with [Options].AllowNewerNonBreaking when every
+// migration above the known ones is non-breaking (the browser's rule).
+//
+// Reading is read-only: Status, Validate, Version, PlanUp, PlanDown and Down
+// never create the tracking table; Up and Stamp do, before they write.
 //
 // The package has no SQLite dependency; package
 // github.com/larderdb/larder/migrations/sqlite provides the [Store] for

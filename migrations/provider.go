@@ -14,6 +14,15 @@ type Options struct {
 	// AllowOutOfOrder applies unapplied migrations numbered below the
 	// newest applied one (e.g. from a merged branch) instead of refusing.
 	AllowOutOfOrder bool
+	// AllowNewerNonBreaking accepts a database that newer code migrated
+	// past the newest known migration as long as every migration applied
+	// above it is non-breaking: code written for the older schema still
+	// works with it (the browser's rule, where an old tab may open a
+	// database a new tab upgraded). Validation then reports only the
+	// breaking ones as ErrDatabaseNewer (see also [NewerBreaking]), and Up
+	// applies the known pending migrations and nothing above them. Without
+	// it any newer applied migration is ErrDatabaseNewer.
+	AllowNewerNonBreaking bool
 }
 
 // A Provider applies a fixed set of migrations to one Store.
@@ -25,6 +34,10 @@ type Provider struct {
 
 // NewProvider validates the migration set (ordering, duplicates) and returns
 // a Provider for store. It does not touch the database.
+//
+// Status, Validate, Version, PlanUp, PlanDown and Down only read the
+// tracking table and never create it (a database without one has applied
+// nothing); Up and Stamp create it ([Store.Init]) before they read it.
 func NewProvider(store Store, migs []*Migration, opts Options) (*Provider, error) {
 	if store == nil {
 		return nil, errors.New("migrate: nil store")
@@ -75,7 +88,7 @@ type Status struct {
 }
 
 // Status lists the known migrations and the applied ones without a file,
-// in version order, with their state.
+// in version order, with their state. It does not write.
 func (p *Provider) Status(ctx context.Context) ([]Status, error) {
 	applied, err := p.applied(ctx)
 	if err != nil {
@@ -117,10 +130,8 @@ func status(migs []*Migration, applied []Record) []Status {
 	return out
 }
 
+// applied reads the tracking table; it never creates it.
 func (p *Provider) applied(ctx context.Context) ([]Record, error) {
-	if err := p.store.Init(ctx); err != nil {
-		return nil, fmt.Errorf("migrate: create _migrations: %w", err)
-	}
 	recs, err := p.store.Applied(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: read _migrations: %w", err)
@@ -128,8 +139,57 @@ func (p *Provider) applied(ctx context.Context) ([]Record, error) {
 	return recs, nil
 }
 
+// initApplied creates the tracking table if needed, then reads it: for the
+// calls that write. A Store may send both in one round trip (D1 does).
+func (p *Provider) initApplied(ctx context.Context) ([]Record, error) {
+	if err := p.store.Init(ctx); err != nil {
+		return nil, fmt.Errorf("migrate: create _migrations: %w", err)
+	}
+	return p.applied(ctx)
+}
+
+// Version returns the newest applied migration's version, 0 when none is
+// (or the database has no tracking table). It does not write, and reads
+// only that number when the store can ([Versioner]).
+func (p *Provider) Version(ctx context.Context) (int64, error) {
+	return StoreVersion(ctx, p.store)
+}
+
+// StoreVersion is [Provider.Version] for a store without a Provider (a
+// caller with no migrations of its own).
+func StoreVersion(ctx context.Context, s Store) (int64, error) {
+	if v, ok := s.(Versioner); ok {
+		n, err := v.Version(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("migrate: read _migrations: %w", err)
+		}
+		return n, nil
+	}
+	recs, err := s.Applied(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("migrate: read _migrations: %w", err)
+	}
+	var n int64
+	for _, r := range recs {
+		n = max(n, r.Version)
+	}
+	return n, nil
+}
+
+// NewerBreaking returns the first applied migration above version known
+// that is breaking: code that knows migrations up to known only must not
+// use the database. ok is false when there is none.
+func NewerBreaking(applied []Record, known int64) (first Record, ok bool) {
+	for _, r := range applied {
+		if r.Version > known && r.Breaking && (!ok || r.Version < first.Version) {
+			first, ok = r, true
+		}
+	}
+	return first, ok
+}
+
 // Validate checks the applied migrations against the known ones and returns
-// a *ValidationError listing every problem, or nil.
+// a *ValidationError listing every problem, or nil. It does not write.
 func (p *Provider) Validate(ctx context.Context) error {
 	applied, err := p.applied(ctx)
 	if err != nil {
@@ -149,10 +209,16 @@ func (p *Provider) validate(applied []Record) error {
 			probs = append(probs, Problem{Err: ErrChecksumMismatch, Version: s.Version, Name: s.Name,
 				Detail: fmt.Sprintf("%s changed after it was applied: checksum %.12s…, applied %.12s…", source(m), m.Checksum, rec.Checksum)})
 		case StateMissing:
-			if s.Version > newestKnown {
+			switch {
+			case s.Version > newestKnown && p.opts.AllowNewerNonBreaking && !s.Breaking:
+				// Newer code's compatible change: accepted.
+			case s.Version > newestKnown && p.opts.AllowNewerNonBreaking:
+				probs = append(probs, Problem{Err: ErrDatabaseNewer, Version: s.Version, Name: s.Name,
+					Detail: fmt.Sprintf("breaking, applied by newer code; the newest migration known here is %d", newestKnown)})
+			case s.Version > newestKnown:
 				probs = append(probs, Problem{Err: ErrDatabaseNewer, Version: s.Version, Name: s.Name,
 					Detail: fmt.Sprintf("applied by newer code; the newest migration known here is %d", newestKnown)})
-			} else {
+			default:
 				probs = append(probs, Problem{Err: ErrMissingMigration, Version: s.Version, Name: s.Name,
 					Detail: "applied, but no migration file has this version"})
 			}
@@ -197,7 +263,7 @@ type Result struct {
 
 // PlanUp validates and returns the migrations Up would apply: every pending
 // one when to is 0, else those up to and including version to, which must
-// be a known version.
+// be a known version. It does not write.
 func (p *Provider) PlanUp(ctx context.Context, to int64) ([]Step, error) {
 	applied, err := p.applied(ctx)
 	if err != nil {
@@ -234,7 +300,11 @@ func (p *Provider) planUp(applied []Record, to int64) ([]Step, error) {
 // the first failure, returning the steps done and a *MigrationError; the
 // database stays at the last migration that succeeded.
 func (p *Provider) Up(ctx context.Context, to int64) ([]Result, error) {
-	steps, err := p.PlanUp(ctx, to)
+	applied, err := p.initApplied(ctx)
+	if err != nil {
+		return nil, err
+	}
+	steps, err := p.planUp(applied, to)
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +342,8 @@ type DownTarget struct {
 }
 
 // PlanDown validates and returns the migrations Down would revert, newest
-// first. It refuses, naming them, when any of them has no down part.
+// first. It refuses, naming them, when any of them has no down part. It
+// does not write.
 func (p *Provider) PlanDown(ctx context.Context, t DownTarget) ([]Step, error) {
 	applied, err := p.applied(ctx)
 	if err != nil {
@@ -309,7 +380,8 @@ func (p *Provider) PlanDown(ctx context.Context, t DownTarget) ([]Step, error) {
 	return steps, nil
 }
 
-// Down reverts applied migrations newest first, each atomically.
+// Down reverts applied migrations newest first, each atomically. It never
+// creates the tracking table: without one there is nothing to revert.
 func (p *Provider) Down(ctx context.Context, t DownTarget) ([]Result, error) {
 	steps, err := p.PlanDown(ctx, t)
 	if err != nil {
@@ -325,7 +397,7 @@ func (p *Provider) Stamp(ctx context.Context, to int64) ([]Record, error) {
 	if p.find(to) == nil {
 		return nil, fmt.Errorf("migrate: stamp %d: %w", to, ErrUnknownVersion)
 	}
-	applied, err := p.applied(ctx)
+	applied, err := p.initApplied(ctx)
 	if err != nil {
 		return nil, err
 	}

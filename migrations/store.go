@@ -50,12 +50,16 @@ func NewRecord(m *Migration, t time.Time, d time.Duration) Record {
 }
 
 // A Store is a database the engine can migrate. Package sqlite implements it
-// for SQLite connections (native and browser); the edge Worker implements it
-// for D1 with batch().
+// for SQLite connections (native and browser); package d1 implements it for
+// Cloudflare D1 with batch() (the edge Worker). They are the only code that
+// writes SQL about _migrations.
 type Store interface {
-	// Init creates the tracking table if it does not exist.
+	// Init creates the tracking table if it does not exist. The Provider
+	// calls it only before it writes (Up, Stamp).
 	Init(ctx context.Context) error
-	// Applied returns the rows of _migrations in version order.
+	// Applied returns the rows of _migrations in version order. It never
+	// creates the table: a database without one has applied nothing (nil,
+	// nil), so that Status and the plans leave a database as they found it.
 	Applied(ctx context.Context) ([]Record, error)
 	// Apply applies (Up) or reverts (Down) m together with inserting or
 	// deleting its _migrations row, atomically: all of it or none of it.
@@ -77,4 +81,14 @@ type NoticeStore interface {
 	// LastNotices returns the notices of the last Apply call, one line
 	// each, naming the file line they are about.
 	LastNotices() []string
+}
+
+// A Versioner is a Store that reads the newest applied version without
+// reading every row (SELECT max(version)). [Provider.Version] and
+// [StoreVersion] use it when the store has it.
+type Versioner interface {
+	Store
+	// Version returns the newest applied version, 0 when none is or the
+	// tracking table does not exist. It never creates the table.
+	Version(ctx context.Context) (int64, error)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,7 +36,7 @@ var (
 // seeded: pending, modified, missing or out of order. Nothing was seeded.
 type NotMigratedError struct {
 	Migrations []migrations.Status // the ones not in state "applied"
-	NoTable    bool                // the database has no _migrations table at all
+	NoTable    bool                // no migration was ever applied (no _migrations table, or an empty one)
 	// Files names the migrations' files by version, so the message names
 	// them as they are on disk ("003_x.sql"); a version without one is
 	// named 0003_x.
@@ -187,17 +188,6 @@ func New(conn *sqlite3.Conn, seeds []*Seed, opts Options) (*Seeder, error) {
 // Options.Migrations is applied, unmodified, and the database has no
 // other. It does not write to the database.
 func (s *Seeder) CheckMigrations(ctx context.Context) error {
-	ok, err := sqlite.HasTable(s.conn, "_migrations")
-	if err != nil {
-		return fmt.Errorf("seed: %w", err)
-	}
-	if !ok {
-		st := make([]migrations.Status, len(s.opts.Migrations))
-		for i, m := range s.opts.Migrations {
-			st[i] = migrations.Status{Version: m.Version, Name: m.Name, Checksum: m.Checksum, State: migrations.StatePending}
-		}
-		return &NotMigratedError{Migrations: st, NoTable: true, Files: s.files()}
-	}
 	p, err := migrations.NewProvider(sqlite.NewStore(s.conn), s.opts.Migrations, migrations.Options{})
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
@@ -206,6 +196,7 @@ func (s *Seeder) CheckMigrations(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
+	never := !slices.ContainsFunc(st, func(m migrations.Status) bool { return m.Applied })
 	var bad []migrations.Status
 	for _, m := range st {
 		if m.State != migrations.StateApplied {
@@ -213,7 +204,7 @@ func (s *Seeder) CheckMigrations(ctx context.Context) error {
 		}
 	}
 	if len(bad) > 0 {
-		return &NotMigratedError{Migrations: bad, Files: s.files()}
+		return &NotMigratedError{Migrations: bad, NoTable: never, Files: s.files()}
 	}
 	return nil
 }

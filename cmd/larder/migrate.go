@@ -57,37 +57,23 @@ func (f *dbFlags) require(withDB bool) error {
 	return nil
 }
 
-// openProvider opens the database and returns a provider for dir's
-// migrations. With create, a missing database file is created and so is
-// its _migrations table; without, neither is. Close the connection when
-// done.
-func openProvider(f *dbFlags, create bool, opts migrations.Options) (p *migrations.Provider, conn *sqlite3.Conn, err error) {
-	migs, err := migrations.LoadDir(f.dir)
-	if err != nil {
-		return nil, nil, err
-	}
+// openProvider opens the database and returns a provider for migs. With
+// create, a missing database file is created; without, it is not (see
+// openDatabase). The provider's read-only calls (Status, PlanUp, PlanDown,
+// Down) never create _migrations; Up and Stamp do. Close the connection
+// when done.
+func openProvider(f *dbFlags, migs []*migrations.Migration, create bool, opts migrations.Options) (p *migrations.Provider, conn *sqlite3.Conn, err error) {
 	conn, err = openDatabase(f.db, create)
 	if err != nil {
 		return nil, nil, err
 	}
-	var store migrations.Store = sqlite.NewStore(conn)
-	if !create {
-		store = readOnlyStore{sqlite.NewStore(conn)}
-	}
-	p, err = migrations.NewProvider(store, migs, opts)
+	p, err = migrations.NewProvider(sqlite.NewStore(conn), migs, opts)
 	if err != nil {
 		conn.Close()
 		return nil, nil, err
 	}
 	return p, conn, nil
 }
-
-// readOnlyStore is the store of the commands that only read (status, dry
-// runs) or only revert: it never creates _migrations, and a database
-// without one has applied nothing.
-type readOnlyStore struct{ *sqlite.Store }
-
-func (readOnlyStore) Init(context.Context) error { return nil }
 
 // openDatabase opens path. When create is false and the file does not
 // exist, it returns an empty in-memory database instead, so that read-only
@@ -180,8 +166,12 @@ func migrateUp(ctx context.Context, e *env, args []string) error {
 	}
 	// A --to that names no migration is refused before the database file
 	// is created.
-	create := !*dry && (*to == 0 || knownVersion(f.dir, *to))
-	p, conn, err := openProvider(&f, create, migrations.Options{AllowOutOfOrder: *ooo})
+	migs, err := migrations.LoadDir(f.dir)
+	if err != nil {
+		return err
+	}
+	create := !*dry && (*to == 0 || knownVersion(migs, *to))
+	p, conn, err := openProvider(&f, migs, create, migrations.Options{AllowOutOfOrder: *ooo})
 	if err != nil {
 		return err
 	}
@@ -230,7 +220,11 @@ func migrateDown(ctx context.Context, e *env, args []string) error {
 	if _, err := os.Stat(f.db); err != nil {
 		return fmt.Errorf("open %s: %w", f.db, err)
 	}
-	p, conn, err := openProvider(&f, false, migrations.Options{})
+	migs, err := migrations.LoadDir(f.dir)
+	if err != nil {
+		return err
+	}
+	p, conn, err := openProvider(&f, migs, false, migrations.Options{})
 	if err != nil {
 		return err
 	}
@@ -305,7 +299,11 @@ func migrateStatus(ctx context.Context, e *env, args []string) error {
 	if err := f.require(true); err != nil {
 		return err
 	}
-	p, conn, err := openProvider(&f, false, migrations.Options{})
+	migs, err := migrations.LoadDir(f.dir)
+	if err != nil {
+		return err
+	}
+	p, conn, err := openProvider(&f, migs, false, migrations.Options{})
 	if err != nil {
 		return err
 	}
@@ -356,7 +354,11 @@ func migrateStamp(ctx context.Context, e *env, args []string) error {
 	}
 	// A version that names no migration is refused before the database
 	// file is created.
-	p, conn, err := openProvider(&f, knownVersion(f.dir, n), migrations.Options{})
+	migs, err := migrations.LoadDir(f.dir)
+	if err != nil {
+		return err
+	}
+	p, conn, err := openProvider(&f, migs, knownVersion(migs, n), migrations.Options{})
 	if err != nil {
 		return err
 	}
@@ -415,11 +417,8 @@ func migrateBundle(ctx context.Context, e *env, args []string) error {
 	return err
 }
 
-func knownVersion(dir string, v int64) bool {
-	migs, err := migrations.LoadDir(dir)
-	if err != nil {
-		return true // openProvider reports it
-	}
+// knownVersion reports whether v is the version of one of migs.
+func knownVersion(migs []*migrations.Migration, v int64) bool {
 	for _, m := range migs {
 		if m.Version == v {
 			return true

@@ -34,7 +34,11 @@ func migrateRedo(ctx context.Context, e *env, args []string) error {
 	if _, err := os.Stat(f.db); err != nil {
 		return fmt.Errorf("open %s: %w", f.db, err)
 	}
-	p, conn, err := openProvider(&f, false, migrations.Options{})
+	migs, err := migrations.LoadDir(f.dir)
+	if err != nil {
+		return err
+	}
+	p, conn, err := openProvider(&f, migs, false, migrations.Options{})
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
+	"github.com/larderdb/larder/internal/testkind"
 	"github.com/larderdb/larder/migrations"
 	"github.com/larderdb/larder/migrations/lint"
 	"github.com/larderdb/larder/migrations/plan"
@@ -23,7 +24,7 @@ import (
 
 var (
 	seed  = flag.Uint64("seed", 20261205, "seed of TestProperty's generator")
-	pairs = flag.Int("pairs", 500, "schema pairs TestProperty generates")
+	pairs = flag.Int("pairs", testkind.Size(500), "schema pairs TestProperty generates (default: 500 with -tags full, a tenth without)")
 )
 
 // TestProperty generates pairs of schemas, fills the old one with rows,

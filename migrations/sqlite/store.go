@@ -21,7 +21,10 @@ type Store struct {
 	wrapper *migrations.TxWrapper // recognised by the last Apply
 }
 
-var _ migrations.NoticeStore = (*Store)(nil)
+var (
+	_ migrations.NoticeStore = (*Store)(nil)
+	_ migrations.Versioner   = (*Store)(nil)
+)
 
 // NewStore returns a Store on conn. The caller keeps ownership of conn.
 func NewStore(conn *sqlite3.Conn) *Store {
@@ -37,6 +40,25 @@ func (s *Store) Init(ctx context.Context) error {
 // table has applied nothing: Applied never creates it.
 func (s *Store) Applied(ctx context.Context) ([]migrations.Record, error) {
 	return readApplied(ctx, s.conn)
+}
+
+// Version reads the newest applied version: 0 when none is, or when the
+// database has no _migrations table (which it does not create).
+func (s *Store) Version(ctx context.Context) (int64, error) {
+	old := s.conn.SetInterrupt(ctx)
+	defer s.conn.SetInterrupt(old)
+	if ok, err := HasTable(s.conn, "_migrations"); err != nil || !ok {
+		return 0, err
+	}
+	stmt, _, err := s.conn.Prepare(`SELECT coalesce(max(version), 0) FROM _migrations`)
+	if err != nil {
+		return 0, err
+	}
+	defer stmt.Close()
+	if !stmt.Step() {
+		return 0, stmt.Err()
+	}
+	return stmt.ColumnInt64(0), nil
 }
 
 func readApplied(ctx context.Context, conn *sqlite3.Conn) ([]migrations.Record, error) {

@@ -4,12 +4,13 @@ import (
 	"flag"
 	"testing"
 
+	"github.com/larderdb/larder/internal/testkind"
 	"github.com/larderdb/larder/wasm/vfscore/crashtest"
 )
 
 var (
 	crashSeed   = flag.Uint64("crash.seed", 20261121, "first seed of the crash trials")
-	crashTrials = flag.Int("crash.trials", 300, "crash trials per configuration")
+	crashTrials = flag.Int("crash.trials", testkind.Size(300), "crash trials per configuration (default: 300 with -tags full, a tenth without)")
 )
 
 // TestCrash kills the worker at random points of a random workload, in each

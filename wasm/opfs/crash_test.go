@@ -5,12 +5,13 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/larderdb/larder/internal/testkind"
 	"github.com/larderdb/larder/wasm/vfscore/crashtest"
 )
 
 var (
 	crashSeed   = flag.Uint64("crash.seed", 20261121, "first seed of the crash trials")
-	crashTrials = flag.Int("crash.trials", 200, "crash trials per configuration")
+	crashTrials = flag.Int("crash.trials", testkind.Size(200), "crash trials per configuration (default: 200 with -tags full, a tenth without)")
 )
 
 func newTrial(rng *rand.Rand, crashAt int) crashtest.Trial {

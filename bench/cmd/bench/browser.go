@@ -1,3 +1,5 @@
+//go:build !js
+
 package main
 
 // The Chromium launcher. The browser, its path and its flags are those of

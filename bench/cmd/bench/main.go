@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command bench measures Larder against peer browser SQLite stacks
 // (@sqlite.org/sqlite-wasm, wa-sqlite, PGlite) in headless Chromium and writes
 // bench/RESULTS.md, bench/results.png and bench/results.json.

@@ -1,3 +1,5 @@
+//go:build !js
+
 package main
 
 // A config is one system on one storage backend.

@@ -1,6 +1,6 @@
 //go:build js
 
-package d1
+package main
 
 import (
 	"context"
@@ -11,79 +11,82 @@ import (
 	"github.com/syumai/workers/cloudflare"
 
 	"github.com/larderdb/larder/internal/jsutil"
+	"github.com/larderdb/larder/migrations/d1"
 )
 
-// Binding is a D1 database binding of the Worker's environment.
-type Binding struct{ db js.Value }
+// d1Conn is a D1 database binding of the Worker's environment: the
+// d1.Conn the migration store runs on, the one piece of it that speaks
+// syscall/js.
+type d1Conn struct{ db js.Value }
 
-var _ Conn = (*Binding)(nil)
+var _ d1.Conn = (*d1Conn)(nil)
 
-// Open returns the D1 binding named name in wrangler.toml
+// openD1 returns the D1 binding named name in wrangler.toml
 // ([[d1_databases]] binding = "DB"). It must be called while serving a
 // request (the environment is per request).
-func Open(name string) (*Binding, error) {
+func openD1(name string) (*d1Conn, error) {
 	db := cloudflare.GetBinding(name)
 	if db.Type() != js.TypeObject || db.Get("batch").Type() != js.TypeFunction {
 		return nil, fmt.Errorf("d1: no D1 binding %q in the Worker's environment (see wrangler.toml)", name)
 	}
-	return &Binding{db: db}, nil
+	return &d1Conn{db: db}, nil
 }
 
 // Batch runs stmts with the binding's batch().
-func (b *Binding) Batch(ctx context.Context, stmts []Statement) ([][]Row, error) {
+func (b *d1Conn) Batch(ctx context.Context, stmts []d1.Statement) ([][]d1.Row, error) {
 	arr := js.Global().Get("Array").New(len(stmts))
 	for i, st := range stmts {
 		p, err := jsutil.Call(b.db, "prepare", st.SQL)
 		if err != nil {
-			return nil, jsError(err)
+			return nil, d1Error(err)
 		}
 		if len(st.Args) > 0 {
 			args := make([]any, len(st.Args))
 			for j, a := range st.Args {
-				if args[j], err = toJS(a); err != nil {
+				if args[j], err = d1Param(a); err != nil {
 					return nil, fmt.Errorf("d1: statement %d parameter %d: %w", i+1, j+1, err)
 				}
 			}
 			if p, err = jsutil.Call(p, "bind", args...); err != nil {
-				return nil, jsError(err)
+				return nil, d1Error(err)
 			}
 		}
 		arr.SetIndex(i, p)
 	}
 	pr, err := jsutil.Call(b.db, "batch", arr)
 	if err != nil {
-		return nil, jsError(err)
+		return nil, d1Error(err)
 	}
 	v, err := jsutil.Await(pr)
 	if err != nil {
-		return nil, jsError(err)
+		return nil, d1Error(err)
 	}
-	out := make([][]Row, v.Length())
+	out := make([][]d1.Row, v.Length())
 	for i := range out {
 		rs := v.Index(i).Get("results")
 		if rs.Type() != js.TypeObject {
 			continue
 		}
-		rows := make([]Row, rs.Length())
+		rows := make([]d1.Row, rs.Length())
 		for j := range rows {
-			rows[j] = toRow(rs.Index(j))
+			rows[j] = d1Row(rs.Index(j))
 		}
 		out[i] = rows
 	}
 	return out, nil
 }
 
-func jsError(err error) error {
+func d1Error(err error) error {
 	var de *jsutil.DOMError
 	if errors.As(err, &de) {
-		return ParseError(de.Message)
+		return d1.ParseError(de.Message)
 	}
 	return err
 }
 
-// toJS converts a parameter. D1 numbers are JavaScript numbers: integers
+// d1Param converts a parameter. D1 numbers are JavaScript numbers: integers
 // beyond 2^53 would lose precision, so they are refused.
-func toJS(a any) (any, error) {
+func d1Param(a any) (any, error) {
 	switch v := a.(type) {
 	case nil, string, float64:
 		return v, nil
@@ -93,7 +96,7 @@ func toJS(a any) (any, error) {
 		}
 		return 0, nil
 	case int:
-		return toJS(int64(v))
+		return d1Param(int64(v))
 	case int64:
 		if v > 1<<53 || v < -(1<<53) {
 			return nil, fmt.Errorf("integer %d does not fit a JavaScript number exactly", v)
@@ -103,17 +106,17 @@ func toJS(a any) (any, error) {
 	return nil, fmt.Errorf("unsupported type %T", a)
 }
 
-func toRow(o js.Value) Row {
+func d1Row(o js.Value) d1.Row {
 	keys := js.Global().Get("Object").Call("keys", o)
-	row := make(Row, keys.Length())
+	row := make(d1.Row, keys.Length())
 	for i := 0; i < keys.Length(); i++ {
 		k := keys.Index(i).String()
-		row[k] = toGo(o.Get(k))
+		row[k] = d1Value(o.Get(k))
 	}
 	return row
 }
 
-func toGo(v js.Value) any {
+func d1Value(v js.Value) any {
 	switch v.Type() {
 	case js.TypeNumber:
 		return v.Float()

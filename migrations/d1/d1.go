@@ -23,8 +23,9 @@
 // a prefix of the statements and end in a statement that always fails, so
 // they are rolled back too, and reports its line like the other runners.
 //
-// The JavaScript side (the D1 binding) is behind [Conn]: [Open] returns the
-// binding under GOOS=js; tests use any Conn.
+// The JavaScript side (the D1 binding) is behind [Conn]: the edge Worker
+// (edge/d1binding_js.go) implements it with the binding's batch() under
+// GOOS=js; tests use any Conn. The package itself is plain Go.
 package d1
 
 import (

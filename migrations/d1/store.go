@@ -66,9 +66,15 @@ func (s *Store) batch(ctx context.Context, stmts []Statement) ([][]Row, error) {
 
 const selectRecords = `SELECT version, name, checksum, applied_at, duration_ms, breaking FROM _migrations`
 
-// Applied reads _migrations in version order.
+// Applied reads _migrations in version order. It never creates the table
+// (unless an Init rides on the same batch): on a database without one it
+// has applied nothing. That costs no extra round trip: the SELECT fails
+// with D1's "no such table: _migrations".
 func (s *Store) Applied(ctx context.Context) ([]migrations.Record, error) {
 	res, err := s.batch(ctx, []Statement{{SQL: selectRecords + ` WHERE version > 0 ORDER BY version`}})
+	if noTrackingTable(err) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -81,6 +87,13 @@ func (s *Store) Applied(ctx context.Context) ([]migrations.Record, error) {
 		recs = append(recs, r)
 	}
 	return recs, nil
+}
+
+// noTrackingTable reports whether err is D1's error for a query of a
+// database without _migrations.
+func noTrackingTable(err error) bool {
+	var de *Error
+	return errors.As(err, &de) && de.Message == "no such table: _migrations"
 }
 
 func record(row Row) (r migrations.Record, err error) {

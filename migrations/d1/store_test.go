@@ -15,8 +15,8 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
-	"github.com/larderdb/larder/edge/d1"
 	"github.com/larderdb/larder/migrations"
+	"github.com/larderdb/larder/migrations/d1"
 	"github.com/larderdb/larder/migrations/sqlite"
 )
 
@@ -177,6 +177,39 @@ func TestUpThenCurrentIsOneBatch(t *testing.T) {
 	st, err := provider(t, f, migs).Status(context.Background())
 	if err != nil || len(st) != 2 || st[1].State != migrations.StateApplied {
 		t.Errorf("status %+v, %v", st, err)
+	}
+}
+
+// Status, the plans and Down only read: on a database that was never
+// migrated they create no _migrations table, in one batch.
+func TestReadOnlyCallsCreateNothing(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeD1(t)
+	p := provider(t, f, split(t, basic...))
+	st, err := p.Status(ctx)
+	if err != nil || len(st) != 2 || st[0].State != migrations.StatePending || st[1].State != migrations.StatePending {
+		t.Fatalf("status %+v, %v", st, err)
+	}
+	if f.batches != 1 {
+		t.Errorf("status took %d batches, want 1", f.batches)
+	}
+	if steps, err := p.PlanUp(ctx, 0); err != nil || len(steps) != 2 {
+		t.Fatalf("plan up %v, %v", steps, err)
+	}
+	if res, err := p.Down(ctx, migrations.DownTarget{}); err != nil || len(res) != 0 {
+		t.Fatalf("down %v, %v", res, err)
+	}
+	if v, err := p.Version(ctx); err != nil || v != 0 {
+		t.Fatalf("version %d, %v", v, err)
+	}
+	if n := f.count(t, "SELECT count(*) FROM sqlite_schema"); n != 0 {
+		t.Errorf("read-only calls created %d schema objects", n)
+	}
+	if _, err := p.Up(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := p.Version(ctx); err != nil || v != 2 {
+		t.Fatalf("version after up %d, %v", v, err)
 	}
 }
 
