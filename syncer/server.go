@@ -1,0 +1,151 @@
+package syncer
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// The server's own tables, beside the synced ones that the migrations
+// made. _sync_meta holds the server sequence; _sync_seen every change id
+// ever accepted (idempotency); _sync_rows one line per synced row: the
+// sequence of its last change, its owner (owner-rule tables) and, once
+// deleted, the HLC of the delete (a tombstone, kept for good) with the
+// row's last image for where-rule tables; _sync_clock the HLC of the
+// write that set each column; _sync_extra values of columns the server's
+// schema does not have yet (sent by a device ahead of it). _sync_guard is
+// always empty: a batch inserts into it a row that fails its CHECK when
+// another batch moved the sequence first, so concurrent pushes never
+// interleave (the batch fails and the device retries).
+const serverTables = `
+CREATE TABLE IF NOT EXISTS _sync_meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
+INSERT OR IGNORE INTO _sync_meta (k, v) VALUES ('seq', 0);
+CREATE TABLE IF NOT EXISTS _sync_guard (expect INTEGER NOT NULL, actual INTEGER, CHECK (expect IS actual));
+CREATE TABLE IF NOT EXISTS _sync_seen (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, sub TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS _sync_rows (
+  tbl TEXT NOT NULL, pk TEXT NOT NULL, seq INTEGER NOT NULL, owner TEXT, deleted TEXT, image TEXT,
+  PRIMARY KEY (tbl, pk));
+CREATE UNIQUE INDEX IF NOT EXISTS _sync_rows_seq ON _sync_rows (seq);
+CREATE INDEX IF NOT EXISTS _sync_rows_owner ON _sync_rows (owner, seq);
+CREATE TABLE IF NOT EXISTS _sync_clock (tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT NOT NULL, hlc TEXT NOT NULL,
+  PRIMARY KEY (tbl, pk, col)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS _sync_extra (tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT NOT NULL, val,
+  PRIMARY KEY (tbl, pk, col)) WITHOUT ROWID;
+`
+
+// Server is the edge side of sync: it merges pushed changes into the
+// database and serves each user the rows they may see. It runs over a
+// Store: SQLite natively, D1 in the Worker.
+type Server struct {
+	db     Store
+	schema *Schema
+}
+
+// NewServer checks cfg against the database's schema and creates the
+// server's tables.
+func NewServer(ctx context.Context, db Store, cfg *Config) (*Server, error) {
+	schema, err := Check(ctx, db, cfg)
+	if err != nil {
+		return nil, err
+	}
+	var stmts []Stmt
+	for _, sql := range strings.Split(serverTables, ";\n") {
+		if sql = strings.TrimSpace(sql); sql != "" {
+			stmts = append(stmts, Stmt{SQL: sql})
+		}
+	}
+	if err := db.Exec(ctx, stmts); err != nil {
+		return nil, fmt.Errorf("sync: create server tables: %w", err)
+	}
+	return &Server{db: db, schema: schema}, nil
+}
+
+// Version reads the server's migration state from _migrations.
+func (s *Server) Version(ctx context.Context) (ServerVersion, error) {
+	rows, err := s.db.Query(ctx, "SELECT coalesce(max(version), 0), coalesce(max(CASE WHEN breaking THEN version END), 0) FROM _migrations")
+	if err != nil {
+		if strings.Contains(err.Error(), "no such table") {
+			return ServerVersion{}, nil
+		}
+		return ServerVersion{}, fmt.Errorf("sync: read _migrations: %w", err)
+	}
+	return ServerVersion{Version: rows[0][0].(int64), Breaking: rows[0][1].(int64)}, nil
+}
+
+func (s *Server) hello(ctx context.Context, h Hello) (ahead bool, err error) {
+	v, err := s.Version(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := CheckVersions(h, v); err != nil {
+		return false, err
+	}
+	return h.Version > v.Version, nil
+}
+
+// MaxBatch is the most changes one push may carry.
+const MaxBatch = 500
+
+// Push merges a batch of the user sub's changes, in order, and writes the
+// outcome in one atomic Exec. Per change: a change id seen before is a
+// Duplicate; a row the user cannot see, or a write that would make the row
+// someone else's, is Rejected (CodeForbidden); a change to a deleted row is
+// accepted and changes nothing (deletes win); otherwise each column takes
+// the value of the newest HLC (last writer wins), and the change gets the
+// next server sequence. Columns the server does not know are refused by
+// name, unless the device is ahead of the server by non-breaking
+// migrations: then they are kept in _sync_extra and served back.
+func (s *Server) Push(ctx context.Context, sub string, req PushRequest) (PushResponse, error) {
+	if sub == "" {
+		return PushResponse{}, &Error{CodeForbidden, "push: no user subject"}
+	}
+	if len(req.Changes) > MaxBatch {
+		return PushResponse{}, &Error{CodeInvalid, fmt.Sprintf("push: %d changes, at most %d per batch", len(req.Changes), MaxBatch)}
+	}
+	ahead, err := s.hello(ctx, req.Hello)
+	if err != nil {
+		return PushResponse{}, err
+	}
+	m, err := s.newMerge(ctx, sub, ahead, req.Changes)
+	if err != nil {
+		return PushResponse{}, err
+	}
+	for _, ch := range req.Changes {
+		if err := m.apply(ctx, ch); err != nil {
+			return PushResponse{}, err
+		}
+	}
+	if err := m.flush(ctx); err != nil {
+		return PushResponse{}, err
+	}
+	m.resp.Seq = m.seq
+	return m.resp, nil
+}
+
+func (m *merge) validate(ch Change) *Rejection {
+	bad := func(format string, args ...any) *Rejection {
+		return &Rejection{ID: ch.ID, Code: CodeInvalid, Message: fmt.Sprintf(format, args...)}
+	}
+	if _, err := ParseHLC(ch.ID); err != nil {
+		return bad("change id: %v", err)
+	}
+	t := m.s.schema.Tables[ch.Table]
+	switch {
+	case t == nil:
+		return bad("table %q does not sync", ch.Table)
+	case ch.PK == "":
+		return bad("table %s: empty primary key", ch.Table)
+	case ch.Op != OpInsert && ch.Op != OpUpdate && ch.Op != OpDelete:
+		return bad("op %q: want insert, update or delete", ch.Op)
+	}
+	var unknown []string
+	for col := range ch.Cols {
+		if !t.has(col) && (!m.ahead || col == t.PK || col == "") {
+			unknown = append(unknown, col)
+		}
+	}
+	if len(unknown) > 0 {
+		return bad("table %s has no column %s", ch.Table, strings.Join(unknown, ", "))
+	}
+	return nil
+}
