@@ -30,6 +30,15 @@ type seenID struct {
 	seq int64
 }
 
+// conflictError is a write refused because another push moved the
+// sequence first: the device retries.
+type conflictError struct{ err error }
+
+func (e *conflictError) Error() string {
+	return "sync: push: another push committed first; retry: " + e.err.Error()
+}
+func (e *conflictError) Unwrap() error { return e.err }
+
 // rowState is one row as the merge sees it.
 type rowState struct {
 	t         *Table
@@ -228,6 +237,17 @@ func (m *merge) apply(ctx context.Context, ch Change) error {
 	return nil
 }
 
+// discard forgets the changes merged since the last flush: the write
+// failed, so none of them is on the server.
+func (m *merge) discard() {
+	n := len(m.newSeen)
+	for _, id := range m.newSeen {
+		delete(m.seen, id.id)
+	}
+	m.resp.Accepted = m.resp.Accepted[:len(m.resp.Accepted)-n]
+	m.seq, m.rows, m.order, m.newSeen = m.seq0, map[rowKey]*rowState{}, nil, nil
+}
+
 // flush writes the merged rows, the new change ids and the sequence in one
 // Exec, guarded against a concurrent push, and starts a new round.
 func (m *merge) flush(ctx context.Context) error {
@@ -256,8 +276,8 @@ func (m *merge) flush(ctx context.Context) error {
 		Stmt{"UPDATE _sync_meta SET v = ? WHERE k = 'seq'", []any{m.seq}},
 		Stmt{"DELETE FROM _sync_guard", nil})
 	if err := m.s.db.Exec(ctx, stmts); err != nil {
-		if strings.Contains(err.Error(), "CHECK constraint failed") {
-			return fmt.Errorf("sync: push: another push committed first; retry: %w", err)
+		if strings.Contains(err.Error(), "_sync_guard") || strings.Contains(err.Error(), "_sync_rows.seq") {
+			return &conflictError{err}
 		}
 		return fmt.Errorf("sync: push: %w", err)
 	}
@@ -305,7 +325,7 @@ func (st *rowState) statements(pk string) ([]Stmt, error) {
 		var cols, sets []string
 		var args []any
 		for _, c := range t.Columns {
-			if st.created || st.dirty[c] {
+			if _, given := st.values[c]; st.created && given || st.dirty[c] {
 				cols, sets = append(cols, quote(c)), append(sets, quote(c)+" = ?")
 				args = append(args, st.values[c])
 			}

@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -115,8 +116,39 @@ func (s *Server) Push(ctx context.Context, sub string, req PushRequest) (PushRes
 			return PushResponse{}, err
 		}
 	}
-	if err := m.flush(ctx); err != nil {
+	err = m.flush(ctx)
+	var conflict *conflictError
+	if err != nil && !errors.As(err, &conflict) {
+		// A change the database refuses (a constraint of the schema) must
+		// not block the others: merge again one change at a time and
+		// reject the ones that fail.
+		return s.pushEach(ctx, sub, ahead, req.Changes)
+	}
+	if err != nil {
 		return PushResponse{}, err
+	}
+	m.resp.Seq = m.seq
+	return m.resp, nil
+}
+
+func (s *Server) pushEach(ctx context.Context, sub string, ahead bool, changes []Change) (PushResponse, error) {
+	m, err := s.newMerge(ctx, sub, ahead, changes)
+	if err != nil {
+		return PushResponse{}, err
+	}
+	for _, ch := range changes {
+		if err := m.apply(ctx, ch); err != nil {
+			return PushResponse{}, err
+		}
+		err := m.flush(ctx)
+		var conflict *conflictError
+		switch {
+		case errors.As(err, &conflict):
+			return PushResponse{}, err
+		case err != nil:
+			m.discard()
+			m.reject(ch, CodeInvalid, err.Error())
+		}
 	}
 	m.resp.Seq = m.seq
 	return m.resp, nil
