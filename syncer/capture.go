@@ -60,10 +60,17 @@ func Install(ctx context.Context, conn *sqlite3.Conn, cfg *Config) (c *Client, e
 		return nil, fmt.Errorf("sync: install: %w", err)
 	}
 	defer tx.End(&err)
-	schema, err := Check(ctx, ConnStore{conn}, cfg)
+	store := NewConnStore(conn)
+	schema, err := Check(ctx, store, cfg)
 	if err != nil {
+		store.Close()
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			store.Close()
+		}
+	}()
 	if err := conn.Exec(deviceTables); err != nil {
 		return nil, fmt.Errorf("sync: install: %w", err)
 	}
@@ -83,7 +90,7 @@ func Install(ctx context.Context, conn *sqlite3.Conn, cfg *Config) (c *Client, e
 			}
 		}
 	}
-	return &Client{conn: conn, schema: schema}, nil
+	return &Client{conn: conn, db: store.db, schema: schema}, nil
 }
 
 // triggers generates the capture triggers of one table: AFTER INSERT,

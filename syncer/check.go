@@ -30,5 +30,7 @@ func CheckDir(ctx context.Context, dir string) (*Schema, error) {
 	if _, err := sqlite.Migrate(ctx, conn, migs, migrations.Options{}); err != nil {
 		return nil, fmt.Errorf("sync: check: %w", err)
 	}
-	return Check(ctx, ConnStore{conn}, cfg)
+	store := NewConnStore(conn)
+	defer store.Close()
+	return Check(ctx, store, cfg)
 }

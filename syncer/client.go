@@ -14,12 +14,19 @@ import (
 // pulled pages. It does no networking; the caller moves the requests.
 type Client struct {
 	conn   *sqlite3.Conn
+	db     *cache
 	schema *Schema
+	// fault, when set (tests), is called before each row Apply writes; an
+	// error aborts the page as a crash would.
+	fault func() error
 }
+
+// Close finalizes the client's prepared statements (not the connection).
+func (c *Client) Close() error { return c.db.close() }
 
 // Node is this device's node id, the last part of its HLCs.
 func (c *Client) Node() (string, error) {
-	rows, err := queryConn(c.conn, "SELECT node FROM _sync_state WHERE id = 1")
+	rows, err := c.db.query("SELECT node FROM _sync_state WHERE id = 1")
 	if err != nil || len(rows) == 0 {
 		return "", fmt.Errorf("sync: node id: %v", err)
 	}
@@ -28,7 +35,7 @@ func (c *Client) Node() (string, error) {
 
 // Cursor is the server sequence this device has pulled up to.
 func (c *Client) Cursor() (int64, error) {
-	rows, err := queryConn(c.conn, "SELECT cursor FROM _sync_state WHERE id = 1")
+	rows, err := c.db.query("SELECT cursor FROM _sync_state WHERE id = 1")
 	if err != nil || len(rows) == 0 {
 		return 0, fmt.Errorf("sync: cursor: %v", err)
 	}
@@ -37,7 +44,7 @@ func (c *Client) Cursor() (int64, error) {
 
 // Pending returns up to limit changes from the outbox, oldest first.
 func (c *Client) Pending(limit int) ([]Change, error) {
-	rows, err := queryConn(c.conn, `SELECT hlc, tbl, pk, op, col, val FROM _sync_outbox
+	rows, err := c.db.query(`SELECT hlc, tbl, pk, op, col, val FROM _sync_outbox
 		WHERE hlc IN (SELECT hlc FROM _sync_outbox GROUP BY hlc ORDER BY min(id) LIMIT ?) ORDER BY id`, int64(limit))
 	if err != nil {
 		return nil, fmt.Errorf("sync: read outbox: %w", err)
@@ -72,7 +79,7 @@ func (c *Client) Ack(resp PushResponse) (err error) {
 	tx := c.conn.Begin()
 	defer tx.End(&err)
 	for _, id := range ids {
-		if err := execConn(c.conn, "DELETE FROM _sync_outbox WHERE hlc = ?", id); err != nil {
+		if err := c.db.exec("DELETE FROM _sync_outbox WHERE hlc = ?", id); err != nil {
 			return fmt.Errorf("sync: ack %s: %w", id, err)
 		}
 	}
@@ -107,6 +114,11 @@ func (c *Client) Apply(ctx context.Context, from int64, page PullResponse) (err 
 	}
 	var newest HLC
 	for _, row := range page.Rows {
+		if c.fault != nil {
+			if err := c.fault(); err != nil {
+				return err
+			}
+		}
 		if err := c.applyRow(row); err != nil {
 			return fmt.Errorf("sync: apply %s %s: %w", row.Table, row.PK, err)
 		}
@@ -116,7 +128,7 @@ func (c *Client) Apply(ctx context.Context, from int64, page PullResponse) (err 
 			}
 		}
 	}
-	return execConn(c.conn, `UPDATE _sync_state SET applying = 0, cursor = ?1,
+	return c.db.exec(`UPDATE _sync_state SET applying = 0, cursor = ?1,
 		ctr = CASE WHEN ?2 > ms THEN ?3 WHEN ?2 = ms THEN max(ctr, ?3) ELSE ctr END,
 		ms = max(ms, ?2) WHERE id = 1`, page.Cursor, newest.Millis, newest.Counter)
 }
@@ -126,7 +138,7 @@ func (c *Client) applyRow(row RowState) error {
 	if t == nil {
 		return nil
 	}
-	pending, err := queryConn(c.conn, "SELECT op, col, max(hlc) FROM _sync_outbox WHERE tbl = ? AND pk = ? GROUP BY op, col", t.Name, row.PK)
+	pending, err := c.db.query("SELECT op, col, max(hlc) FROM _sync_outbox WHERE tbl = ? AND pk = ? GROUP BY op, col", t.Name, row.PK)
 	if err != nil {
 		return err
 	}
@@ -140,7 +152,7 @@ func (c *Client) applyRow(row RowState) error {
 		}
 	}
 	if row.Deleted {
-		return execConn(c.conn, fmt.Sprintf("DELETE FROM %s WHERE %s = ?", quote(t.Name), quote(t.PK)), row.PK)
+		return c.db.exec(fmt.Sprintf("DELETE FROM %s WHERE %s = ?", quote(t.Name), quote(t.PK)), row.PK)
 	}
 	cols, args := []string{}, []any{row.PK}
 	for _, col := range t.Columns {
@@ -152,7 +164,7 @@ func (c *Client) applyRow(row RowState) error {
 		args = append(args, v.V)
 	}
 	if len(cols) == 0 {
-		return execConn(c.conn, fmt.Sprintf("INSERT INTO %s (%s) VALUES (?) ON CONFLICT DO NOTHING", quote(t.Name), quote(t.PK)), row.PK)
+		return c.db.exec(fmt.Sprintf("INSERT INTO %s (%s) VALUES (?) ON CONFLICT DO NOTHING", quote(t.Name), quote(t.PK)), row.PK)
 	}
 	sets := make([]string, len(cols))
 	for i, q := range cols {
@@ -161,5 +173,5 @@ func (c *Client) applyRow(row RowState) error {
 	sql := fmt.Sprintf("INSERT INTO %s (%s, %s) VALUES (%s) ON CONFLICT (%s) DO UPDATE SET %s",
 		quote(t.Name), quote(t.PK), strings.Join(cols, ", "), strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", "),
 		quote(t.PK), strings.Join(sets, ", "))
-	return execConn(c.conn, sql, args...)
+	return c.db.exec(sql, args...)
 }

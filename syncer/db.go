@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/ncruces/go-sqlite3"
 )
@@ -25,26 +26,114 @@ type Stmt struct {
 	Args []any
 }
 
-// ConnStore is a Store over one ncruces/go-sqlite3 connection.
-type ConnStore struct{ Conn *sqlite3.Conn }
+// ConnStore is a Store over one ncruces/go-sqlite3 connection. It keeps
+// its prepared statements for reuse: Close it before the connection.
+type ConnStore struct{ db *cache }
 
-var _ Store = ConnStore{}
+var _ Store = (*ConnStore)(nil)
+
+// NewConnStore returns a Store over conn.
+func NewConnStore(conn *sqlite3.Conn) *ConnStore { return &ConnStore{newCache(conn)} }
+
+// Close finalizes the store's prepared statements (not the connection).
+func (s *ConnStore) Close() error { return s.db.close() }
 
 // Query implements Store.
-func (s ConnStore) Query(ctx context.Context, sql string, args ...any) ([][]any, error) {
-	return queryConn(s.Conn, sql, args...)
+func (s *ConnStore) Query(ctx context.Context, sql string, args ...any) ([][]any, error) {
+	return s.db.query(sql, args...)
 }
 
 // Exec implements Store: BEGIN IMMEDIATE, the statements, COMMIT; ROLLBACK
 // on the first error.
-func (s ConnStore) Exec(ctx context.Context, stmts []Stmt) (err error) {
-	tx, err := s.Conn.BeginImmediate()
+func (s *ConnStore) Exec(ctx context.Context, stmts []Stmt) (err error) {
+	tx, err := s.db.conn.BeginImmediate()
 	if err != nil {
 		return err
 	}
 	defer tx.End(&err)
 	for _, st := range stmts {
-		if err := execConn(s.Conn, st.SQL, st.Args...); err != nil {
+		if err := s.db.exec(st.SQL, st.Args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cache keeps the prepared statements of one connection: preparing is most
+// of the cost of a small statement (and more so in wasm).
+type cache struct {
+	conn  *sqlite3.Conn
+	stmts map[string]*sqlite3.Stmt
+}
+
+func newCache(conn *sqlite3.Conn) *cache {
+	return &cache{conn: conn, stmts: map[string]*sqlite3.Stmt{}}
+}
+
+func (c *cache) get(sql string, args []any) (*sqlite3.Stmt, error) {
+	stmt := c.stmts[sql]
+	if stmt == nil {
+		var err error
+		if stmt, err = prepareOne(c.conn, sql); err != nil {
+			return nil, err
+		}
+		c.stmts[sql] = stmt
+	}
+	if err := bindAll(stmt, sql, args); err != nil {
+		stmt.ClearBindings()
+		return nil, err
+	}
+	return stmt, nil
+}
+
+func (c *cache) query(sql string, args ...any) ([][]any, error) {
+	stmt, err := c.get(sql, args)
+	if err != nil {
+		return nil, err
+	}
+	defer stmt.ClearBindings()
+	defer stmt.Reset()
+	return collect(stmt)
+}
+
+func (c *cache) exec(sql string, args ...any) error {
+	stmt, err := c.get(sql, args)
+	if err != nil {
+		return err
+	}
+	defer stmt.ClearBindings()
+	return stmt.Exec()
+}
+
+func (c *cache) close() error {
+	var first error
+	for sql, stmt := range c.stmts {
+		if err := stmt.Close(); err != nil && first == nil {
+			first = err
+		}
+		delete(c.stmts, sql)
+	}
+	return first
+}
+
+func prepareOne(conn *sqlite3.Conn, sql string) (*sqlite3.Stmt, error) {
+	stmt, tail, err := conn.Prepare(sql)
+	if err != nil {
+		return nil, fmt.Errorf("%w (in %s)", err, sql)
+	}
+	if strings.TrimSpace(tail) != "" {
+		stmt.Close()
+		return nil, fmt.Errorf("one statement expected, found more: %q", tail)
+	}
+	return stmt, nil
+}
+
+func bindAll(stmt *sqlite3.Stmt, sql string, args []any) error {
+	if n := stmt.BindCount(); n != len(args) {
+		return fmt.Errorf("%d arguments for %d parameters (in %s)", len(args), n, sql)
+	}
+	for i, a := range args {
+		if err := bind(stmt, i+1, a); err != nil {
 			return err
 		}
 	}
@@ -52,23 +141,13 @@ func (s ConnStore) Exec(ctx context.Context, stmts []Stmt) (err error) {
 }
 
 func prepare(conn *sqlite3.Conn, sql string, args []any) (*sqlite3.Stmt, error) {
-	stmt, tail, err := conn.Prepare(sql)
+	stmt, err := prepareOne(conn, sql)
 	if err != nil {
-		return nil, fmt.Errorf("%w (in %s)", err, sql)
+		return nil, err
 	}
-	if tail != "" {
+	if err := bindAll(stmt, sql, args); err != nil {
 		stmt.Close()
-		return nil, fmt.Errorf("one statement expected, found more: %q", tail)
-	}
-	if n := stmt.BindCount(); n != len(args) {
-		stmt.Close()
-		return nil, fmt.Errorf("%d arguments for %d parameters (in %s)", len(args), n, sql)
-	}
-	for i, a := range args {
-		if err := bind(stmt, i+1, a); err != nil {
-			stmt.Close()
-			return nil, err
-		}
+		return nil, err
 	}
 	return stmt, nil
 }
@@ -105,6 +184,10 @@ func queryConn(conn *sqlite3.Conn, sql string, args ...any) ([][]any, error) {
 		return nil, err
 	}
 	defer stmt.Close()
+	return collect(stmt)
+}
+
+func collect(stmt *sqlite3.Stmt) ([][]any, error) {
 	var rows [][]any
 	for stmt.Step() {
 		row := make([]any, stmt.ColumnCount())

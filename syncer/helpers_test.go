@@ -59,6 +59,7 @@ func newDevice(t testing.TB, to int64) *device {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { c.Close() })
 	d := &device{t: t, conn: conn, c: c}
 	d.hello = versionOf(t, conn)
 	return d
@@ -75,7 +76,9 @@ func versionOf(t testing.TB, conn *sqlite3.Conn) Hello {
 func newServer(t testing.TB, to int64) (*Server, *sqlite3.Conn) {
 	t.Helper()
 	conn := openApp(t, to)
-	s, err := NewServer(context.Background(), ConnStore{conn}, appConfig(t))
+	store := NewConnStore(conn)
+	t.Cleanup(func() { store.Close() })
+	s, err := NewServer(context.Background(), store, appConfig(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -187,12 +187,8 @@ func (m *merge) apply(ctx context.Context, ch Change) error {
 		return nil
 	}
 	if !st.live {
-		switch ch.Op {
-		case OpDelete: // never reached the server: nothing to delete
-			m.accept(ch, nil)
-			return nil
-		case OpUpdate:
-			m.reject(ch, CodeInvalid, fmt.Sprintf("%s %s: update of a row the server does not have", t.Name, ch.PK))
+		if ch.Op != OpInsert {
+			m.reject(ch, CodeInvalid, fmt.Sprintf("%s %s: %s of a row the server does not have", t.Name, ch.PK, ch.Op))
 			return nil
 		}
 	} else if ok, err := visible(st.values); err != nil || !ok {

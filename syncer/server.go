@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/ncruces/go-sqlite3"
 )
 
 // The server's own tables, beside the synced ones that the migrations
@@ -112,13 +114,14 @@ func (s *Server) Push(ctx context.Context, sub string, req PushRequest) (PushRes
 		return PushResponse{}, err
 	}
 	for _, ch := range req.Changes {
-		if err := m.apply(ctx, ch); err != nil {
+		if err := m.apply(ctx, ch); isConstraint(err) {
+			return s.pushEach(ctx, sub, ahead, req.Changes)
+		} else if err != nil {
 			return PushResponse{}, err
 		}
 	}
 	err = m.flush(ctx)
-	var conflict *conflictError
-	if err != nil && !errors.As(err, &conflict) {
+	if isConstraint(err) {
 		// A change the database refuses (a constraint of the schema) must
 		// not block the others: merge again one change at a time and
 		// reject the ones that fail.
@@ -140,14 +143,12 @@ func (s *Server) pushEach(ctx context.Context, sub string, ahead bool, changes [
 		if err := m.apply(ctx, ch); err != nil {
 			return PushResponse{}, err
 		}
-		err := m.flush(ctx)
-		var conflict *conflictError
-		switch {
-		case errors.As(err, &conflict):
-			return PushResponse{}, err
-		case err != nil:
+		switch err := m.flush(ctx); {
+		case isConstraint(err):
 			m.discard()
 			m.reject(ch, CodeInvalid, err.Error())
+		case err != nil:
+			return PushResponse{}, err
 		}
 	}
 	m.resp.Seq = m.seq
@@ -180,4 +181,14 @@ func (m *merge) validate(ch Change) *Rejection {
 		return bad("table %s has no column %s", ch.Table, strings.Join(unknown, ", "))
 	}
 	return nil
+}
+
+// isConstraint reports whether err is the schema refusing a write (a
+// constraint of the synced table), as opposed to a failure worth retrying.
+func isConstraint(err error) bool {
+	var conflict *conflictError
+	if err == nil || errors.As(err, &conflict) {
+		return false
+	}
+	return errors.Is(err, sqlite3.CONSTRAINT) || strings.Contains(err.Error(), "constraint failed")
 }
