@@ -183,7 +183,10 @@ func (w *world) receive(m message) error {
 		if errors.Is(err, ErrStaleCursor) || errors.Is(err, errInjected) {
 			return nil
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return w.checkPendingKept(m.device)
 	}
 	return fmt.Errorf("message kind %q", m.kind)
 }
@@ -276,6 +279,32 @@ func (w *world) check() error {
 	}
 	if strings.Contains(server[user(0)]+server[user(1)], "forged") || strings.Contains(server[user(0)]+server[user(1)], "planted") {
 		return fmt.Errorf("a forged write reached the server")
+	}
+	return nil
+}
+
+// checkPendingKept checks that a pull did not undo a local write still in
+// the outbox when that write is the newest of its column anywhere.
+func (w *world) checkPendingKept(i int) error {
+	d := w.devices[i]
+	pending, err := d.c.db.query(`SELECT pk, col, max(hlc) FROM _sync_outbox
+		WHERE col IS NOT NULL AND pk NOT IN (SELECT pk FROM _sync_outbox WHERE op = 'delete') GROUP BY pk, col`)
+	if err != nil {
+		return err
+	}
+	for _, p := range pending {
+		pk, col, hlc := p[0].(string), p[1].(string), p[2].(string)
+		newest := w.writes[[2]string{pk, col}]
+		if newest.hlc != hlc {
+			continue
+		}
+		rows, err := d.c.db.query(fmt.Sprintf("SELECT %s FROM items WHERE id = ?", quote(col)), pk)
+		if err != nil {
+			return err
+		}
+		if len(rows) > 0 && !equalValues(rows[0][0], newest.val) {
+			return fmt.Errorf("device %d: a pull replaced its pending write %s of %s.%s (%#v) with %#v", i, hlc, pk, col, newest.val, rows[0][0])
+		}
 	}
 	return nil
 }

@@ -148,14 +148,14 @@ func (w *world) run(seed uint64, steps int) error {
 var titles = []any{"", "a", "b", "milk", "ünïcode ✓", nil}
 
 func (w *world) randomCol() (string, any) {
-	switch w.rng.IntN(5) {
-	case 0:
+	switch w.rng.IntN(10) {
+	case 0, 1, 2, 3:
 		return "title", titles[w.rng.IntN(len(titles)-1)]
-	case 1:
+	case 4, 5, 6:
 		return "n", []any{nil, int64(w.rng.IntN(10)), int64(1) << 60, -w.rng.Int64()}[w.rng.IntN(4)]
-	case 2:
+	case 7:
 		return "r", []any{nil, 1.0, w.rng.Float64(), 1e300}[w.rng.IntN(4)]
-	case 3:
+	case 8:
 		return "done", int64(w.rng.IntN(2))
 	}
 	return "data", []any{nil, []byte{}, []byte{0, 1, 2, 0xff}}[w.rng.IntN(3)]
@@ -173,8 +173,10 @@ func (w *world) localWrite(i int) error {
 		if err != nil {
 			return err
 		}
+		// Few rows, many updates of few columns: concurrent writes to the
+		// same column are common, so last-writer-wins is exercised.
 		switch op := w.rng.IntN(10); {
-		case op < 3 || len(rows) == 0:
+		case len(rows) == 0 || op < 2 && len(rows) < 4:
 			w.rowSeq++
 			col, val := w.randomCol()
 			err = d.c.db.exec(fmt.Sprintf("INSERT INTO items (id, owner, %s) VALUES (?, ?, ?)", quote(col)),
