@@ -19,8 +19,6 @@ type Change struct {
 	PK    string           `json:"pk"`
 	Op    string           `json:"op"`
 	Cols  map[string]Value `json:"cols,omitempty"`
-	// Outbox is the device's outbox row ids behind this change (not sent).
-	Outbox []int64 `json:"-"`
 }
 
 // Hello is what a device says about its schema on every request: the
