@@ -19,7 +19,7 @@ const FileName = "sync.toml"
 // file: the device to install its capture triggers, the edge to check
 // ownership and to serve each user their rows.
 //
-//	# web/migrations/sync.toml
+//	# sync.toml, beside the migrations
 //	[tables.notes]
 //	owner = "owner_id"     # the row belongs to the user whose token subject equals notes.owner_id
 //
