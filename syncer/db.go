@@ -11,7 +11,9 @@ import (
 
 // Store is the database the server side runs on: SQLite natively (see
 // ConnStore) and Cloudflare D1 in the edge Worker. Values in and out are
-// nil, int64, float64, string or []byte.
+// nil, int64, float64, string or []byte; a Store over D1, whose numbers
+// arrive as JavaScript numbers, may return whole numbers as float64 where
+// the server reads its own INTEGER columns (asInt accepts both).
 type Store interface {
 	// Query runs one read statement and returns its rows.
 	Query(ctx context.Context, sql string, args ...any) ([][]any, error)
@@ -206,6 +208,18 @@ func execConn(conn *sqlite3.Conn, sql string, args ...any) error {
 	}
 	defer stmt.Close()
 	return stmt.Exec()
+}
+
+// asInt reads an INTEGER column: int64, or a whole float64 from a Store
+// whose numbers are floating point (D1). Anything else reads as 0.
+func asInt(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case float64:
+		return int64(x)
+	}
+	return 0
 }
 
 // quote quotes an SQL identifier.

@@ -63,7 +63,8 @@ func (s *Server) newMerge(ctx context.Context, sub string, ahead bool, changes [
 	if err != nil || len(rows) == 0 {
 		return nil, fmt.Errorf("sync: read sequence: %v", err)
 	}
-	m.seq0, m.seq = rows[0][0].(int64), rows[0][0].(int64)
+	m.seq0 = asInt(rows[0][0])
+	m.seq = m.seq0
 	for i := 0; i < len(changes); i += 50 {
 		chunk := changes[i:min(i+50, len(changes))]
 		args := make([]any, len(chunk))

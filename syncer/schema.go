@@ -66,7 +66,7 @@ func checkTable(ctx context.Context, db Store, name string, rule TableRule) (*Ta
 	var pkType string
 	for _, r := range rows {
 		col, typ := r[0].(string), strings.ToUpper(strings.TrimSpace(r[1].(string)))
-		pk, hidden := r[2].(int64), r[3].(int64)
+		pk, hidden := asInt(r[2]), asInt(r[3])
 		switch {
 		case pk > 0:
 			pks, pkType = append(pks, col), typ

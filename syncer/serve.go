@@ -52,7 +52,7 @@ func (s *Server) Pull(ctx context.Context, sub string, req PullRequest) (PullRes
 			if ok {
 				resp.Rows = append(resp.Rows, row)
 			}
-			resp.Cursor = c[2].(int64)
+			resp.Cursor = asInt(c[2])
 		}
 		if int64(len(cand)) < args[len(args)-1].(int64) {
 			return resp, nil
@@ -69,7 +69,7 @@ func (s *Server) Pull(ctx context.Context, sub string, req PullRequest) (PullRes
 // rowFor builds the RowState of one _sync_rows line if sub may see it.
 func (s *Server) rowFor(ctx context.Context, sub string, c []any) (RowState, bool, error) {
 	t := s.schema.Tables[c[0].(string)]
-	row := RowState{Table: t.Name, PK: c[1].(string), Seq: c[2].(int64)}
+	row := RowState{Table: t.Name, PK: c[1].(string), Seq: asInt(c[2])}
 	if c[3] != nil {
 		row.Deleted = true
 		img := map[string]any{}

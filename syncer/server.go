@@ -72,7 +72,7 @@ func (s *Server) Version(ctx context.Context) (ServerVersion, error) {
 		}
 		return ServerVersion{}, fmt.Errorf("sync: read _migrations: %w", err)
 	}
-	return ServerVersion{Version: rows[0][0].(int64), Breaking: rows[0][1].(int64)}, nil
+	return ServerVersion{Version: asInt(rows[0][0]), Breaking: asInt(rows[0][1])}, nil
 }
 
 func (s *Server) hello(ctx context.Context, h Hello) (ahead bool, err error) {
