@@ -29,7 +29,8 @@ type Stmt struct {
 }
 
 // ConnStore is a Store over one ncruces/go-sqlite3 connection. It keeps
-// its prepared statements for reuse: Close it before the connection.
+// its prepared statements for reuse: Close it before the connection. Like
+// the connection, it is not safe for concurrent use.
 type ConnStore struct{ db *cache }
 
 var _ Store = (*ConnStore)(nil)
