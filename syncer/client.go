@@ -11,7 +11,9 @@ import (
 
 // Client is the device side of sync over one connection: it reads the
 // outbox for a push, acknowledges what the server answered, and applies
-// pulled pages. It does no networking; the caller moves the requests.
+// pulled pages. It does no networking; the caller moves the requests. Like
+// the connection, it is not safe for concurrent use: the owner tab's
+// worker drives it.
 type Client struct {
 	conn   *sqlite3.Conn
 	db     *cache
