@@ -116,8 +116,8 @@ func (t *Table) visible(ctx context.Context, db Store, image map[string]any, sub
 }
 
 // visibleWhere evaluates the where rule on an image, as a derived table
-// named like the table: SELECT 1 FROM (SELECT ?1 AS pk, ...) AS t WHERE rule.
-// :sub is numbered after the image's parameters.
+// named like the table: SELECT 1 FROM (SELECT ?1 AS pk, ...) AS t WHERE rule,
+// with :sub rewritten to the parameter after the image's.
 func (t *Table) visibleWhere(ctx context.Context, db Store, image map[string]any, sub string) (bool, error) {
 	cols := append([]string{t.PK}, t.Columns...)
 	sel := make([]string, len(cols))
@@ -127,7 +127,7 @@ func (t *Table) visibleWhere(ctx context.Context, db Store, image map[string]any
 		args = append(args, image[c])
 	}
 	args = append(args, sub)
-	q := fmt.Sprintf("SELECT 1 FROM (SELECT %s) AS %s WHERE (%s)", strings.Join(sel, ", "), quote(t.Name), t.Rule.Where)
+	q := fmt.Sprintf("SELECT 1 FROM (SELECT %s) AS %s WHERE (%s)", strings.Join(sel, ", "), quote(t.Name), numberSub(t.Rule.Where, len(cols)+1))
 	rows, err := db.Query(ctx, q, args...)
 	return len(rows) > 0, err
 }
