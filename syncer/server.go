@@ -23,7 +23,7 @@ import (
 const serverTables = `
 CREATE TABLE IF NOT EXISTS _sync_meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
 INSERT OR IGNORE INTO _sync_meta (k, v) VALUES ('seq', 0);
-CREATE TABLE IF NOT EXISTS _sync_guard (expect INTEGER NOT NULL, actual INTEGER, CHECK (expect IS actual));
+CREATE TABLE IF NOT EXISTS _sync_guard (expect INTEGER NOT NULL, actual INTEGER, CONSTRAINT _sync_guard CHECK (expect IS actual));
 CREATE TABLE IF NOT EXISTS _sync_seen (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, sub TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS _sync_rows (
   tbl TEXT NOT NULL, pk TEXT NOT NULL, seq INTEGER NOT NULL, owner TEXT, deleted TEXT, image TEXT,

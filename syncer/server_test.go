@@ -3,8 +3,14 @@ package syncer
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/larderdb/larder/migrations"
+	sqlitemig "github.com/larderdb/larder/migrations/sqlite"
 )
 
 func push(t *testing.T, s *Server, sub string, h Hello, changes ...Change) PushResponse {
@@ -248,5 +254,60 @@ func TestConstraintFailureRejectsOnlyThatChange(t *testing.T) {
 	}
 	if got := dump(t, conn, "SELECT id FROM items ORDER BY id"); got != "string:ok1\nstring:ok2\n" {
 		t.Fatalf("rows %q", got)
+	}
+}
+
+// TestConcurrentPushesDoNotInterleave: two servers (two connections, as two
+// Worker instances on one D1) merge pushes for the same row at once. The
+// one that read the rows before the other committed fails whole, and its
+// retry merges on top.
+func TestConcurrentPushesDoNotInterleave(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "server.db")
+	var servers [2]*Server
+	var conns [2]*sqlite3.Conn
+	for i := range servers {
+		conn, err := sqlitemig.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		if i == 0 {
+			migs, _ := migrations.LoadDir(appDir)
+			if _, err := sqlitemig.Migrate(ctx, conn, migs, migrations.Options{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		store := NewConnStore(conn)
+		t.Cleanup(func() { store.Close() })
+		if servers[i], err = NewServer(ctx, store, appConfig(t)); err != nil {
+			t.Fatal(err)
+		}
+		conns[i] = conn
+	}
+	h := versionOf(t, conns[0])
+	push(t, servers[0], "u1", h, Change{ID: hlc(10, 0, "aa"), Table: "items", PK: "x", Op: OpInsert, Cols: cols("owner", "u1", "n", int64(0))})
+
+	slow := Change{ID: hlc(30, 0, "aa"), Table: "items", PK: "x", Op: OpUpdate, Cols: cols("n", int64(1))}
+	m, err := servers[0].newMerge(ctx, "u1", false, []Change{slow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.apply(ctx, slow); err != nil {
+		t.Fatal(err)
+	}
+	// Meanwhile the other instance commits a delete of the row.
+	push(t, servers[1], "u1", h, Change{ID: hlc(20, 0, "bb"), Table: "items", PK: "x", Op: OpDelete})
+
+	var conflict *conflictError
+	if err := m.flush(ctx); !errors.As(err, &conflict) {
+		t.Fatalf("stale merge flushed: %v", err)
+	}
+	resp := push(t, servers[0], "u1", h, slow) // the device's retry
+	if len(resp.Accepted) != 1 {
+		t.Fatalf("retry %+v", resp)
+	}
+	if got := dump(t, conns[0], "SELECT count(*) FROM items"); got != "int64:0\n" {
+		t.Fatalf("the stale update resurrected the row: %s", got)
 	}
 }
