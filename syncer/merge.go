@@ -67,11 +67,11 @@ func (s *Server) newMerge(ctx context.Context, sub string, ahead bool, changes [
 	m.seq = m.seq0
 	for i := 0; i < len(changes); i += 50 {
 		chunk := changes[i:min(i+50, len(changes))]
-		args := make([]any, len(chunk))
-		for j, ch := range chunk {
-			args[j] = ch.ID
+		args := []any{sub}
+		for _, ch := range chunk {
+			args = append(args, ch.ID)
 		}
-		q := "SELECT id FROM _sync_seen WHERE id IN (" + strings.TrimSuffix(strings.Repeat("?,", len(args)), ",") + ")"
+		q := "SELECT id FROM _sync_seen WHERE sub = ? AND id IN (" + strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",") + ")"
 		found, err := s.db.Query(ctx, q, args...)
 		if err != nil {
 			return nil, fmt.Errorf("sync: read seen changes: %w", err)
@@ -267,7 +267,7 @@ func (m *merge) flush(ctx context.Context) error {
 		stmts = append(stmts, rowStmts...)
 	}
 	for _, n := range m.newSeen {
-		stmts = append(stmts, Stmt{"INSERT INTO _sync_seen (id, seq, sub) VALUES (?, ?, ?)", []any{n.id, n.seq, m.sub}})
+		stmts = append(stmts, Stmt{"INSERT INTO _sync_seen (sub, id, seq) VALUES (?, ?, ?)", []any{m.sub, n.id, n.seq}})
 	}
 	stmts = append(stmts,
 		Stmt{"UPDATE _sync_meta SET v = ? WHERE k = 'seq'", []any{m.seq}},

@@ -11,7 +11,8 @@ import (
 
 // The server's own tables, beside the synced ones that the migrations
 // made. _sync_meta holds the server sequence; _sync_seen every change id
-// ever accepted (idempotency); _sync_rows one line per synced row: the
+// ever accepted, per user (idempotency; per user so that nobody can claim
+// the id of another user's future change); _sync_rows one line per synced row: the
 // sequence of its last change, its owner (owner-rule tables) and, once
 // deleted, the HLC of the delete (a tombstone, kept for good) with the
 // row's last image for where-rule tables; _sync_clock the HLC of the
@@ -24,7 +25,7 @@ const serverTables = `
 CREATE TABLE IF NOT EXISTS _sync_meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
 INSERT OR IGNORE INTO _sync_meta (k, v) VALUES ('seq', 0);
 CREATE TABLE IF NOT EXISTS _sync_guard (expect INTEGER NOT NULL, actual INTEGER, CONSTRAINT _sync_guard CHECK (expect IS actual));
-CREATE TABLE IF NOT EXISTS _sync_seen (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, sub TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS _sync_seen (sub TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (sub, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS _sync_rows (
   tbl TEXT NOT NULL, pk TEXT NOT NULL, seq INTEGER NOT NULL, owner TEXT, deleted TEXT, image TEXT,
   PRIMARY KEY (tbl, pk));

@@ -311,3 +311,17 @@ func TestConcurrentPushesDoNotInterleave(t *testing.T) {
 		t.Fatalf("the stale update resurrected the row: %s", got)
 	}
 }
+
+// TestChangeIDsArePerUser: a user who learns another user's node id (from
+// the clocks of a shared row) cannot claim the ids of that user's future
+// changes.
+func TestChangeIDsArePerUser(t *testing.T) {
+	s, conn := newServer(t, 0)
+	h := versionOf(t, conn)
+	id := hlc(50, 0, "aa")
+	push(t, s, "mallory", h, Change{ID: id, Table: "items", PK: "m1", Op: OpInsert, Cols: cols("owner", "mallory")})
+	resp := push(t, s, "alice", h, Change{ID: id, Table: "items", PK: "a1", Op: OpInsert, Cols: cols("owner", "alice")})
+	if len(resp.Accepted) != 1 {
+		t.Fatalf("alice's change was taken for a duplicate: %+v", resp)
+	}
+}
