@@ -88,57 +88,13 @@ func (m *merge) load(ctx context.Context, t *Table, pk string) (*rowState, error
 	if st := m.rows[key]; st != nil {
 		return st, nil
 	}
-	st := &rowState{t: t, values: map[string]any{}, extras: map[string]any{}, clocks: map[string]string{}, dirty: map[string]bool{}}
-	db := m.s.db
-	meta, err := db.Query(ctx, "SELECT deleted, image, owner FROM _sync_rows WHERE tbl = ? AND pk = ?", t.Name, pk)
+	states, err := loadRows(ctx, m.s.db, t, []string{pk})
 	if err != nil {
 		return nil, err
 	}
-	if len(meta) > 0 && meta[0][0] != nil {
-		st.tomb, st.wasTomb = meta[0][0].(string), true
-		st.image = map[string]any{}
-		if img, ok := meta[0][1].(string); ok {
-			if st.image, err = decodeImage(img); err != nil {
-				return nil, fmt.Errorf("tombstone %s %s: %w", t.Name, pk, err)
-			}
-		}
-		if t.Rule.Owner != "" {
-			st.image[t.Rule.Owner] = meta[0][2]
-		}
-	}
-	cols := append([]string{t.PK}, t.Columns...)
-	qcols := make([]string, len(cols))
-	for i, c := range cols {
-		qcols[i] = quote(c)
-	}
-	row, err := db.Query(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE %s = ?", strings.Join(qcols, ", "), quote(t.Name), quote(t.PK)), pk)
-	if err != nil {
-		return nil, err
-	}
-	if len(row) > 0 {
-		st.inTable, st.live = true, !st.wasTomb
-		for i, c := range cols {
-			st.values[c] = row[0][i]
-		}
-	}
-	for _, q := range []struct {
-		sql string
-		fn  func(col string, v any)
-	}{
-		{"SELECT col, hlc FROM _sync_clock WHERE tbl = ? AND pk = ?", func(c string, v any) { st.clocks[c] = v.(string) }},
-		{"SELECT col, val FROM _sync_extra WHERE tbl = ? AND pk = ?", func(c string, v any) { st.extras[c] = v }},
-	} {
-		rows, err := db.Query(ctx, q.sql, t.Name, pk)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			q.fn(r[0].(string), r[1])
-		}
-	}
-	m.rows[key] = st
+	m.rows[key] = states[pk]
 	m.order = append(m.order, key)
-	return st, nil
+	return states[pk], nil
 }
 
 func (m *merge) reject(ch Change, code, msg string) {

@@ -1,9 +1,11 @@
 package syncer
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
-	"strings"
+	"slices"
 )
 
 // Page sizes of Pull.
@@ -14,10 +16,12 @@ const (
 
 // Pull serves the user sub one page of the rows changed after req.Cursor
 // that sub may see, in server sequence order: each row's current values
-// with the HLC of each column, or its tombstone. Rows of owner-rule tables
-// are filtered in SQL; rows of where-rule tables are tested one by one
-// against the rule (a tombstone against the row's last image). The page's
-// Cursor is the sequence of the last row examined, visible or not.
+// with the HLC of each column, or its tombstone. It reads the sequence
+// first and serves only rows up to it, with one query per synced table
+// (the rows joined with their clocks, filtered by the ownership rule in
+// SQL), so a page is consistent even where statements are not in one
+// transaction (D1). Tombstones of where-rule tables are tested against the
+// row's last image. Cursor is where the next page starts.
 func (s *Server) Pull(ctx context.Context, sub string, req PullRequest) (PullResponse, error) {
 	if sub == "" {
 		return PullResponse{}, &Error{CodeForbidden, "pull: no user subject"}
@@ -30,91 +34,107 @@ func (s *Server) Pull(ctx context.Context, sub string, req PullRequest) (PullRes
 		limit = DefaultPage
 	}
 	limit = min(limit, MaxPage)
-	resp := PullResponse{Rows: []RowState{}, Cursor: req.Cursor}
-	tables := s.schema.Config.TableNames()
-	marks := strings.TrimSuffix(strings.Repeat("?,", len(tables)), ",")
-	for len(resp.Rows) < limit {
-		args := []any{resp.Cursor, sub}
-		for _, t := range tables {
-			args = append(args, t)
-		}
-		args = append(args, int64(limit-len(resp.Rows)))
-		cand, err := s.db.Query(ctx, `SELECT tbl, pk, seq, deleted, image FROM _sync_rows
-			WHERE seq > ? AND (owner = ? OR owner IS NULL) AND tbl IN (`+marks+`) ORDER BY seq LIMIT ?`, args...)
+	top, err := s.db.Query(ctx, "SELECT v FROM _sync_meta WHERE k = 'seq'")
+	if err != nil || len(top) == 0 {
+		return PullResponse{}, fmt.Errorf("sync: pull: read sequence: %v", err)
+	}
+	upTo := asInt(top[0][0])
+	rows := []RowState{}
+	cutoff := max(upTo, req.Cursor)
+	more := false
+	for _, name := range s.schema.Config.TableNames() {
+		got, last, err := s.pullTable(ctx, s.schema.Tables[name], sub, req.Cursor, upTo, limit)
 		if err != nil {
-			return PullResponse{}, fmt.Errorf("sync: pull: %w", err)
+			return PullResponse{}, fmt.Errorf("sync: pull %s: %w", name, err)
 		}
-		for _, c := range cand {
-			row, ok, err := s.rowFor(ctx, sub, c)
-			if err != nil {
-				return PullResponse{}, fmt.Errorf("sync: pull %s %s: %w", c[0], c[1], err)
-			}
-			if ok {
-				resp.Rows = append(resp.Rows, row)
-			}
-			resp.Cursor = asInt(c[2])
-		}
-		if int64(len(cand)) < args[len(args)-1].(int64) {
-			return resp, nil
+		rows = append(rows, got...)
+		if last > 0 && last < cutoff {
+			// This table filled its page: its rows after last are unread.
+			cutoff, more = last, true
 		}
 	}
-	more, err := s.db.Query(ctx, "SELECT 1 FROM _sync_rows WHERE seq > ? LIMIT 1", resp.Cursor)
-	if err != nil {
-		return PullResponse{}, fmt.Errorf("sync: pull: %w", err)
+	slices.SortFunc(rows, func(a, b RowState) int { return cmp.Compare(a.Seq, b.Seq) })
+	n := 0
+	for n < len(rows) && rows[n].Seq <= cutoff {
+		n++
 	}
-	resp.More = len(more) > 0
-	return resp, nil
+	rows = rows[:n]
+	if len(rows) > limit {
+		rows, cutoff, more = rows[:limit], rows[limit-1].Seq, true
+	}
+	return PullResponse{Rows: rows, Cursor: cutoff, More: more || cutoff < upTo}, nil
 }
 
-// rowFor builds the RowState of one _sync_rows line if sub may see it.
-func (s *Server) rowFor(ctx context.Context, sub string, c []any) (RowState, bool, error) {
-	t := s.schema.Tables[c[0].(string)]
-	row := RowState{Table: t.Name, PK: c[1].(string), Seq: asInt(c[2])}
-	if c[3] != nil {
-		row.Deleted = true
-		img := map[string]any{}
-		if s, ok := c[4].(string); ok {
-			var err error
-			if img, err = decodeImage(s); err != nil {
-				return row, false, err
+// pullTable reads up to limit rows of t with cursor < seq <= upTo that sub
+// may see. When it read limit rows (more may follow), last is the sequence
+// of the last one read; otherwise 0.
+func (s *Server) pullTable(ctx context.Context, t *Table, sub string, cursor, upTo int64, limit int) (rows []RowState, last int64, err error) {
+	names, cols := columnList(t, "t.")
+	visible := "r.owner = ?1"
+	if t.Rule.Where != "" {
+		visible = fmt.Sprintf("(r.deleted IS NOT NULL OR EXISTS (SELECT 1 FROM %s WHERE %s.%s = r.pk AND (%s)))",
+			quote(t.Name), quote(t.Name), quote(t.PK), numberSub(t.Rule.Where, 1))
+	}
+	q := fmt.Sprintf(`SELECT r.seq, r.pk, r.deleted, r.image,
+		(SELECT json_group_object(c.col, c.hlc) FROM _sync_clock c WHERE c.tbl = r.tbl AND c.pk = r.pk),
+		EXISTS (SELECT 1 FROM _sync_extra e WHERE e.tbl = r.tbl AND e.pk = r.pk),
+		t.%s IS NOT NULL, %s
+		FROM _sync_rows r LEFT JOIN %s AS t ON t.%s = r.pk AND r.deleted IS NULL
+		WHERE r.tbl = ?2 AND r.seq > ?3 AND r.seq <= ?4 AND %s
+		ORDER BY r.seq LIMIT ?5`, quote(t.PK), cols, quote(t.Name), quote(t.PK), visible)
+	found, err := s.db.Query(ctx, q, sub, t.Name, cursor, upTo, int64(limit))
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, r := range found {
+		row := RowState{Table: t.Name, PK: r[1].(string), Seq: asInt(r[0])}
+		switch {
+		case r[2] != nil:
+			row.Deleted = true
+			if t.Rule.Where != "" {
+				img := map[string]any{}
+				if s, ok := r[3].(string); ok {
+					if img, err = decodeImage(s); err != nil {
+						return nil, 0, err
+					}
+				}
+				if ok, err := t.visible(ctx, s.db, img, sub); err != nil || !ok {
+					if err != nil {
+						return nil, 0, err
+					}
+					continue
+				}
+			}
+		case asInt(r[6]) == 0:
+			continue // gone without a tombstone (ON DELETE CASCADE on the server): not served
+		default:
+			row.Cols, row.Clocks = map[string]Value{}, map[string]string{}
+			for i, c := range names[1:] {
+				row.Cols[c] = Value{r[8+i]}
+			}
+			if c, ok := r[4].(string); ok {
+				if err := json.Unmarshal([]byte(c), &row.Clocks); err != nil {
+					return nil, 0, fmt.Errorf("%s clocks: %w", row.PK, err)
+				}
+			}
+			if asInt(r[5]) != 0 {
+				if err := s.extras(ctx, &row); err != nil {
+					return nil, 0, err
+				}
 			}
 		}
-		ok, err := t.visible(ctx, s.db, img, sub)
-		return row, ok, err
+		rows = append(rows, row)
 	}
-	cols := append([]string{t.PK}, t.Columns...)
-	qcols := make([]string, len(cols))
-	for i, c := range cols {
-		qcols[i] = quote(c)
+	if len(found) == limit {
+		last = asInt(found[len(found)-1][0])
 	}
-	vals, err := s.db.Query(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE %s = ?", strings.Join(qcols, ", "), quote(t.Name), quote(t.PK)), row.PK)
-	if err != nil || len(vals) == 0 {
-		return row, false, err // gone without a tombstone (ON DELETE CASCADE on the server): not served
-	}
-	img := map[string]any{}
-	row.Cols, row.Clocks = map[string]Value{}, map[string]string{}
-	for i, c := range cols {
-		img[c] = vals[0][i]
-		if i > 0 {
-			row.Cols[c] = Value{vals[0][i]}
-		}
-	}
-	if ok, err := t.visible(ctx, s.db, img, sub); err != nil || !ok {
-		return row, false, err
-	}
-	extras, err := s.db.Query(ctx, "SELECT col, val FROM _sync_extra WHERE tbl = ? AND pk = ?", t.Name, row.PK)
-	if err != nil {
-		return row, false, err
-	}
+	return rows, last, nil
+}
+
+func (s *Server) extras(ctx context.Context, row *RowState) error {
+	extras, err := s.db.Query(ctx, "SELECT col, val FROM _sync_extra WHERE tbl = ? AND pk = ?", row.Table, row.PK)
 	for _, e := range extras {
 		row.Cols[e[0].(string)] = Value{e[1]}
 	}
-	clocks, err := s.db.Query(ctx, "SELECT col, hlc FROM _sync_clock WHERE tbl = ? AND pk = ?", t.Name, row.PK)
-	if err != nil {
-		return row, false, err
-	}
-	for _, k := range clocks {
-		row.Clocks[k[0].(string)] = k[1].(string)
-	}
-	return row, true, nil
+	return err
 }

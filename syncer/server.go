@@ -114,6 +114,9 @@ func (s *Server) Push(ctx context.Context, sub string, req PushRequest) (PushRes
 	if err != nil {
 		return PushResponse{}, err
 	}
+	if err := m.preload(ctx, req.Changes); err != nil {
+		return PushResponse{}, err
+	}
 	for _, ch := range req.Changes {
 		if err := m.apply(ctx, ch); isConstraint(err) {
 			return s.pushEach(ctx, sub, ahead, req.Changes)

@@ -3,6 +3,7 @@ package syncer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -323,5 +324,59 @@ func TestChangeIDsArePerUser(t *testing.T) {
 	resp := push(t, s, "alice", h, Change{ID: id, Table: "items", PK: "a1", Op: OpInsert, Cols: cols("owner", "alice")})
 	if len(resp.Accepted) != 1 {
 		t.Fatalf("alice's change was taken for a duplicate: %+v", resp)
+	}
+}
+
+// TestPullPagesAcrossTables: rows of several tables, some invisible, come
+// in sequence order, each once, whatever the page size.
+func TestPullPagesAcrossTables(t *testing.T) {
+	s, conn := newServer(t, 0)
+	h := versionOf(t, conn)
+	var want []string
+	for i := range 12 {
+		id := hlc(int64(100+i), 0, "aa")
+		var ch Change
+		switch i % 4 {
+		case 0:
+			ch = Change{ID: id, Table: "lists", PK: fmt.Sprintf("L%d", i), Op: OpInsert, Cols: cols("owner", "u1")}
+		case 1:
+			ch = Change{ID: id, Table: "list_items", PK: fmt.Sprintf("I%d", i), Op: OpInsert, Cols: cols("list_id", fmt.Sprintf("L%d", i-1))}
+		case 2:
+			ch = Change{ID: id, Table: "items", PK: fmt.Sprintf("X%d", i), Op: OpInsert, Cols: cols("owner", "u1")}
+		case 3:
+			push(t, s, "u2", h, Change{ID: hlc(int64(100+i), 1, "bb"), Table: "items", PK: fmt.Sprintf("Y%d", i), Op: OpInsert, Cols: cols("owner", "u2")})
+			continue
+		}
+		if r := push(t, s, "u1", h, ch); len(r.Accepted) != 1 {
+			t.Fatalf("%+v", r)
+		}
+		want = append(want, ch.PK)
+	}
+	push(t, s, "u1", h, Change{ID: hlc(200, 0, "aa"), Table: "list_items", PK: "I1", Op: OpDelete})
+	want = append(want[:1], want[2:]...)
+	want = append(want, "I1")
+	for limit := 1; limit <= 10; limit++ {
+		var got []string
+		var cursor, last int64
+		for more, pages := true, 0; more; pages++ {
+			page, err := s.Pull(context.Background(), "u1", PullRequest{Hello: h, Cursor: cursor, Limit: limit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Rows) > limit || pages > 20 {
+				t.Fatalf("limit %d: page of %d rows, page %d", limit, len(page.Rows), pages)
+			}
+			for _, r := range page.Rows {
+				if r.Seq <= last {
+					t.Fatalf("limit %d: seq %d after %d", limit, r.Seq, last)
+				}
+				last = r.Seq
+				got = append(got, r.PK)
+			}
+			cursor, more = page.Cursor, page.More
+		}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Fatalf("limit %d: got %v, want %v", limit, got, want)
+		}
 	}
 }
