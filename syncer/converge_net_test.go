@@ -70,7 +70,7 @@ func (w *world) forge(i int) error {
 	me := user(i)
 	var victims []string
 	for pk, u := range w.owner {
-		if u != me {
+		if u != me && u != shared {
 			victims = append(victims, pk)
 		}
 	}
@@ -81,7 +81,9 @@ func (w *world) forge(i int) error {
 	pk := victims[w.rng.IntN(len(victims))]
 	id := HLC{Millis: 2e13, Counter: int64(len(w.forged)), Node: "f0f0f0f0f0f0f0f0"}.String()
 	ch := Change{ID: id, Table: "items", PK: pk}
-	switch w.rng.IntN(4) {
+	switch w.rng.IntN(5) {
+	case 4:
+		ch = Change{ID: id, Table: "list_items", PK: fmt.Sprintf("planted%d", len(w.forged)), Op: OpInsert, Cols: cols("list_id", "LX", "body", "planted")}
 	case 0:
 		ch.Op, ch.Cols = OpUpdate, cols("title", "forged")
 	case 1:
@@ -158,8 +160,17 @@ func (w *world) receive(m message) error {
 		}
 		w.stats.pulls++
 		for _, r := range page.Rows {
-			if owner, _ := r.Cols["owner"].V.(string); !r.Deleted && owner != sub || r.Deleted && w.owner[r.PK] != sub {
-				return fmt.Errorf("%s was served %s %s of %s", sub, r.Table, r.PK, w.owner[r.PK])
+			want, got := sub, w.owner[r.PK]
+			if r.Table == "list_items" {
+				want = shared
+				if !r.Deleted && r.Cols["list_id"].V != "LS" {
+					got = "list " + fmt.Sprint(r.Cols["list_id"].V)
+				}
+			} else if owner, _ := r.Cols["owner"].V.(string); !r.Deleted {
+				got = owner
+			}
+			if got != want {
+				return fmt.Errorf("%s was served %s %s of %s", sub, r.Table, r.PK, got)
 			}
 		}
 		return w.send(m.device, "page", page, m.from)
@@ -239,36 +250,47 @@ func (w *world) finish() error {
 
 const itemsQuery = "SELECT id, owner, title, n, r, data, done FROM items"
 
+// checked are the synced tables' columns (the primary key first).
+var checked = map[string][]string{
+	"items":      {"id", "owner", "title", "n", "r", "data", "done"},
+	"list_items": {"id", "list_id", "body"},
+}
+
 func (w *world) check() error {
 	server := map[string]string{}
 	for _, u := range []string{user(0), user(1)} {
 		server[u] = dump(w.t, w.sconn, itemsQuery+" WHERE owner = ? ORDER BY id", u)
 	}
+	sharedRows := dump(w.t, w.sconn, "SELECT id, list_id, body FROM list_items ORDER BY id")
 	for i := range w.n {
 		d := w.devices[i]
 		if got := dump(w.t, d.conn, itemsQuery+" ORDER BY id"); got != server[user(i)] {
 			return fmt.Errorf("device %d (%s) differs from the server:\n%s\nserver:\n%s", i, user(i), got, server[user(i)])
 		}
+		if got := dump(w.t, d.conn, "SELECT id, list_id, body FROM list_items ORDER BY id"); got != sharedRows {
+			return fmt.Errorf("device %d: shared list differs from the server:\n%s\nserver:\n%s", i, got, sharedRows)
+		}
 		if out := dump(w.t, d.conn, "SELECT count(*) FROM _sync_outbox"); out != "int64:0\n" {
 			return fmt.Errorf("device %d outbox not empty: %s", i, out)
 		}
 	}
-	rows, err := queryConn(w.sconn, itemsQuery)
-	if err != nil {
-		return err
-	}
 	live := map[string]bool{}
-	names := []string{"id", "owner", "title", "n", "r", "data", "done"}
-	for _, r := range rows {
-		pk := r[0].(string)
-		live[pk] = true
-		if w.deleted[pk] {
-			return fmt.Errorf("deleted row %s is on the server", pk)
+	for table, names := range checked {
+		rows, err := queryConn(w.sconn, "SELECT "+strings.Join(names, ", ")+" FROM "+table)
+		if err != nil {
+			return err
 		}
-		for c := 1; c < len(names); c++ {
-			want := w.writes[[2]string{pk, names[c]}]
-			if !equalValues(r[c], want.val) {
-				return fmt.Errorf("%s.%s = %#v, newest write %s set %#v", pk, names[c], r[c], want.hlc, want.val)
+		for _, r := range rows {
+			pk := r[0].(string)
+			live[pk] = true
+			if w.deleted[pk] {
+				return fmt.Errorf("deleted row %s %s is on the server", table, pk)
+			}
+			for c := 1; c < len(names); c++ {
+				want := w.writes[[2]string{pk, names[c]}]
+				if !equalValues(r[c], want.val) {
+					return fmt.Errorf("%s.%s = %#v, newest write %s set %#v", pk, names[c], r[c], want.hlc, want.val)
+				}
 			}
 		}
 	}
@@ -277,7 +299,7 @@ func (w *world) check() error {
 			return fmt.Errorf("row %s, never deleted, is not on the server", pk)
 		}
 	}
-	if strings.Contains(server[user(0)]+server[user(1)], "forged") || strings.Contains(server[user(0)]+server[user(1)], "planted") {
+	if all := server[user(0)] + server[user(1)] + sharedRows; strings.Contains(all, "forged") || strings.Contains(all, "planted") {
 		return fmt.Errorf("a forged write reached the server")
 	}
 	return nil
@@ -287,8 +309,8 @@ func (w *world) check() error {
 // the outbox when that write is the newest of its column anywhere.
 func (w *world) checkPendingKept(i int) error {
 	d := w.devices[i]
-	pending, err := d.c.db.query(`SELECT pk, col, max(hlc) FROM _sync_outbox
-		WHERE col IS NOT NULL AND pk NOT IN (SELECT pk FROM _sync_outbox WHERE op = 'delete') GROUP BY pk, col`)
+	pending, err := d.c.db.query(`SELECT pk, col, max(hlc), tbl FROM _sync_outbox
+		WHERE col IS NOT NULL AND pk NOT IN (SELECT pk FROM _sync_outbox WHERE op = 'delete') GROUP BY tbl, pk, col`)
 	if err != nil {
 		return err
 	}
@@ -298,7 +320,7 @@ func (w *world) checkPendingKept(i int) error {
 		if newest.hlc != hlc {
 			continue
 		}
-		rows, err := d.c.db.query(fmt.Sprintf("SELECT %s FROM items WHERE id = ?", quote(col)), pk)
+		rows, err := d.c.db.query(fmt.Sprintf("SELECT %s FROM %s WHERE id = ?", quote(col), quote(p[3].(string))), pk)
 		if err != nil {
 			return err
 		}

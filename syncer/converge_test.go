@@ -17,7 +17,9 @@ var (
 )
 
 // TestConvergence runs random schedules of 2-4 devices of 2 users writing
-// the same rows offline (inserts, updates, deletes, rolled-back
+// the same rows offline, their own (items, an owner-rule table) and rows of
+// a list they share (list_items, a where-rule table) (inserts, updates,
+// deletes, rolled-back
 // transactions, clock skew), with pushes and pulls delayed, duplicated,
 // reordered and lost (a lost push answer is an ack lost after the server
 // committed), server writes failing half way (rolled back), page applies
@@ -25,6 +27,7 @@ var (
 // final round every device's items are byte-equal to the server's rows of
 // its user, every column holds the value of its newest committed write, no
 // deleted row is anywhere, and no device ever received another user's row.
+// (The item counts are per schedule and kept small so writes collide.)
 // Each schedule's HLCs are deterministic: devices start with a clock ahead
 // of the wall clock, so a seed replays exactly (-sync.seed N
 // -sync.schedules 1).
@@ -75,6 +78,9 @@ type message struct {
 
 func user(device int) string { return fmt.Sprintf("user%d", device%2) }
 
+// shared marks, in world.owner, a row of the list both users share.
+const shared = "shared"
+
 func newWorld(t *testing.T) *world {
 	sconn := openApp(t, 0)
 	store := &flakyStore{ConnStore: NewConnStore(sconn), off: true}
@@ -96,14 +102,18 @@ func (w *world) reset(seed uint64) error {
 	w.n = 2 + w.rng.IntN(3)
 	w.net, w.seenOut = nil, make([]int64, len(w.devices))
 	w.writes, w.owner, w.deleted, w.forged = map[[2]string]write{}, map[string]string{}, map[string]bool{}, map[string]bool{}
-	if err := w.sconn.Exec(`DELETE FROM items; DELETE FROM _sync_seen; DELETE FROM _sync_rows;
+	// List LS is shared by both users (its list_items sync to everyone); no
+	// one may write into list LX.
+	if err := w.sconn.Exec(`DELETE FROM items; DELETE FROM list_items; DELETE FROM list_members;
+		INSERT INTO list_members VALUES ('LS', 'user0'), ('LS', 'user1');
+		DELETE FROM _sync_seen; DELETE FROM _sync_rows;
 		DELETE FROM _sync_clock; DELETE FROM _sync_extra; UPDATE _sync_meta SET v = 0`); err != nil {
 		return err
 	}
 	for i, d := range w.devices {
 		node := fmt.Sprintf("%016x", w.rng.Uint64())
 		// A clock ahead of the wall clock: HLCs then depend on the schedule only.
-		if err := d.conn.Exec("DELETE FROM items; DELETE FROM _sync_outbox"); err != nil {
+		if err := d.conn.Exec("DELETE FROM items; DELETE FROM list_items; DELETE FROM _sync_outbox"); err != nil {
 			return err
 		}
 		err := d.c.db.exec("UPDATE _sync_state SET node = ?, ms = ?, ctr = 0, cursor = 0", node, int64(1e13)+w.rng.Int64N(50))
@@ -169,6 +179,12 @@ func (w *world) localWrite(i int) error {
 		return err
 	}
 	for range 1 + w.rng.IntN(3) {
+		if w.rng.IntN(4) == 0 {
+			if err := w.sharedWrite(i); err != nil {
+				return err
+			}
+			continue
+		}
 		rows, err := d.c.db.query("SELECT id FROM items ORDER BY id")
 		if err != nil {
 			return err
@@ -207,9 +223,28 @@ func (w *world) localWrite(i int) error {
 	return w.record(i)
 }
 
+// sharedWrite writes a row of the list both users share (a where-rule
+// table): inserts, updates of the body, deletes.
+func (w *world) sharedWrite(i int) error {
+	d := w.devices[i]
+	rows, err := d.c.db.query("SELECT id FROM list_items ORDER BY id")
+	if err != nil {
+		return err
+	}
+	body := []any{"", "eggs", "oat milk", nil}[w.rng.IntN(3)]
+	switch op := w.rng.IntN(10); {
+	case len(rows) == 0 || op < 2 && len(rows) < 3:
+		w.rowSeq++
+		return d.c.db.exec("INSERT INTO list_items (id, list_id, body) VALUES (?, 'LS', ?)", fmt.Sprintf("s%d-%d", i, w.rowSeq), body)
+	case op < 9:
+		return d.c.db.exec("UPDATE list_items SET body = ? WHERE id = ?", body, rows[w.rng.IntN(len(rows))][0])
+	}
+	return d.c.db.exec("DELETE FROM list_items WHERE id = ?", rows[w.rng.IntN(len(rows))][0])
+}
+
 // record reads the device's newly committed outbox rows into the model.
 func (w *world) record(i int) error {
-	rows, err := w.devices[i].c.db.query("SELECT id, pk, op, col, val, hlc FROM _sync_outbox WHERE id > ? ORDER BY id", w.seenOut[i])
+	rows, err := w.devices[i].c.db.query("SELECT id, pk, op, col, val, hlc, tbl FROM _sync_outbox WHERE id > ? ORDER BY id", w.seenOut[i])
 	if err != nil {
 		return err
 	}
@@ -222,6 +257,9 @@ func (w *world) record(i int) error {
 		}
 		if w.owner[pk] == "" {
 			w.owner[pk] = user(i)
+			if r[6] == "list_items" {
+				w.owner[pk] = shared
+			}
 		}
 		if col, ok := r[3].(string); ok && hlc > w.writes[[2]string{pk, col}].hlc {
 			w.writes[[2]string{pk, col}] = write{hlc, r[4]}
