@@ -294,6 +294,8 @@ func (st *rowState) statements(pk string) ([]Stmt, error) {
 			out = append(out, Stmt{"INSERT OR REPLACE INTO _sync_clock (tbl, pk, col, hlc) VALUES (?, ?, ?, ?)", []any{t.Name, pk, c, st.clocks[c]}})
 			if !t.has(c) {
 				out = append(out, Stmt{"INSERT OR REPLACE INTO _sync_extra (tbl, pk, col, val) VALUES (?, ?, ?, ?)", []any{t.Name, pk, c, st.extras[c]}})
+			} else if _, stale := st.extras[c]; stale {
+				out = append(out, Stmt{"DELETE FROM _sync_extra WHERE tbl = ? AND pk = ? AND col = ?", []any{t.Name, pk, c}})
 			}
 		}
 	}

@@ -134,7 +134,9 @@ func (s *Server) pullTable(ctx context.Context, t *Table, sub string, cursor, up
 func (s *Server) extras(ctx context.Context, row *RowState) error {
 	extras, err := s.db.Query(ctx, "SELECT col, val FROM _sync_extra WHERE tbl = ? AND pk = ?", row.Table, row.PK)
 	for _, e := range extras {
-		row.Cols[e[0].(string)] = Value{e[1]}
+		if col := e[0].(string); !s.schema.Tables[row.Table].has(col) {
+			row.Cols[col] = Value{e[1]}
+		}
 	}
 	return err
 }

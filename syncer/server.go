@@ -61,7 +61,41 @@ func NewServer(ctx context.Context, db Store, cfg *Config) (*Server, error) {
 	if err := db.Exec(ctx, stmts); err != nil {
 		return nil, fmt.Errorf("sync: create server tables: %w", err)
 	}
-	return &Server{db: db, schema: schema}, nil
+	s := &Server{db: db, schema: schema}
+	if err := s.foldExtras(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// foldExtras moves values kept in _sync_extra into their table once a
+// migration has added the column: a column a device knew before the
+// server is not lost when the server catches up.
+func (s *Server) foldExtras(ctx context.Context) error {
+	var stmts []Stmt
+	for _, name := range s.schema.Config.TableNames() {
+		t := s.schema.Tables[name]
+		extras, err := s.db.Query(ctx, "SELECT pk, col, val FROM _sync_extra WHERE tbl = ?", name)
+		if err != nil {
+			return fmt.Errorf("sync: read _sync_extra: %w", err)
+		}
+		for _, e := range extras {
+			pk, col := e[0].(string), e[1].(string)
+			if !t.has(col) {
+				continue
+			}
+			stmts = append(stmts,
+				Stmt{fmt.Sprintf("UPDATE %s SET %s = ? WHERE %s = ?", quote(name), quote(col), quote(t.PK)), []any{e[2], pk}},
+				Stmt{"DELETE FROM _sync_extra WHERE tbl = ? AND pk = ? AND col = ?", []any{name, pk, col}})
+		}
+	}
+	if len(stmts) == 0 {
+		return nil
+	}
+	if err := s.db.Exec(ctx, stmts); err != nil {
+		return fmt.Errorf("sync: fold _sync_extra into new columns: %w", err)
+	}
+	return nil
 }
 
 // Version reads the server's migration state from _migrations.

@@ -205,6 +205,30 @@ func TestColumnsUnknownToOneSideAreKept(t *testing.T) {
 	if got := dump(t, ahead.conn, "SELECT title, done FROM items"); got != "string:edited|int64:1\n" {
 		t.Fatalf("ahead device has %q", got)
 	}
+
+	// The server catches up (0002 adds items.done): the kept value moves
+	// into the column, and later writes go there.
+	migs, _ := migrations.LoadDir(appDir)
+	p, _ := migrations.NewProvider(sqlitemig.NewStore(sconn), migs, migrations.Options{})
+	if _, err := p.Up(context.Background(), 2); err != nil {
+		t.Fatal(err)
+	}
+	store2 := NewConnStore(sconn)
+	t.Cleanup(func() { store2.Close() })
+	s2, err := NewServer(context.Background(), store2, appConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dump(t, sconn, "SELECT done, (SELECT count(*) FROM _sync_extra) FROM items"); got != "int64:1|int64:0\n" {
+		t.Fatalf("after the server migrated: %q", got)
+	}
+	ahead.exec("UPDATE items SET done = 0")
+	ahead.sync(s2, "u1")
+	fresh := newDevice(t, 2)
+	fresh.sync(s2, "u1")
+	if got := dump(t, fresh.conn, "SELECT title, done FROM items"); got != "string:edited|int64:0\n" {
+		t.Fatalf("fresh device has %q", got)
+	}
 }
 
 func TestWhereRuleSharesRows(t *testing.T) {
