@@ -13,7 +13,8 @@ import (
 // inside Apply's transaction, so it is never committed as 1) and the pull
 // cursor. _sync_outbox holds captured changes until the server has them:
 // one row per changed column (col NULL marks an insert or a delete), all
-// rows of one change sharing its HLC.
+// rows of one change sharing its HLC. _sync_tables lists the tables whose
+// rows from before sync have been queued (see backfill).
 const deviceTables = `
 CREATE TABLE IF NOT EXISTS _sync_state (
   id       INTEGER PRIMARY KEY CHECK (id = 1),
@@ -35,6 +36,7 @@ CREATE TABLE IF NOT EXISTS _sync_outbox (
 );
 CREATE INDEX IF NOT EXISTS _sync_outbox_row ON _sync_outbox (tbl, pk);
 CREATE INDEX IF NOT EXISTS _sync_outbox_hlc ON _sync_outbox (hlc);
+CREATE TABLE IF NOT EXISTS _sync_tables (name TEXT PRIMARY KEY);
 `
 
 // SQL pieces of the triggers. now is the physical clock in ms; tick
@@ -51,7 +53,8 @@ const (
 // Install prepares a device database for sync: it checks the declaration
 // against the schema (see Check), creates _sync_state and _sync_outbox,
 // and (re)creates the capture triggers of every synced table, all in one
-// transaction. Run it after the migrations on every open: a migration that
+// transaction. The rows a table holds when it first syncs are queued as
+// inserts. Run it after the migrations on every open: a migration that
 // rebuilds a table drops its triggers, and one that adds a column needs
 // them regenerated.
 func Install(ctx context.Context, conn *sqlite3.Conn, cfg *Config) (c *Client, err error) {
@@ -90,7 +93,13 @@ func Install(ctx context.Context, conn *sqlite3.Conn, cfg *Config) (c *Client, e
 			}
 		}
 	}
-	return &Client{conn: conn, db: store.db, schema: schema}, nil
+	c = &Client{conn: conn, db: store.db, schema: schema}
+	for _, name := range cfg.TableNames() {
+		if err := c.backfill(schema.Tables[name]); err != nil {
+			return nil, fmt.Errorf("sync: install: table %s: %w", name, err)
+		}
+	}
+	return c, nil
 }
 
 // triggers generates the capture triggers of one table: AFTER INSERT,

@@ -102,3 +102,36 @@ func TestInstallIsIdempotentAndFollowsNewColumns(t *testing.T) {
 		t.Fatalf("items has %s triggers, want 4", n)
 	}
 }
+
+// TestInstallQueuesRowsFromBeforeSync: rows written before a table synced
+// are pushed once; rows pulled later are not queued again.
+func TestInstallQueuesRowsFromBeforeSync(t *testing.T) {
+	conn := openApp(t, 0)
+	if err := conn.Exec("INSERT INTO items (id, owner, title) VALUES ('old1', 'u1', 'before'), ('old2', 'u1', 'sync')"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Install(context.Background(), conn, appConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	d := &device{t: t, conn: conn, c: c, hello: versionOf(t, conn)}
+	s, _ := newServer(t, 0)
+	if r := d.sync(s, "u1"); len(r.Accepted) != 2 {
+		t.Fatalf("backfill pushed %+v", r)
+	}
+	other := newDevice(t, 0)
+	other.sync(s, "u1")
+	if got := dump(t, other.conn, "SELECT id, title FROM items ORDER BY id"); got != "string:old1|string:before\nstring:old2|string:sync\n" {
+		t.Fatalf("other device has %q", got)
+	}
+	// Installing again (the next page load) queues nothing.
+	c2, err := Install(context.Background(), other.conn, appConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c2.Close() })
+	if p, _ := c2.Pending(10); len(p) != 0 {
+		t.Fatalf("pulled rows queued again: %+v", p)
+	}
+}
