@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS _sync_rows (
   tbl TEXT NOT NULL, pk TEXT NOT NULL, seq INTEGER NOT NULL, owner TEXT, deleted TEXT, image TEXT,
   PRIMARY KEY (tbl, pk));
 CREATE UNIQUE INDEX IF NOT EXISTS _sync_rows_seq ON _sync_rows (seq);
-CREATE INDEX IF NOT EXISTS _sync_rows_owner ON _sync_rows (owner, seq);
+CREATE INDEX IF NOT EXISTS _sync_rows_owner ON _sync_rows (owner, tbl, seq);
+CREATE INDEX IF NOT EXISTS _sync_rows_tbl ON _sync_rows (tbl, seq);
 CREATE TABLE IF NOT EXISTS _sync_clock (tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT NOT NULL, hlc TEXT NOT NULL,
   PRIMARY KEY (tbl, pk, col)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS _sync_extra (tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT NOT NULL, val,
