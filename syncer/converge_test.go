@@ -12,7 +12,7 @@ import (
 
 var (
 	flagSeed      = flag.Uint64("sync.seed", 1, "first seed of TestConvergence's schedules")
-	flagSchedules = flag.Int("sync.schedules", 500, "number of random schedules TestConvergence runs")
+	flagSchedules = flag.Int("sync.schedules", 300, "number of random schedules TestConvergence runs")
 	flagSteps     = flag.Int("sync.steps", 60, "steps per schedule")
 )
 
