@@ -20,6 +20,7 @@ type merge struct {
 	rows    map[rowKey]*rowState
 	order   []rowKey
 	newSeen []seenID
+	bumped  bool // a row got a sequence without an accepted change
 	resp    PushResponse
 }
 
@@ -177,6 +178,9 @@ func (m *merge) apply(ctx context.Context, ch Change) error {
 	}
 	if ok, err := visible(values); err != nil || !ok {
 		forbidden()
+		if st.live && err == nil {
+			m.bump(st) // the device changed its copy: serve it the row again
+		}
 		return err
 	}
 	if !st.live {
@@ -198,13 +202,28 @@ func (m *merge) discard() {
 		delete(m.seen, id.id)
 	}
 	m.resp.Accepted = m.resp.Accepted[:len(m.resp.Accepted)-n]
-	m.seq, m.rows, m.order, m.newSeen = m.seq0, map[rowKey]*rowState{}, nil, nil
+	m.seq, m.rows, m.order, m.newSeen, m.bumped = m.seq0, map[rowKey]*rowState{}, nil, nil, false
+}
+
+// revert serves the row of a rejected change again (see bump), when the
+// user may see it.
+func (m *merge) revert(ctx context.Context, ch Change) error {
+	t := m.s.schema.Tables[ch.Table]
+	st, err := m.load(ctx, t, ch.PK)
+	if err != nil || !st.live {
+		return err
+	}
+	if ok, err := t.visible(ctx, m.s.db, st.values, m.sub); err != nil || !ok {
+		return err
+	}
+	m.bump(st)
+	return m.flush(ctx)
 }
 
 // flush writes the merged rows, the new change ids and the sequence in one
 // Exec, guarded against a concurrent push, and starts a new round.
 func (m *merge) flush(ctx context.Context) error {
-	if len(m.newSeen) == 0 {
+	if len(m.newSeen) == 0 && !m.bumped {
 		return nil
 	}
 	stmts := []Stmt{
@@ -234,8 +253,16 @@ func (m *merge) flush(ctx context.Context) error {
 		}
 		return fmt.Errorf("sync: push: %w", err)
 	}
-	m.seq0, m.rows, m.order, m.newSeen = m.seq, map[rowKey]*rowState{}, nil, nil
+	m.seq0, m.rows, m.order, m.newSeen, m.bumped = m.seq, map[rowKey]*rowState{}, nil, nil, false
 	return nil
+}
+
+// bump gives a row the next sequence without changing it, so every device
+// of its users pulls it again: one whose change to it was rejected gets
+// the server's version back.
+func (m *merge) bump(st *rowState) {
+	m.seq++
+	st.seq, m.bumped = m.seq, true
 }
 
 // statements writes one merged row: the table, its clocks, extras and

@@ -186,6 +186,9 @@ func (s *Server) pushEach(ctx context.Context, sub string, ahead bool, changes [
 		case isConstraint(err):
 			m.discard()
 			m.reject(ch, CodeInvalid, err.Error())
+			if err := m.revert(ctx, ch); err != nil {
+				return PushResponse{}, err
+			}
 		case err != nil:
 			return PushResponse{}, err
 		}

@@ -404,3 +404,31 @@ func TestPullPagesAcrossTables(t *testing.T) {
 		}
 	}
 }
+
+// TestRejectedChangeIsUndoneOnTheDevice: a device whose change is refused
+// gets the server's version of the row back on its next pull.
+func TestRejectedChangeIsUndoneOnTheDevice(t *testing.T) {
+	s, _ := newServer(t, 0)
+	d := newDevice(t, 0)
+	d.exec("INSERT INTO items (id, owner, title) VALUES ('x', 'alice', 'mine')")
+	d.sync(s, "alice")
+	d.exec("UPDATE items SET owner = 'bob'") // giving the row away: forbidden
+	r := d.sync(s, "alice")
+	if len(r.Rejected) != 1 || r.Rejected[0].Code != CodeForbidden || len(r.Accepted) != 0 {
+		t.Fatalf("%+v", r)
+	}
+	if got := dump(t, d.conn, "SELECT owner, title FROM items"); got != "string:alice|string:mine\n" {
+		t.Fatalf("device has %q", got)
+	}
+
+	// A change the server's schema refuses: the row is served again too.
+	cur, _ := d.c.Cursor()
+	resp := push(t, s, "alice", d.hello, Change{ID: hlc(2e13, 0, "aa"), Table: "items", PK: "x", Op: OpUpdate, Cols: cols("title", nil)})
+	if len(resp.Rejected) != 1 || !strings.Contains(resp.Rejected[0].Message, "NOT NULL") {
+		t.Fatalf("%+v", resp)
+	}
+	page, err := s.Pull(context.Background(), "alice", PullRequest{Hello: d.hello, Cursor: cur})
+	if err != nil || len(page.Rows) != 1 || page.Rows[0].Cols["title"].V != "mine" {
+		t.Fatalf("pull after the rejection: %+v %v", page, err)
+	}
+}
