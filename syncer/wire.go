@@ -86,7 +86,6 @@ const (
 	CodeServerBehind = "LARDER_SERVER_BEHIND" // the server lacks a breaking migration the device has: deploy the migrations to the edge
 	CodeInvalid      = "LARDER_INVALID_ARGUMENT"
 	CodeForbidden    = "LARDER_FORBIDDEN" // the row is not the user's, or the write would give it away
-	CodeDeleted      = "LARDER_DELETED"   // the row was deleted; deletes win
 )
 
 // Error is a sync failure with a Larder code.
