@@ -12,7 +12,7 @@ import (
 // keeps order when a device's clock runs behind one it has heard from), and
 // the id of the node (device database) that made it. Its text form,
 //
-//	000001764950400123-0000000000-9f86d081884c7d65
+//	001764950400123-0000000000-9f86d081884c7d65
 //
 // (15-digit ms, 10-digit counter, node id of lowercase hex) is written by
 // the capture triggers with printf and compares correctly as a string, so
