@@ -22,6 +22,11 @@ func openApp(t testing.TB, to int64) *sqlite3.Conn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
+	// As every Larder connection: defensive, trusted_schema=OFF (the
+	// triggers may only call innocuous functions).
+	if err := sqlite.Harden(conn); err != nil {
+		t.Fatal(err)
+	}
 	migs, err := migrations.LoadDir(appDir)
 	if err != nil {
 		t.Fatal(err)
