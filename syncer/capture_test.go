@@ -117,7 +117,7 @@ func TestInstallQueuesRowsFromBeforeSync(t *testing.T) {
 	t.Cleanup(func() { c.Close() })
 	d := &device{t: t, conn: conn, c: c, hello: versionOf(t, conn)}
 	s, _ := newServer(t, 0)
-	if r := d.sync(s, "u1"); len(r.Accepted) != 2 {
+	if r := d.sync(s, "u1"); r.Pushed != 2 {
 		t.Fatalf("backfill pushed %+v", r)
 	}
 	other := newDevice(t, 0)

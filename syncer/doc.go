@@ -24,6 +24,8 @@
 //   - Server.Pull serves a user the current state of the rows they may see
 //     that changed after a cursor, a page at a time; Client.Apply applies a
 //     page in one transaction with capture off.
+//   - Client.Sync runs a whole round (push everything, pull to the end)
+//     over a Transport: HTTP to the edge, or Local (a Server in process).
 //   - Hello and CheckVersions make the exchange migration-aware:
 //     LARDER_OUTDATED for a device behind a breaking migration,
 //     LARDER_SERVER_BEHIND for a server behind one.

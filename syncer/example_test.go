@@ -28,13 +28,13 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
+	// In the browser the transport is HTTP to the edge; here the server is
+	// called directly, as the user whose token subject is "alice".
+	alice := syncer.Local{Server: server, Sub: "alice"}
 	sync := func(c *syncer.Client) {
-		changes, _ := c.Pending(100)
-		resp, _ := server.Push(ctx, "alice", syncer.PushRequest{Changes: changes})
-		c.Ack(resp)
-		cur, _ := c.Cursor()
-		page, _ := server.Pull(ctx, "alice", syncer.PullRequest{Cursor: cur})
-		c.Apply(ctx, cur, page)
+		if _, err := c.Sync(ctx, alice, syncer.Hello{}); err != nil {
+			fmt.Println(err)
+		}
 	}
 
 	laptopDB, phoneDB := open(), open()

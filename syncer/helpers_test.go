@@ -98,45 +98,13 @@ func (d *device) exec(sql string, args ...any) {
 }
 
 // sync pushes the whole outbox and pulls to the end, as sub.
-func (d *device) sync(s *Server, sub string) PushResponse {
+func (d *device) sync(s *Server, sub string) Counts {
 	d.t.Helper()
-	ctx := context.Background()
-	var all PushResponse
-	for {
-		changes, err := d.c.Pending(100)
-		if err != nil {
-			d.t.Fatal(err)
-		}
-		if len(changes) == 0 {
-			break
-		}
-		resp, err := s.Push(ctx, sub, PushRequest{Hello: d.hello, Changes: changes})
-		if err != nil {
-			d.t.Fatal(err)
-		}
-		if err := d.c.Ack(resp); err != nil {
-			d.t.Fatal(err)
-		}
-		all.Accepted = append(all.Accepted, resp.Accepted...)
-		all.Duplicate = append(all.Duplicate, resp.Duplicate...)
-		all.Rejected = append(all.Rejected, resp.Rejected...)
+	n, err := d.c.Sync(context.Background(), Local{s, sub}, d.hello)
+	if err != nil {
+		d.t.Fatal(err)
 	}
-	for {
-		cur, err := d.c.Cursor()
-		if err != nil {
-			d.t.Fatal(err)
-		}
-		page, err := s.Pull(ctx, sub, PullRequest{Hello: d.hello, Cursor: cur, Limit: 7})
-		if err != nil {
-			d.t.Fatal(err)
-		}
-		if err := d.c.Apply(ctx, cur, page); err != nil {
-			d.t.Fatal(err)
-		}
-		if !page.More {
-			return all
-		}
-	}
+	return n
 }
 
 // dump renders the rows of a table, every value with its storage class.

@@ -192,7 +192,7 @@ func TestColumnsUnknownToOneSideAreKept(t *testing.T) {
 	s, sconn := newServer(t, 1) // the server lacks 0002 (items.done)
 	ahead, behind := newDevice(t, 2), newDevice(t, 1)
 	ahead.exec("INSERT INTO items (id, owner, title, done) VALUES ('x', 'u1', 't', 1)")
-	if r := ahead.sync(s, "u1"); len(r.Accepted) != 1 {
+	if r := ahead.sync(s, "u1"); r.Pushed != 1 {
 		t.Fatalf("push %+v", r)
 	}
 	if got := dump(t, sconn, "SELECT col, val FROM _sync_extra"); got != "string:done|int64:1\n" {
@@ -237,7 +237,7 @@ func TestWhereRuleSharesRows(t *testing.T) {
 	alice, bob, eve := newDevice(t, 0), newDevice(t, 0), newDevice(t, 0)
 	alice.exec("INSERT INTO lists (id, owner, name) VALUES ('L', 'alice', 'groceries')")
 	alice.exec("INSERT INTO list_items (id, list_id, body) VALUES ('i1', 'L', 'milk')")
-	if r := alice.sync(s, "alice"); len(r.Accepted) != 2 {
+	if r := alice.sync(s, "alice"); r.Pushed != 2 {
 		t.Fatalf("alice push %+v", r)
 	}
 	if err := execConn(sconn, "INSERT INTO list_members VALUES ('L', 'bob')"); err != nil {
@@ -249,7 +249,7 @@ func TestWhereRuleSharesRows(t *testing.T) {
 	}
 	bob.exec("UPDATE list_items SET body = 'oat milk'")
 	bob.exec("DELETE FROM list_items")
-	if r := bob.sync(s, "bob"); len(r.Accepted) != 2 {
+	if r := bob.sync(s, "bob"); r.Pushed != 2 {
 		t.Fatalf("bob push %+v", r)
 	}
 	eve.sync(s, "eve")
@@ -414,7 +414,7 @@ func TestRejectedChangeIsUndoneOnTheDevice(t *testing.T) {
 	d.sync(s, "alice")
 	d.exec("UPDATE items SET owner = 'bob'") // giving the row away: forbidden
 	r := d.sync(s, "alice")
-	if len(r.Rejected) != 1 || r.Rejected[0].Code != CodeForbidden || len(r.Accepted) != 0 {
+	if len(r.Rejected) != 1 || r.Rejected[0].Code != CodeForbidden || r.Pushed != 0 {
 		t.Fatalf("%+v", r)
 	}
 	if got := dump(t, d.conn, "SELECT owner, title FROM items"); got != "string:alice|string:mine\n" {
