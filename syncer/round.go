@@ -19,6 +19,8 @@ type Local struct {
 	Sub    string
 }
 
+var _ Transport = Local{}
+
 // Push implements Transport.
 func (l Local) Push(ctx context.Context, req PushRequest) (PushResponse, error) {
 	return l.Server.Push(ctx, l.Sub, req)
