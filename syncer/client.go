@@ -35,6 +35,19 @@ func (c *Client) Node() (string, error) {
 	return rows[0][0].(string), nil
 }
 
+// Hello reads what the device says about its schema from _migrations:
+// the newest applied version and the newest breaking one.
+func (c *Client) Hello() (Hello, error) {
+	rows, err := c.db.query("SELECT coalesce(max(version), 0), coalesce(max(CASE WHEN breaking THEN version END), 0) FROM _migrations")
+	if err != nil {
+		if strings.Contains(err.Error(), "no such table") {
+			return Hello{}, nil
+		}
+		return Hello{}, fmt.Errorf("sync: read _migrations: %w", err)
+	}
+	return Hello{Version: asInt(rows[0][0]), Breaking: asInt(rows[0][1])}, nil
+}
+
 // Cursor is the server sequence this device has pulled up to.
 func (c *Client) Cursor() (int64, error) {
 	rows, err := c.db.query("SELECT cursor FROM _sync_state WHERE id = 1")

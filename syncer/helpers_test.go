@@ -66,7 +66,12 @@ func newDevice(t testing.TB, to int64) *device {
 	}
 	t.Cleanup(func() { c.Close() })
 	d := &device{t: t, conn: conn, c: c}
-	d.hello = versionOf(t, conn)
+	if d.hello, err = c.Hello(); err != nil {
+		t.Fatal(err)
+	}
+	if d.hello != versionOf(t, conn) {
+		t.Fatalf("Hello %+v, _migrations says %+v", d.hello, versionOf(t, conn))
+	}
 	return d
 }
 
