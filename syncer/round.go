@@ -1,0 +1,85 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Transport carries a device's requests to a server: HTTP to the edge in
+// the browser, or a Server in the same process (see Local).
+type Transport interface {
+	Push(ctx context.Context, req PushRequest) (PushResponse, error)
+	Pull(ctx context.Context, req PullRequest) (PullResponse, error)
+}
+
+// Local is a Transport that calls a Server directly as the user Sub.
+type Local struct {
+	Server *Server
+	Sub    string
+}
+
+var _ Transport = Local{}
+
+// Push implements Transport.
+func (l Local) Push(ctx context.Context, req PushRequest) (PushResponse, error) {
+	return l.Server.Push(ctx, l.Sub, req)
+}
+
+// Pull implements Transport.
+func (l Local) Pull(ctx context.Context, req PullRequest) (PullResponse, error) {
+	return l.Server.Pull(ctx, l.Sub, req)
+}
+
+// Counts is what one Sync round did.
+type Counts struct {
+	Pushed   int         // changes the server now holds (accepted or already there)
+	Rejected []Rejection // changes the server refused, removed from the outbox
+	Pulled   int         // rows applied
+}
+
+// Sync runs one round: push the whole outbox in batches of MaxBatch, then
+// pull pages until the server has no more. An error leaves everything
+// consistent: what was acknowledged is out of the outbox, what was applied
+// is applied with its cursor, and the next round carries on from there.
+func (c *Client) Sync(ctx context.Context, tr Transport, hello Hello) (Counts, error) {
+	var n Counts
+	for {
+		changes, err := c.Pending(MaxBatch)
+		if err != nil || len(changes) == 0 {
+			if err != nil {
+				return n, err
+			}
+			break
+		}
+		resp, err := tr.Push(ctx, PushRequest{Hello: hello, Changes: changes})
+		if err != nil {
+			return n, fmt.Errorf("sync: push: %w", err)
+		}
+		if len(resp.Accepted)+len(resp.Duplicate)+len(resp.Rejected) == 0 {
+			return n, errors.New("sync: push: the server answered none of the changes")
+		}
+		if err := c.Ack(resp); err != nil {
+			return n, err
+		}
+		n.Pushed += len(resp.Accepted) + len(resp.Duplicate)
+		n.Rejected = append(n.Rejected, resp.Rejected...)
+	}
+	for {
+		cur, err := c.Cursor()
+		if err != nil {
+			return n, err
+		}
+		page, err := tr.Pull(ctx, PullRequest{Hello: hello, Cursor: cur, Limit: MaxPage})
+		if err != nil {
+			return n, fmt.Errorf("sync: pull: %w", err)
+		}
+		if err := c.Apply(ctx, cur, page); err != nil {
+			return n, err
+		}
+		n.Pulled += len(page.Rows)
+		if !page.More {
+			return n, nil
+		}
+	}
+}
