@@ -1,3 +1,5 @@
+//go:build !js && browser
+
 package web
 
 import (
