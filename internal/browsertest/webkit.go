@@ -33,6 +33,12 @@ var MiniBrowserGlobs = []string{
 	"/usr/libexec/webkit2gtk-4.1/MiniBrowser", "/usr/libexec/webkitgtk-6.0/MiniBrowser",
 }
 
+// WebKitFeatures is MiniBrowser's flag turning on the storage features
+// Safari ships on and WebKitGTK leaves off: the Storage API
+// (navigator.storage: persist, persisted, estimate, getDirectory), the
+// File System API and sync access handles (OPFS).
+const WebKitFeatures = "--features=+StorageAPI,+StorageAPIEstimate,+FileSystem,+AccessHandle,+FileSystemWritableStream"
+
 // FindWebKit returns the paths of WebKitWebDriver and MiniBrowser.
 func FindWebKit() (driver, browser string, err error) {
 	driver, err = findBinary("LARDER_WEBKITDRIVER", WebKitDriverPaths, "WebKitWebDriver", "webkit2gtk-driver")
@@ -93,7 +99,7 @@ func startWebKit(t interface{ TempDir() string }) (driver, error) {
 	}
 	root := "http://127.0.0.1:" + strconv.Itoa(port)
 	caps := map[string]any{"capabilities": map[string]any{"alwaysMatch": map[string]any{
-		"webkitgtk:browserOptions": map[string]any{"binary": browser, "args": []string{"--automation"}},
+		"webkitgtk:browserOptions": map[string]any{"binary": browser, "args": append([]string{"--automation"}, WebKitFeatures)},
 	}}}
 	var sess struct {
 		SessionID string `json:"sessionId"`
