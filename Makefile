@@ -1,5 +1,7 @@
 # Larder build, run and test targets. `make test` installs what a fresh
-# Debian machine lacks (Chromium, pinned npm packages) before running.
+# Debian machine lacks (Chromium, Firefox ESR, WebKitGTK's WebDriver and
+# MiniBrowser, Xvfb, pinned npm packages) before running.
+SHELL := /bin/bash
 GO ?= go
 DIST ?= dist
 ADDR ?= 127.0.0.1:8080
@@ -67,7 +69,23 @@ run: build $(DIST)/larder-fts5.wasm
 vet:
 	$(GO) vet ./...
 
+## gotest: every Go test, the browser (-tags browser: Chromium, Firefox,
+## WebKitGTK) and workerd (-tags workerd) ones included, summed up per
+## engine by internal/testsummary. GOTEST_TIMEOUT bounds each package: the
+## slowest, jsbridge (its cross-engine tests run three browsers one after
+## another), takes about 15 minutes on an idle 2-core machine and longer
+## under load (make test-stress), far from go test's 10-minute default, so
+## the bound is explicit, 3x above a loaded run. GOTESTFLAGS adds flags
+## (e.g. GOTESTFLAGS='-run TestBrowserEngineStorage'); LARDER_ENGINES
+## narrows the engines (e.g. LARDER_ENGINES=firefox).
+GOTEST_TIMEOUT ?= 90m
+GOTESTFLAGS ?=
 gotest:
+	set -o pipefail; $(GO) test -count=1 -tags 'browser workerd' -timeout $(GOTEST_TIMEOUT) -json $(GOTESTFLAGS) ./... 2>&1 | $(GO) run ./internal/testsummary
+
+## test-native: the tests that need no browser and no workerd
+.PHONY: test-native
+test-native:
 	$(GO) test -count=1 ./...
 
 ## fuzz-short: each fuzz target of the migration parsers for FUZZTIME
@@ -136,13 +154,26 @@ edge/node_modules/.package-lock.json: edge/package.json edge/package-lock.json
 # The edge tests run workerd from edge/node_modules.
 gotest: edge-deps
 
-## chromium: Debian's Chromium for the browser tests, installed when missing
+## browsers: Debian's Chromium, Firefox ESR, WebKitGTK (WebKitWebDriver
+## with MiniBrowser) and Xvfb for the browser tests, installed when missing
 ## (never downloaded by a test tool)
-.PHONY: chromium
-chromium:
-	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+.PHONY: browsers chromium
+BROWSER_PACKAGES := chromium firefox-esr webkit2gtk-driver xvfb
+browsers:
+	@if test -x /usr/bin/chromium && test -x /usr/bin/firefox-esr && test -x /usr/bin/WebKitWebDriver && command -v Xvfb >/dev/null; then :; \
+	else apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(BROWSER_PACKAGES); fi
+chromium: browsers
 
 # The browser tests (jsbridge, and others using internal/browsertest) run the
-# real dist/ in headless Chromium; `go test` alone fails, naming `make build`,
-# when dist/ is missing.
-gotest: build chromium
+# real dist/ in Chromium, Firefox and WebKitGTK; `go test` alone fails,
+# naming `make build`, when dist/ is missing.
+gotest: build browsers
+
+## test-stress: `make test` with two CPU burners running beside it (a
+## loaded 2-core machine, as a user's laptop is); they are killed after.
+.PHONY: test-stress
+test-stress:
+	@sh -c 'while :; do :; done' & b1=$$!; sh -c 'while :; do :; done' & b2=$$!; \
+	trap 'kill $$b1 $$b2 2>/dev/null' EXIT; \
+	echo "test-stress: CPU burners $$b1 $$b2 running"; \
+	$(MAKE) test
