@@ -136,33 +136,34 @@ return { problems: problems.slice(0, 10), nproblems: problems.length, stats, ope
 const killTrials = 50
 
 func TestBrowserKillLoop(t *testing.T) {
-	e := newTestHooksEnv(t)
-	for _, st := range persistent {
-		t.Run(st, func(t *testing.T) {
-			e.t = t
-			var r result
-			if err := e.tab.EvalTimeout(15*time.Minute, fmt.Sprintf("T.run(async () => { %s })", fmt.Sprintf(killLoop, st, killTrials, "kill-"+st+"-")), &r); err != nil {
-				t.Fatal(err)
-			}
-			if r.Error != nil {
-				t.Fatalf("%s: %s", r.Error.Code, r.Error.Message)
-			}
-			var v struct {
-				Problems  []string       `json:"problems"`
-				NProblems int            `json:"nproblems"`
-				Stats     map[string]any `json:"stats"`
-				OpenMs    float64        `json:"openMs"`
-			}
-			jsonUnmarshal(r.Value, &v)
-			t.Logf("%s: %v (midMigration: kills that left the database at version 1)", st, v.Stats)
-			if v.NProblems > 0 {
-				t.Fatalf("%d problems after kills: %v", v.NProblems, v.Problems)
-			}
-			if num(v.Stats["migrationKills"])+num(v.Stats["txKills"]) < killTrials || num(v.Stats["resolvedTx"]) == 0 || num(v.Stats["midMigration"]) == 0 {
-				t.Fatalf("not enough trials: %v", v.Stats)
-			}
-		})
-	}
+	onEngines(t, newTestHooksEnvOn, func(t *testing.T, e *env) {
+		for _, st := range e.persistent() {
+			t.Run(st, func(t *testing.T) {
+				e.t = t
+				var r result
+				if err := e.tab.EvalTimeout(15*time.Minute, fmt.Sprintf("T.run(async () => { %s })", fmt.Sprintf(killLoop, st, killTrials, "kill-"+st+"-")), &r); err != nil {
+					t.Fatal(err)
+				}
+				if r.Error != nil {
+					t.Fatalf("%s: %s", r.Error.Code, r.Error.Message)
+				}
+				var v struct {
+					Problems  []string       `json:"problems"`
+					NProblems int            `json:"nproblems"`
+					Stats     map[string]any `json:"stats"`
+					OpenMs    float64        `json:"openMs"`
+				}
+				jsonUnmarshal(r.Value, &v)
+				t.Logf("%s: %v (midMigration: kills that left the database at version 1)", st, v.Stats)
+				if v.NProblems > 0 {
+					t.Fatalf("%d problems after kills: %v", v.NProblems, v.Problems)
+				}
+				if num(v.Stats["migrationKills"])+num(v.Stats["txKills"]) < killTrials || num(v.Stats["resolvedTx"]) == 0 || num(v.Stats["midMigration"]) == 0 {
+					t.Fatalf("not enough trials: %v", v.Stats)
+				}
+			})
+		}
+	})
 }
 
 func num(v any) float64 { f, _ := v.(float64); return f }
