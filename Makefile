@@ -108,8 +108,7 @@ gotest: $(DIST)/larder-fts5.wasm
 ## reruns a part (see bench/README.md). Not part of `make test`.
 .PHONY: bench
 BENCHFLAGS ?=
-bench: build
-	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+bench: build browsers
 	cd bench && npm ci --no-audit --no-fund
 	$(GO) run ./bench/cmd/bench $(BENCHFLAGS)
 
