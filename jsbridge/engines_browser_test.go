@@ -23,17 +23,21 @@ func TestBrowserEngineStorage(t *testing.T) {
 			Warmup   *struct{ State string }
 			UA       string
 		}
-		e.run(e.tab, waitWarmup+`
+		// The warm-up's first report (after its claim): "running" where it
+		// runs, "off" where it does not.
+		e.run(e.tab, `
 const db = await L.open({ name: "auto", migrations: [{ version: 1, name: "t", up: "CREATE TABLE t(x)" }] });
 await db.exec("INSERT INTO t VALUES (1)");
-const warmup = await waitWarmup([...L.__runtimes()][0], 60000);
+const rt = [...L.__runtimes()][0];
+while (!rt.warmup || rt.warmup.state === "claiming") await new Promise((r) => setTimeout(r, 20));
+const warmup = rt.warmup;
 return { storage: db.storage, fallback: db.storageFallback, warmup, ua: navigator.userAgent };`, &got)
 		t.Logf("%s: auto → %s (fallback %v), warm-up %v; %s", e.engine, got.Storage, str(got.Fallback), got.Warmup, got.UA)
 		wantWarm := "off"
 		if e.engine == "chromium" {
-			wantWarm = "done"
+			wantWarm = "running" // (or done, on a fast machine)
 		}
-		if got.Warmup == nil || got.Warmup.State != wantWarm {
+		if got.Warmup == nil || (got.Warmup.State != wantWarm && !(wantWarm == "running" && got.Warmup.State == "done")) {
 			t.Errorf("warm-up %v, want %s", got.Warmup, wantWarm)
 		}
 		if e.opfsWorks() {

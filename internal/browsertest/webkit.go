@@ -36,8 +36,12 @@ var MiniBrowserGlobs = []string{
 // WebKitFeatures is MiniBrowser's flag turning on the storage features
 // Safari ships on and WebKitGTK leaves off: the Storage API
 // (navigator.storage: persist, persisted, estimate, getDirectory), the
-// File System API and sync access handles (OPFS).
-const WebKitFeatures = "--features=+StorageAPI,+StorageAPIEstimate,+FileSystem,+AccessHandle,+FileSystemWritableStream"
+// File System API and sync access handles (OPFS). It also turns off the
+// throttling of hidden pages' timers and processes: the multi-tab tests
+// drive windows that are not in front, like Chromium's
+// --disable-background-timer-throttling.
+const WebKitFeatures = "--features=+StorageAPI,+StorageAPIEstimate,+FileSystem,+AccessHandle,+FileSystemWritableStream," +
+	"-DOMTimersThrottling,-HiddenPageDOMTimerThrottling,-PageVisibilityBasedProcessSuppression"
 
 // FindWebKit returns the paths of WebKitWebDriver and MiniBrowser.
 func FindWebKit() (driver, browser string, err error) {
