@@ -91,6 +91,14 @@ type bidiReply struct {
 	Params  json.RawMessage `json:"params"`
 }
 
+// startTimeout bounds a browser's start-up (a loaded 2-core machine can
+// take a minute and more) and commandTimeout a driver's own commands
+// (new tab, close).
+const (
+	startTimeout   = 5 * time.Minute
+	commandTimeout = 3 * time.Minute
+)
+
 var bidiListening = regexp.MustCompile(`WebDriver BiDi listening on (ws://\S+)`)
 
 func startFirefox(t interface {
@@ -141,13 +149,13 @@ func startFirefox(t interface {
 	var url string
 	select {
 	case url = <-found:
-	case <-time.After(90 * time.Second):
+	case <-time.After(startTimeout):
 	}
 	if url == "" {
 		f.kill()
 		return nil, fmt.Errorf("%s did not open WebDriver BiDi (no \"WebDriver BiDi listening on\" line)", exe)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	f.conn, _, err = websocket.Dial(ctx, strings.TrimSuffix(url, "/")+"/session", nil)
 	if err != nil {
@@ -274,7 +282,7 @@ func (f *firefox) forget(id int) {
 }
 
 func (f *firefox) newTab() (tabDriver, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
 	f.mu.Lock()
 	c := f.initial
@@ -378,7 +386,7 @@ func (t *firefoxTab) eval(ctx context.Context, expr string) ([]byte, error) {
 }
 
 func (t *firefoxTab) close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
 	t.f.mu.Lock()
 	delete(t.f.tabs, t.context)

@@ -108,7 +108,7 @@ func startWebKit(t interface{ TempDir() string }) (driver, error) {
 	var sess struct {
 		SessionID string `json:"sessionId"`
 	}
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(startTimeout)
 	for {
 		err = w.do(context.Background(), "POST", root+"/session", caps, &sess)
 		if err == nil || time.Now().After(deadline) {
@@ -330,7 +330,7 @@ func (t *webkitTab) eval(ctx context.Context, expr string) ([]byte, error) {
 
 func (t *webkitTab) pageErrors() []string {
 	var errs []string
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
 	if err := t.script(ctx, `return window.__browsertestErrors || [];`, []any{}, &errs); err != nil {
 		return []string{"browsertest: reading the page's errors: " + err.Error()}
