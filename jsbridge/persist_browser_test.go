@@ -19,8 +19,13 @@ func TestBrowserPersistOnlyWhenAsked(t *testing.T) {
 		}
 		e.run(e.tab, `
 let calls = 0, answer;
-navigator.storage.persist = () => { calls++; return new Promise((r) => (answer = r)); };
-navigator.storage.persisted = () => Promise.resolve(false);
+// (Defined on the prototype and the instance: WebKit ignores a plain
+// assignment to navigator.storage.persist.)
+const fake = (k, f) => {
+  for (const o of [StorageManager.prototype, navigator.storage]) Object.defineProperty(o, k, { value: f, configurable: true, writable: true });
+};
+fake("persist", () => { calls++; return new Promise((r) => (answer = r)); });
+fake("persisted", () => Promise.resolve(false));
 const plain = await L.open({ name: "p1", storage: "memory" });
 const out = { Plain: calls, PlainPersisted: plain.persisted };
 const asked = await L.open({ name: "p2", storage: "memory", persist: true });
@@ -29,7 +34,7 @@ out.AskedPersisted = asked.persisted; // the user has not answered yet
 answer(true);
 await new Promise((r) => setTimeout(r, 0));
 out.Later = asked.persisted;
-navigator.storage.persist = () => { calls++; return Promise.resolve(true); };
+fake("persist", () => { calls++; return Promise.resolve(true); });
 out.Answer = await plain.persist();
 out.After = calls;
 out.PlainPersisted = [out.PlainPersisted, plain.persisted];
