@@ -1,5 +1,7 @@
 # Larder build, run and test targets. `make test` installs what a fresh
-# Debian machine lacks (Chromium, pinned npm packages) before running.
+# Debian machine lacks (Chromium, Firefox ESR, WebKitGTK's WebDriver and
+# MiniBrowser, Xvfb, pinned npm packages) before running.
+SHELL := /bin/bash
 GO ?= go
 DIST ?= dist
 ADDR ?= 127.0.0.1:8080
@@ -72,16 +74,23 @@ vet:
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./...
 
-# Tests by kind: plain `go test` runs the native ones; the browser tests
-# (headless Chromium on dist/) are //go:build browser, the workerd ones (the
-# edge Worker in miniflare, edge/node_modules) //go:build workerd, and the
-# randomized suites (crash injection in wasm/idb and wasm/opfs, the planner's
-# property test) run at full size only with full (internal/testkind).
+## gotest: every Go test, the browser (-tags browser: Chromium, Firefox,
+## WebKitGTK) and workerd (-tags workerd) ones included, the randomized
+## suites at full size (-tags full: crash injection, the planner's property
+## test; internal/testkind), summed up per
+## engine by internal/testsummary. GOTEST_TIMEOUT bounds each package: the
+## slowest, jsbridge (its cross-engine tests run three browsers one after
+## another), took 47 minutes in `make test-stress` on this 2-core machine
+## (two CPU burners beside other work), far past go test's 10-minute
+## default, so the bound is explicit and 3x above that loaded run.
+## GOTESTFLAGS adds flags (e.g. GOTESTFLAGS='-run TestBrowserEngineStorage');
+## LARDER_ENGINES narrows the engines (e.g. LARDER_ENGINES=firefox).
+GOTEST_TIMEOUT ?= 150m
+GOTESTFLAGS ?=
 gotest:
-	$(GO) test -count=1 -tags 'browser workerd full' ./...
+	set -o pipefail; $(GO) test -count=1 -tags 'browser workerd full' -timeout $(GOTEST_TIMEOUT) -json $(GOTESTFLAGS) ./... 2>&1 | $(GO) run ./internal/testsummary
 
-## test-native: the plain-Go tests only (no tags): real SQLite, no dist/,
-## no browser, no node_modules
+## test-native: the tests that need no browser and no workerd
 .PHONY: test-native
 test-native:
 	$(GO) test -count=1 ./...
@@ -106,8 +115,7 @@ gotest: $(DIST)/larder-fts5.wasm
 ## reruns a part (see bench/README.md). Not part of `make test`.
 .PHONY: bench
 BENCHFLAGS ?=
-bench: build
-	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+bench: build browsers
 	cd bench && npm ci --no-audit --no-fund
 	$(GO) run ./bench/cmd/bench $(BENCHFLAGS)
 
@@ -158,13 +166,26 @@ edge/node_modules/.package-lock.json: edge/package.json edge/package-lock.json
 # The edge tests run workerd from edge/node_modules.
 gotest: edge-deps
 
-## chromium: Debian's Chromium for the browser tests, installed when missing
+## browsers: Debian's Chromium, Firefox ESR, WebKitGTK (WebKitWebDriver
+## with MiniBrowser) and Xvfb for the browser tests, installed when missing
 ## (never downloaded by a test tool)
-.PHONY: chromium
-chromium:
-	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+.PHONY: browsers chromium
+BROWSER_PACKAGES := chromium firefox-esr webkit2gtk-driver xvfb
+browsers:
+	@if test -x /usr/bin/chromium && test -x /usr/bin/firefox-esr && test -x /usr/bin/WebKitWebDriver && command -v Xvfb >/dev/null; then :; \
+	else apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(BROWSER_PACKAGES); fi
+chromium: browsers
 
 # The browser tests (jsbridge, and others using internal/browsertest) run the
-# real dist/ in headless Chromium; `go test` alone fails, naming `make build`,
-# when dist/ is missing.
-gotest: build chromium
+# real dist/ in Chromium, Firefox and WebKitGTK; `go test` alone fails,
+# naming `make build`, when dist/ is missing.
+gotest: build browsers
+
+## test-stress: `make test` with two CPU burners running beside it (a
+## loaded 2-core machine, as a user's laptop is); they are killed after.
+.PHONY: test-stress
+test-stress:
+	@sh -c 'while :; do :; done' & b1=$$!; sh -c 'while :; do :; done' & b2=$$!; \
+	trap 'kill $$b1 $$b2 2>/dev/null' EXIT; \
+	echo "test-stress: CPU burners $$b1 $$b2 running"; \
+	$(MAKE) test

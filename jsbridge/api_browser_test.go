@@ -1,4 +1,4 @@
-//go:build !js
+//go:build !js && browser
 
 package jsbridge_test
 
@@ -13,19 +13,19 @@ import (
 )
 
 func TestBrowserErrorsAndTransactions(t *testing.T) {
-	e := newEnv(t)
-	for _, st := range allStorages {
-		t.Run(st, func(t *testing.T) {
-			e.t = t
-			var got struct {
-				Syntax, Unique, Closed, Range, Bogus string
-				After                                float64
-				Rows                                 []string
-				Changes                              [][]string
-				TxResult                             string
-				Queued                               []string
-			}
-			e.run(e.tab, withNames(`
+	onEngines(t, newEnvOn, func(t *testing.T, e *env) {
+		for _, st := range e.all() {
+			t.Run(st, func(t *testing.T) {
+				e.t = t
+				var got struct {
+					Syntax, Unique, Closed, Range, Bogus string
+					After                                float64
+					Rows                                 []string
+					Changes                              [][]string
+					TxResult                             string
+					Queued                               []string
+				}
+				e.run(e.tab, withNames(`
 const db = await L.open({ name: NAME, storage: STORAGE, migrations: [
   { version: 1, name: "init", up: "CREATE TABLE note(id INTEGER PRIMARY KEY, body TEXT UNIQUE)" }] });
 const changes = [];
@@ -46,16 +46,21 @@ await T.err(db.transaction(async tx => {
   throw new Error("abort");
 }));
 // Calls on db during a transaction wait for it instead of joining it.
+// (Waits are for conditions: the transaction has written before the
+// outside call starts; the pause before the release only gives a wrong
+// outside call the chance to finish early.)
 const queued = [];
-let release;
+let release, wrote;
 const gate = new Promise(r => release = r);
+const hasWritten = new Promise(r => wrote = r);
 const txp = db.transaction(async tx => {
   await tx.exec("INSERT INTO note(body) VALUES ('in tx')");
   queued.push("tx wrote");
+  wrote();
   await gate;
   queued.push("tx commits");
 });
-await new Promise(r => setTimeout(r, 50));
+await hasWritten;
 const outside = db.exec("INSERT INTO note(body) VALUES ('outside')").then(() => queued.push("outside done"));
 await new Promise(r => setTimeout(r, 100));
 queued.push("released");
@@ -69,57 +74,58 @@ const bogus = await T.err(L.open({ name: NAME, storage: "floppy" }));
 return { Syntax: syntax.code, Unique: unique.code, Range: range.code, Closed: closed.code, Bogus: bogus.code,
          After: n, Rows: rows, Changes: changes, TxResult: txResult, Queued: queued };
 `, "err-"+st, st), &got)
-			if got.Syntax != "SQLITE_ERROR" || got.Unique != "SQLITE_CONSTRAINT_UNIQUE" || got.Range != "SQLITE_RANGE" ||
-				got.Closed != "LARDER_CLOSED" || got.Bogus != "LARDER_STORAGE_UNAVAILABLE" || got.After != 42 {
-				t.Errorf("codes: %+v", got)
-			}
-			if got.TxResult != "count 2" {
-				t.Errorf("transaction result %q", got.TxResult)
-			}
-			want := []string{"a", "b", "in tx", "outside"}
-			if len(got.Rows) != len(want) {
-				t.Fatalf("rows %v, want %v", got.Rows, want)
-			}
-			for i := range want {
-				if got.Rows[i] != want[i] {
+				if got.Syntax != "SQLITE_ERROR" || got.Unique != "SQLITE_CONSTRAINT_UNIQUE" || got.Range != "SQLITE_RANGE" ||
+					got.Closed != "LARDER_CLOSED" || got.Bogus != "LARDER_STORAGE_UNAVAILABLE" || got.After != 42 {
+					t.Errorf("codes: %+v", got)
+				}
+				if got.TxResult != "count 2" {
+					t.Errorf("transaction result %q", got.TxResult)
+				}
+				want := []string{"a", "b", "in tx", "outside"}
+				if len(got.Rows) != len(want) {
 					t.Fatalf("rows %v, want %v", got.Rows, want)
 				}
-			}
-			wantQ := []string{"tx wrote", "released", "tx commits", "outside done"}
-			for i := range wantQ {
-				if i >= len(got.Queued) || got.Queued[i] != wantQ[i] {
-					t.Fatalf("order %v, want %v", got.Queued, wantQ)
+				for i := range want {
+					if got.Rows[i] != want[i] {
+						t.Fatalf("rows %v, want %v", got.Rows, want)
+					}
 				}
-			}
-			// One change event per committed write: insert a, tx b, tx 'in tx', outside.
-			if len(got.Changes) != 4 {
-				t.Errorf("change events %v", got.Changes)
-			}
-			for _, c := range got.Changes {
-				if len(c) != 1 || c[0] != "note" {
-					t.Errorf("change event tables %v", c)
+				wantQ := []string{"tx wrote", "released", "tx commits", "outside done"}
+				for i := range wantQ {
+					if i >= len(got.Queued) || got.Queued[i] != wantQ[i] {
+						t.Fatalf("order %v, want %v", got.Queued, wantQ)
+					}
 				}
-			}
-			e.noErrors(e.tab)
-		})
-	}
+				// One change event per committed write: insert a, tx b, tx 'in tx', outside.
+				if len(got.Changes) != 4 {
+					t.Errorf("change events %v", got.Changes)
+				}
+				for _, c := range got.Changes {
+					if len(c) != 1 || c[0] != "note" {
+						t.Errorf("change event tables %v", c)
+					}
+				}
+				e.noErrors(e.tab)
+			})
+		}
+	})
 }
 
 func TestBrowserExportImport(t *testing.T) {
-	e := newEnv(t)
-	for _, st := range allStorages {
-		t.Run(st, func(t *testing.T) {
-			e.t = t
-			var got struct {
-				Image   string
-				Junk    string
-				Corrupt string
-				Before  []string
-				After   []string
-				Kept    []string
-				Version float64
-			}
-			e.run(e.tab, withNames(`
+	onEngines(t, newEnvOn, func(t *testing.T, e *env) {
+		for _, st := range e.all() {
+			t.Run(st, func(t *testing.T) {
+				e.t = t
+				var got struct {
+					Image   string
+					Junk    string
+					Corrupt string
+					Before  []string
+					After   []string
+					Kept    []string
+					Version float64
+				}
+				e.run(e.tab, withNames(`
 const db = await L.open({ name: NAME, storage: STORAGE, migrations: [
   { version: 1, name: "init", up: "CREATE TABLE note(id INTEGER PRIMARY KEY, body TEXT)" }] });
 await db.exec("INSERT INTO note(body) VALUES ('one'), ('two'), ('ünï')");
@@ -137,44 +143,45 @@ await db.close();
 let s = ""; for (let i = 0; i < image.length; i += 0x8000) s += String.fromCharCode(...image.subarray(i, i + 0x8000));
 return { Image: btoa(s), Junk: junk && junk.code, Corrupt: corrupt && corrupt.code, Before: before, After: after, Kept: kept, Version: db.version };
 `, "io-"+st, st), &got)
-			if got.Junk != "LARDER_INVALID_DATABASE" || got.Corrupt != "LARDER_INVALID_DATABASE" {
-				t.Errorf("bad imports: junk %q corrupt %q", got.Junk, got.Corrupt)
-			}
-			if len(got.Kept) != 3 || got.Kept[2] != "later" {
-				t.Errorf("rejected import changed the database: %v", got.Kept)
-			}
-			if len(got.After) != 3 || got.After[1] != "two" || got.After[2] != "ünï" || got.Version != 1 {
-				t.Errorf("after import: %v (version %v)", got.After, got.Version)
-			}
-			// The export is a standard SQLite file: open it natively.
-			img, err := base64.StdEncoding.DecodeString(got.Image)
-			if err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join(t.TempDir(), "export.db")
-			if err := os.WriteFile(path, img, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			conn, err := sqlite3.Open(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			stmt, _, err := conn.Prepare("SELECT (SELECT group_concat(body, ',') FROM (SELECT body FROM note ORDER BY id)), (SELECT integrity_check FROM pragma_integrity_check), (SELECT journal_mode FROM pragma_journal_mode), (SELECT max(version) FROM _migrations)")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer stmt.Close()
-			if !stmt.Step() {
-				t.Fatal(stmt.Err())
-			}
-			if b, ic, jm, v := stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnText(2), stmt.ColumnInt(3); b != "one,two,ünï" || ic != "ok" || jm == "wal" || v != 1 {
-				t.Errorf("native open of the export: rows %q integrity %q journal %q version %d", b, ic, jm, v)
-			}
-			_ = context.Background
-			e.noErrors(e.tab)
-		})
-	}
+				if got.Junk != "LARDER_INVALID_DATABASE" || got.Corrupt != "LARDER_INVALID_DATABASE" {
+					t.Errorf("bad imports: junk %q corrupt %q", got.Junk, got.Corrupt)
+				}
+				if len(got.Kept) != 3 || got.Kept[2] != "later" {
+					t.Errorf("rejected import changed the database: %v", got.Kept)
+				}
+				if len(got.After) != 3 || got.After[1] != "two" || got.After[2] != "ünï" || got.Version != 1 {
+					t.Errorf("after import: %v (version %v)", got.After, got.Version)
+				}
+				// The export is a standard SQLite file: open it natively.
+				img, err := base64.StdEncoding.DecodeString(got.Image)
+				if err != nil {
+					t.Fatal(err)
+				}
+				path := filepath.Join(t.TempDir(), "export.db")
+				if err := os.WriteFile(path, img, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				conn, err := sqlite3.Open(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close()
+				stmt, _, err := conn.Prepare("SELECT (SELECT group_concat(body, ',') FROM (SELECT body FROM note ORDER BY id)), (SELECT integrity_check FROM pragma_integrity_check), (SELECT journal_mode FROM pragma_journal_mode), (SELECT max(version) FROM _migrations)")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer stmt.Close()
+				if !stmt.Step() {
+					t.Fatal(stmt.Err())
+				}
+				if b, ic, jm, v := stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnText(2), stmt.ColumnInt(3); b != "one,two,ünï" || ic != "ok" || jm == "wal" || v != 1 {
+					t.Errorf("native open of the export: rows %q integrity %q journal %q version %d", b, ic, jm, v)
+				}
+				_ = context.Background
+				e.noErrors(e.tab)
+			})
+		}
+	})
 }
 
 // Calls made without awaiting run in the order they were made.

@@ -1,4 +1,4 @@
-//go:build !js
+//go:build !js && browser
 
 package jsbridge_test
 
@@ -7,15 +7,18 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/larderdb/larder/internal/browsertest"
 )
 
-// The browser tests run the real dist/ (make build) in headless Chromium.
-// Each storage backend runs the same scenarios; memory is included where a
-// scenario does not need the data to outlive the worker.
+// The browser tests run the real dist/ (make build) in headless Chromium;
+// those that call onEngines run, one body, on every engine (Chromium,
+// Firefox, WebKitGTK: browsertest.TestEngines). Each storage backend runs
+// the same scenarios; memory is included where a scenario does not need
+// the data to outlive the worker.
 
-const indexHTML = `<!doctype html><meta charset="utf-8"><title>larder test</title>
+const indexHTML = `<!doctype html><meta charset="utf-8"><title>larder test</title>` + browsertest.ErrorHook + `
 <script type="module">
 import * as L from "/dist/larder.js";
 window.L = L;
@@ -36,22 +39,61 @@ window.larderReady = true;
 
 // env is one browser page on a test server serving dist/ at /dist/.
 type env struct {
-	t   *testing.T
-	srv *browsertest.Server
-	b   *browsertest.Browser
-	tab *browsertest.Tab
+	t      *testing.T
+	engine string
+	srv    *browsertest.Server
+	b      *browsertest.Browser
+	tab    *browsertest.Tab
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv is an env in Chromium.
+func newEnv(t *testing.T) *env { return newEnvOn(t, "chromium") }
+
+// newEnvOn is an env in a browser of engine.
+func newEnvOn(t *testing.T, engine string) *env {
 	t.Helper()
 	dist := browsertest.Dist(t)
 	srv := browsertest.Serve(t)
 	srv.Mount("/dist/", dist)
 	srv.SetFile("/index.html", []byte(indexHTML))
-	b := browsertest.NewBrowser(t)
-	e := &env{t: t, srv: srv, b: b}
+	b := browsertest.Launch(t, engine)
+	e := &env{t: t, engine: engine, srv: srv, b: b}
 	e.tab = e.page()
 	return e
+}
+
+// onEngines runs body on every engine of browsertest.TestEngines, each in
+// a subtest named after it with an env from newEnvFn (newEnvOn or
+// newTestHooksEnvOn), and logs how long each took.
+func onEngines(t *testing.T, newEnvFn func(*testing.T, string) *env, body func(t *testing.T, e *env)) {
+	for _, engine := range browsertest.TestEngines() {
+		t.Run(engine, func(t *testing.T) {
+			t0 := time.Now()
+			body(t, newEnvFn(t, engine))
+			t.Logf("%s: %v", engine, time.Since(t0).Round(time.Millisecond))
+		})
+	}
+}
+
+// opfsWorks reports whether OPFS works in the engine's dedicated workers.
+// WebKitGTK's does not (docs/browsers.md), which TestBrowserEngineStorage
+// asserts.
+func (e *env) opfsWorks() bool { return e.engine != "webkit" }
+
+// persistent are the persistent backends that work on e's engine.
+func (e *env) persistent() []string {
+	if e.opfsWorks() {
+		return persistent
+	}
+	return []string{"idb"}
+}
+
+// all are the backends that work on e's engine.
+func (e *env) all() []string {
+	if e.opfsWorks() {
+		return allStorages
+	}
+	return []string{"memory", "idb"}
 }
 
 // page opens a new tab on the test page and waits for the module to load.

@@ -1,4 +1,4 @@
-//go:build !js
+//go:build !js && browser
 
 package jsbridge_test
 
@@ -57,91 +57,92 @@ func withNames(js, name, storage string) string {
 func quote(s string) string { b, _ := json.Marshal(s); return string(b) }
 
 func TestBrowserMigrationsOnLoad(t *testing.T) {
-	e := newEnv(t)
-	for _, st := range persistent {
-		t.Run(st, func(t *testing.T) {
-			e.t = t
-			name := "mig-" + st
-			tab := e.tab
+	onEngines(t, newEnvOn, func(t *testing.T, e *env) {
+		for _, st := range e.persistent() {
+			t.Run(st, func(t *testing.T) {
+				e.t = t
+				name := "mig-" + st
+				tab := e.tab
 
-			// Fresh open applies migration 1 and fills _migrations.
-			e.srv.SetFile("/bundle.json", bundle(t, m1))
-			var s state
-			e.run(tab, withNames(`
+				// Fresh open applies migration 1 and fills _migrations.
+				e.srv.SetFile("/bundle.json", bundle(t, m1))
+				var s state
+				e.run(tab, withNames(`
 const db = await L.open({ name: NAME, storage: STORAGE, migrations: "/bundle.json" });
 await db.exec("INSERT INTO note(body) VALUES (?), (?)", ["first", "second"]);
 await db.close();
 `, name, st), nil)
-			e.run(tab, withNames(openState, name, st), &s)
-			if s.Version != 1 || s.Storage != st || len(s.Applied) != 1 || s.Checksums[0] != migrations.Checksum(m1.Up) {
-				t.Fatalf("fresh open: %+v", s)
-			}
-			first := s.AppliedAt[0]
+				e.run(tab, withNames(openState, name, st), &s)
+				if s.Version != 1 || s.Storage != st || len(s.Applied) != 1 || s.Checksums[0] != migrations.Checksum(m1.Up) {
+					t.Fatalf("fresh open: %+v", s)
+				}
+				first := s.AppliedAt[0]
 
-			// Reload: nothing applied again, the data is there.
-			e.reload(tab)
-			e.run(tab, withNames(openState, name, st), &s)
-			if s.Version != 1 || len(s.Applied) != 1 || s.AppliedAt[0] != first || len(s.Notes) != 2 {
-				t.Fatalf("after reload: %+v", s)
-			}
+				// Reload: nothing applied again, the data is there.
+				e.reload(tab)
+				e.run(tab, withNames(openState, name, st), &s)
+				if s.Version != 1 || len(s.Applied) != 1 || s.AppliedAt[0] != first || len(s.Notes) != 2 {
+					t.Fatalf("after reload: %+v", s)
+				}
 
-			// A new migration in the bundle is applied once on the next load.
-			e.srv.SetFile("/bundle.json", bundle(t, m1, m2))
-			e.reload(tab)
-			e.run(tab, withNames(openState, name, st), &s)
-			if s.Version != 2 || len(s.Applied) != 2 || s.AppliedAt[0] != first {
-				t.Fatalf("new migration: %+v", s)
-			}
-			second := s.AppliedAt[1]
-			e.reload(tab)
-			e.run(tab, withNames(openState, name, st), &s)
-			if s.Version != 2 || len(s.Applied) != 2 || s.AppliedAt[1] != second || len(s.Notes) != 2 {
-				t.Fatalf("second load after new migration: %+v", s)
-			}
+				// A new migration in the bundle is applied once on the next load.
+				e.srv.SetFile("/bundle.json", bundle(t, m1, m2))
+				e.reload(tab)
+				e.run(tab, withNames(openState, name, st), &s)
+				if s.Version != 2 || len(s.Applied) != 2 || s.AppliedAt[0] != first {
+					t.Fatalf("new migration: %+v", s)
+				}
+				second := s.AppliedAt[1]
+				e.reload(tab)
+				e.run(tab, withNames(openState, name, st), &s)
+				if s.Version != 2 || len(s.Applied) != 2 || s.AppliedAt[1] != second || len(s.Notes) != 2 {
+					t.Fatalf("second load after new migration: %+v", s)
+				}
 
-			// An applied migration edited: LARDER_CHECKSUM_MISMATCH, data intact.
-			e.srv.SetFile("/bundle.json", bundle(t, m1Bad, m2))
-			e.reload(tab)
-			e.mustFail(tab, withNames(`await L.open({ name: NAME, storage: STORAGE, migrations: "/bundle.json" });`, name, st), "LARDER_CHECKSUM_MISMATCH")
+				// An applied migration edited: LARDER_CHECKSUM_MISMATCH, data intact.
+				e.srv.SetFile("/bundle.json", bundle(t, m1Bad, m2))
+				e.reload(tab)
+				e.mustFail(tab, withNames(`await L.open({ name: NAME, storage: STORAGE, migrations: "/bundle.json" });`, name, st), "LARDER_CHECKSUM_MISMATCH")
 
-			// A failing migration names itself and leaves version 2.
-			e.srv.SetFile("/bundle.json", bundle(t, m1, m2, m3))
-			e.reload(tab)
-			je := e.mustFail(tab, withNames(`await L.open({ name: NAME, storage: STORAGE, migrations: "/bundle.json" });`, name, st), "LARDER_MIGRATION_FAILED")
-			if je.Migration == nil || je.Migration.Version != 3 || je.Migration.Name != "broken" {
-				t.Fatalf("failed migration not named: %+v", je)
-			}
-			e.srv.SetFile("/bundle.json", bundle(t, m1, m2))
-			e.reload(tab)
-			e.run(tab, withNames(openState, name, st), &s)
-			if s.Version != 2 || len(s.Applied) != 2 || s.HasT3 || len(s.Notes) != 2 || s.Notes[0] != "first" {
-				t.Fatalf("after the failed migration: %+v", s)
-			}
+				// A failing migration names itself and leaves version 2.
+				e.srv.SetFile("/bundle.json", bundle(t, m1, m2, m3))
+				e.reload(tab)
+				je := e.mustFail(tab, withNames(`await L.open({ name: NAME, storage: STORAGE, migrations: "/bundle.json" });`, name, st), "LARDER_MIGRATION_FAILED")
+				if je.Migration == nil || je.Migration.Version != 3 || je.Migration.Name != "broken" {
+					t.Fatalf("failed migration not named: %+v", je)
+				}
+				e.srv.SetFile("/bundle.json", bundle(t, m1, m2))
+				e.reload(tab)
+				e.run(tab, withNames(openState, name, st), &s)
+				if s.Version != 2 || len(s.Applied) != 2 || s.HasT3 || len(s.Notes) != 2 || s.Notes[0] != "first" {
+					t.Fatalf("after the failed migration: %+v", s)
+				}
 
-			// Older code on a database migrated past it by non-breaking
-			// migrations keeps working, at the database's version.
-			e.srv.SetFile("/bundle.json", bundle(t, m1))
-			e.run(tab, withNames(openState, name, st), &s)
-			if s.Version != 2 || len(s.Notes) != 2 {
-				t.Fatalf("older bundle on a newer database: %+v", s)
-			}
+				// Older code on a database migrated past it by non-breaking
+				// migrations keeps working, at the database's version.
+				e.srv.SetFile("/bundle.json", bundle(t, m1))
+				e.run(tab, withNames(openState, name, st), &s)
+				if s.Version != 2 || len(s.Notes) != 2 {
+					t.Fatalf("older bundle on a newer database: %+v", s)
+				}
 
-			// reset, then open migrates from scratch.
-			e.srv.SetFile("/bundle.json", bundle(t, m1, m2))
-			e.run(tab, withNames(`
+				// reset, then open migrates from scratch.
+				e.srv.SetFile("/bundle.json", bundle(t, m1, m2))
+				e.run(tab, withNames(`
 const db = await L.open({ name: NAME, storage: STORAGE, migrations: "/bundle.json" });
 await db.reset();
 const closed = await T.err(db.query("SELECT 1"));
 if (closed?.code !== "LARDER_CLOSED") throw new Error("after reset: " + JSON.stringify(closed));
 `, name, st), nil)
-			e.reload(tab)
-			e.run(tab, withNames(openState, name, st), &s)
-			if s.Version != 2 || len(s.Applied) != 2 || len(s.Notes) != 0 || s.AppliedAt[0] == first {
-				t.Fatalf("after reset: %+v", s)
-			}
-			e.noErrors(tab)
-		})
-	}
+				e.reload(tab)
+				e.run(tab, withNames(openState, name, st), &s)
+				if s.Version != 2 || len(s.Applied) != 2 || len(s.Notes) != 0 || s.AppliedAt[0] == first {
+					t.Fatalf("after reset: %+v", s)
+				}
+				e.noErrors(tab)
+			})
+		}
+	})
 }
 
 func TestBrowserMigrationsMemory(t *testing.T) {

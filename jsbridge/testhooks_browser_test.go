@@ -1,4 +1,4 @@
-//go:build !js
+//go:build !js && browser
 
 package jsbridge_test
 
@@ -24,14 +24,17 @@ func testHooksWasm(t *testing.T) []byte {
 
 // newTestHooksEnv is newEnv serving the test build of larder.wasm as
 // /dist/larder.wasm: the "__fault" op works there, and nowhere else.
-func newTestHooksEnv(t *testing.T) *env {
+func newTestHooksEnv(t *testing.T) *env { return newTestHooksEnvOn(t, "chromium") }
+
+// newTestHooksEnvOn is newTestHooksEnv in a browser of engine.
+func newTestHooksEnvOn(t *testing.T, engine string) *env {
 	t.Helper()
 	dist := browsertest.Dist(t)
 	srv := browsertest.Serve(t)
 	srv.Mount("/dist/", dist)
 	srv.SetFile("/dist/larder.wasm", testHooksWasm(t))
 	srv.SetFile("/index.html", []byte(indexHTML))
-	e := &env{t: t, srv: srv, b: browsertest.NewBrowser(t)}
+	e := &env{t: t, engine: engine, srv: srv, b: browsertest.Launch(t, engine)}
 	e.tab = e.page()
 	return e
 }

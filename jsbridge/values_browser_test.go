@@ -1,4 +1,4 @@
-//go:build !js
+//go:build !js && browser
 
 package jsbridge_test
 

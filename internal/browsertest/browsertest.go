@@ -1,15 +1,27 @@
 //go:build !js
 
-// Package browsertest runs Larder's browser tests: it finds (never
-// downloads) Chromium, launches it headless with a fresh profile, serves a
-// directory on 127.0.0.1 with the headers a Larder app needs, opens tabs and
-// evaluates JavaScript in them (awaiting Promises), and collects console
-// errors and uncaught exceptions.
+// Package browsertest runs Larder's browser tests on three engines: it
+// finds (never downloads) Chromium, Firefox ESR and WebKitGTK, launches
+// them with a fresh profile, serves a directory on 127.0.0.1 with the
+// headers a Larder app needs, opens tabs and evaluates JavaScript in them
+// (awaiting Promises), and collects console errors and uncaught exceptions.
 //
-// Chromium comes from Debian (`apt-get install -y chromium`, which
-// `make test` runs when /usr/bin/chromium is missing). Tests that need it
-// call [Chromium], which fails the test — it does not skip — when no browser
-// is installed, so a missing browser never passes silently.
+// One driver per engine, behind one API ([Launch], [Browser.NewTab],
+// [Tab.Navigate], [Tab.Eval], [Tab.Reload], [Tab.Close]), so one test body
+// runs on all three:
+//
+//   - "chromium": /usr/bin/chromium, headless, over the DevTools protocol
+//     (chromedp, through a pipe).
+//   - "firefox": /usr/bin/firefox-esr, headless, over WebDriver BiDi (the
+//     W3C protocol Firefox speaks on --remote-debugging-port; see firefox.go).
+//   - "webkit": WebKitGTK's MiniBrowser (--automation) through
+//     /usr/bin/WebKitWebDriver, W3C WebDriver over HTTP, on an Xvfb display
+//     of its own (see webkit.go).
+//
+// The browsers come from Debian (`apt-get install -y chromium firefox-esr
+// webkit2gtk-driver xvfb`, which `make test` runs when one is missing).
+// Tests that need one fail — they do not skip — when it is not installed,
+// so a missing browser never passes silently.
 //
 // The built JS API lives in dist/ (`make build`); [Dist] finds it and fails
 // clearly when it is missing.
@@ -37,6 +49,18 @@ import (
 	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
 )
+
+// Engines are the browser engines the tests run on, in this order.
+var Engines = []string{"chromium", "firefox", "webkit"}
+
+// TestEngines are the engines the cross-engine tests run on: $LARDER_ENGINES
+// (e.g. "chromium firefox") when set, else all of [Engines].
+func TestEngines() []string {
+	if v := strings.Fields(strings.ReplaceAll(os.Getenv("LARDER_ENGINES"), ",", " ")); len(v) > 0 {
+		return v
+	}
+	return Engines
+}
 
 // ChromiumPaths are the places Chromium is looked for, in order, after the
 // LARDER_CHROMIUM environment variable.
@@ -207,25 +231,84 @@ func ContentType(p string) string {
 	return mime.TypeByExtension(path.Ext(p))
 }
 
-// Browser is a headless Chromium with a fresh profile.
+// Browser is one browser with a fresh profile, on one engine.
 type Browser struct {
+	Engine string // "chromium", "firefox" or "webkit"
+
+	t   testing.TB
+	drv driver
+
+	// chromium
 	ctx    context.Context
 	cancel context.CancelFunc
-	t      testing.TB
 }
 
-// Flags are the command-line flags the browser is started with (besides
+// driver is what one engine's automation protocol does.
+type driver interface {
+	newTab() (tabDriver, error)
+	close()
+}
+
+// tabDriver drives one tab.
+type tabDriver interface {
+	navigate(ctx context.Context, url string) error
+	reload(ctx context.Context) error
+	// eval evaluates expr, awaits it if it is a Promise and returns its
+	// value as JSON (nil for undefined).
+	eval(ctx context.Context, expr string) ([]byte, error)
+	close() error
+}
+
+// Flags are the command-line flags Chromium is started with (besides
 // the fresh --user-data-dir).
 var Flags = []string{"headless", "no-sandbox", "disable-gpu", "disable-quic", "no-first-run",
 	"disable-background-networking", "disable-component-update", "disable-sync"}
 
-// NewBrowser launches Chromium for the test; it is closed when the test ends.
-func NewBrowser(t testing.TB) *Browser {
+// NewBrowser launches headless Chromium for the test; it is closed when the
+// test ends.
+func NewBrowser(t testing.TB) *Browser { return Launch(t, "chromium") }
+
+// Launch starts a browser of engine ("chromium", "firefox", "webkit") for
+// the test; it is closed when the test ends. A browser that is not
+// installed, or does not start, fails the test.
+func Launch(t testing.TB, engine string) *Browser {
 	t.Helper()
-	exe := Chromium(t)
+	b := &Browser{Engine: engine, t: t}
+	var err error
+	switch engine {
+	case "chromium":
+		err = b.startChromium()
+	case "firefox":
+		b.drv, err = startFirefox(t)
+	case "webkit":
+		b.drv, err = startWebKit(t)
+	default:
+		t.Fatalf("browsertest: unknown engine %q (want one of %s)", engine, strings.Join(Engines, ", "))
+	}
+	if err != nil {
+		t.Fatalf("browsertest: start %s: %v", engine, err)
+	}
+	t.Cleanup(b.close)
+	return b
+}
+
+func (b *Browser) close() {
+	if b.drv != nil {
+		b.drv.close()
+	}
+	if b.cancel != nil {
+		b.cancel()
+	}
+}
+
+func (b *Browser) startChromium() error {
+	exe, err := FindChromium()
+	if err != nil {
+		return err
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(b.t.TempDir()),
 		chromedp.Flag("no-default-browser-check", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("mute-audio", true),
@@ -244,26 +327,43 @@ func NewBrowser(t testing.TB) *Browser {
 	if err := chromedp.Do(ctx); err != nil { // starts the browser
 		cancel()
 		acancel()
-		t.Fatalf("browsertest: start %s: %v", exe, err)
+		return fmt.Errorf("%s: %w", exe, err)
 	}
-	b := &Browser{ctx: ctx, t: t, cancel: func() { cancel(); acancel() }}
-	t.Cleanup(b.cancel)
-	return b
+	b.ctx, b.cancel = ctx, func() { cancel(); acancel() }
+	return nil
 }
 
 // Tab is one page.
 type Tab struct {
+	t  testing.TB
+	td tabDriver // other engines than chromium
+
+	// chromium
 	ctx    context.Context
 	cancel context.CancelFunc
-	t      testing.TB
 
 	mu     sync.Mutex
 	errors []string
 	logs   []string
 }
 
-// NewTab opens a tab (the first call reuses the browser's initial tab).
+// NewTab opens a tab (the first call may reuse the browser's initial tab).
 func (b *Browser) NewTab() *Tab {
+	if b.drv == nil {
+		return b.newChromiumTab()
+	}
+	td, err := b.drv.newTab()
+	if err != nil {
+		b.t.Fatalf("browsertest: %s: new tab: %v", b.Engine, err)
+	}
+	tab := &Tab{t: b.t, td: td}
+	if l, ok := td.(interface{ attach(*Tab) }); ok {
+		l.attach(tab)
+	}
+	return tab
+}
+
+func (b *Browser) newChromiumTab() *Tab {
 	tab := &Tab{t: b.t}
 	listen := func(ev any) {
 		switch ev := ev.(type) {
@@ -276,22 +376,14 @@ func (b *Browser) NewTab() *Tab {
 					parts = append(parts, a.Description)
 				}
 			}
-			line := fmt.Sprintf("console.%s: %s", ev.Type, strings.Join(parts, " "))
-			tab.mu.Lock()
-			tab.logs = append(tab.logs, line)
-			if ev.Type == runtime.ConsoleAPICalledTypeError {
-				tab.errors = append(tab.errors, line)
-			}
-			tab.mu.Unlock()
+			tab.log(string(ev.Type), strings.Join(parts, " "))
 		case *runtime.EventExceptionThrown:
 			d := ev.ExceptionDetails
 			msg := d.Text
 			if d.Exception != nil && d.Exception.Description != "" {
 				msg += " " + d.Exception.Description
 			}
-			tab.mu.Lock()
-			tab.errors = append(tab.errors, "uncaught: "+msg)
-			tab.mu.Unlock()
+			tab.uncaught(msg)
 		}
 	}
 	tab.ctx, tab.cancel = chromedp.NewContext(b.ctx, chromedp.WithListener(listen))
@@ -301,19 +393,55 @@ func (b *Browser) NewTab() *Tab {
 	return tab
 }
 
-// Close closes the tab.
-func (tab *Tab) Close() { tab.cancel() }
+// log records a console message of level (log, warn, error…).
+func (tab *Tab) log(level, text string) {
+	line := fmt.Sprintf("console.%s: %s", level, text)
+	tab.mu.Lock()
+	defer tab.mu.Unlock()
+	tab.logs = append(tab.logs, line)
+	if level == "error" {
+		tab.errors = append(tab.errors, line)
+	}
+}
 
-// Context is the tab's chromedp context, for actions this package lacks.
-func (tab *Tab) Context() context.Context { return tab.ctx }
+// uncaught records an uncaught exception.
+func (tab *Tab) uncaught(msg string) {
+	tab.mu.Lock()
+	defer tab.mu.Unlock()
+	tab.errors = append(tab.errors, "uncaught: "+msg)
+}
+
+// Close closes the tab.
+func (tab *Tab) Close() {
+	if tab.td != nil {
+		tab.td.close()
+		return
+	}
+	tab.cancel()
+}
+
+// Context is the tab's chromedp context, for actions this package lacks
+// (Chromium only: elsewhere, a context without values).
+func (tab *Tab) Context() context.Context {
+	if tab.ctx == nil {
+		return context.Background()
+	}
+	return tab.ctx
+}
 
 // Navigate loads url and waits for the load event.
 func (tab *Tab) Navigate(url string) error {
+	if tab.td != nil {
+		return tab.td.navigate(context.Background(), url)
+	}
 	return chromedp.Do(tab.ctx, chromedp.Navigate(url))
 }
 
 // Reload reloads the page and waits for it to load.
 func (tab *Tab) Reload() error {
+	if tab.td != nil {
+		return tab.td.reload(context.Background())
+	}
 	return chromedp.Do(tab.ctx, chromedp.Reload())
 }
 
@@ -321,18 +449,24 @@ func (tab *Tab) Reload() error {
 // Promise, and unmarshals its JSON value into out (which may be nil). A
 // thrown exception or rejection is returned as an error.
 func (tab *Tab) Eval(expr string, out any) error {
-	return tab.eval(tab.ctx, expr, out)
+	return tab.eval(tab.Context(), expr, out)
 }
 
 // EvalTimeout is Eval with a deadline.
 func (tab *Tab) EvalTimeout(d time.Duration, expr string, out any) error {
-	ctx, cancel := context.WithTimeout(tab.ctx, d)
+	ctx, cancel := context.WithTimeout(tab.Context(), d)
 	defer cancel()
 	return tab.eval(ctx, expr, out)
 }
 
 func (tab *Tab) eval(ctx context.Context, expr string, out any) error {
-	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](expr, chromedp.EvalAwaitPromise))
+	var raw []byte
+	var err error
+	if tab.td != nil {
+		raw, err = tab.td.eval(ctx, expr)
+	} else {
+		raw, err = chromedp.Run(ctx, chromedp.Evaluate[[]byte](expr, chromedp.EvalAwaitPromise))
+	}
 	if err != nil {
 		return err
 	}
@@ -343,7 +477,12 @@ func (tab *Tab) eval(ctx context.Context, expr string, out any) error {
 }
 
 // Errors returns the console errors and uncaught exceptions seen so far.
+// (WebKit: W3C WebDriver has no log API; a page that records its own in
+// window.__browsertestErrors — see [ErrorHook] — has them read from there.)
 func (tab *Tab) Errors() []string {
+	if c, ok := tab.td.(interface{ pageErrors() []string }); ok {
+		return c.pageErrors()
+	}
 	tab.mu.Lock()
 	defer tab.mu.Unlock()
 	return append([]string(nil), tab.errors...)
@@ -356,10 +495,27 @@ func (tab *Tab) Logs() []string {
 	return append([]string(nil), tab.logs...)
 }
 
+// ErrorHook is a script for test pages (put it first in <head>): it records
+// console.error calls and uncaught errors in window.__browsertestErrors,
+// which [Tab.Errors] reads on engines whose protocol reports neither.
+const ErrorHook = `<script>
+(() => {
+  const errs = (window.__browsertestErrors = []);
+  const show = (a) => { try { return typeof a === "string" ? a : a instanceof Error ? a.name + ": " + a.message : JSON.stringify(a); } catch { return String(a); } };
+  const orig = console.error;
+  console.error = function (...args) { errs.push("console.error: " + args.map(show).join(" ")); return orig.apply(this, args); };
+  addEventListener("error", (e) => errs.push("uncaught: " + (e.error ? show(e.error) : e.message)));
+  addEventListener("unhandledrejection", (e) => errs.push("uncaught: " + show(e.reason)));
+})();
+</script>`
+
 // OverrideQuota sets the storage quota of origin (e.g. the server's URL) to
 // bytes through the DevTools protocol (Storage.overrideQuotaForOrigin);
-// bytes < 0 restores the default.
+// bytes < 0 restores the default. Chromium only.
 func (tab *Tab) OverrideQuota(origin string, bytes float64) error {
+	if tab.ctx == nil {
+		return errors.New("browsertest: OverrideQuota needs Chromium's DevTools protocol")
+	}
 	p := storage.OverrideQuotaForOriginParams{Origin: origin}
 	if bytes >= 0 {
 		p.QuotaSize = &bytes

@@ -438,12 +438,26 @@ export function normalizeOpen(req) {
 // When a new owner announces itself, requests that were never acknowledged
 // go to it (retried); requests acknowledged by the old owner have an
 // unknown outcome and reject with LARDER_OWNER_GONE, as do later calls in
-// a transaction begun on the old owner (SQLite rolled it back). A request
-// nobody acknowledges within FORWARD_TIMEOUT_MS rejects with
-// LARDER_TIMEOUT. Nothing waits forever.
+// a transaction begun on the old owner (SQLite rolled it back).
+//
+// How long a forwarded request waits follows the owner's life, not a
+// clock: an owner busy with a long statement (its worker then cannot even
+// acknowledge) on a loaded machine is slow, not gone. Every LIVENESS_MS
+// the client asks navigator.locks.query() whether some context holds the
+// database's lock "larder:NAME": while one does, the owner lives (the
+// browser frees a lock the moment its tab closes or its worker dies) and
+// the request waits. When the owner goes, the lock passes at once to a
+// context queued for it, whose announcement reroutes the request (or
+// rejects it with LARDER_OWNER_GONE): that is the prompt answer. Only when
+// no context has held the lock for FORWARD_TIMEOUT_MS does a request
+// reject with LARDER_TIMEOUT, so nothing waits forever on a database
+// nobody owns.
 
 const RESEND_MS = 250;
+const LIVENESS_MS = 1000;
 const FORWARD_TIMEOUT_MS = 20000;
+let forwardTimeoutMs = FORWARD_TIMEOUT_MS; // tests shorten it ("__forwarding", test-hooks builds only)
+const forwardStats = { keptAlive: 0 }; // requests that outlived forwardTimeoutMs because the owner lived
 const CONTEXT_ID = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 const CONTEXT_LOCK = "larder-context:";
 const TX_WATCH_MS = 500;
@@ -677,18 +691,47 @@ class SharedDb {
   forward(msg) {
     return new Promise((resolve) => {
       const id = ++this.seq;
-      const p = { msg, resolve, started: null, t0: Date.now() };
+      const now = Date.now();
+      const p = { msg, resolve, started: null, t0: now, alive: now };
       this.pending.set(id, p);
       const post = () => this.channel.postMessage({ t: "req", from: CONTEXT_ID, id, msg });
       p.post = post;
       post();
       p.timer = setInterval(() => {
-        if (p.started) return;
-        if (Date.now() - p.t0 > FORWARD_TIMEOUT_MS) {
-          this.settle(id, failure("LARDER_TIMEOUT", `no tab answered for database "${this.name}" within ${FORWARD_TIMEOUT_MS} ms`));
-        } else post();
+        if (!p.started) post();
       }, RESEND_MS);
+      this.watchOwner();
     });
+  }
+
+  // watchOwner checks, while requests are forwarded, that some context
+  // holds the database's lock (see "How long a forwarded request waits").
+  watchOwner() {
+    if (this.watching) return;
+    this.watching = setInterval(async () => {
+      if (this.pending.size === 0) {
+        clearInterval(this.watching);
+        this.watching = null;
+        return;
+      }
+      let held = false;
+      try {
+        const { held: locks = [] } = await navigator.locks.query();
+        held = locks.some((l) => l.name === this.lockName);
+      } catch {}
+      const now = Date.now();
+      for (const [id, p] of this.pending) {
+        if (held) {
+          if (!p.kept && now - p.t0 > forwardTimeoutMs) {
+            p.kept = true;
+            forwardStats.keptAlive++;
+          }
+          p.alive = now;
+        } else if (now - p.alive > forwardTimeoutMs) {
+          this.settle(id, failure("LARDER_TIMEOUT", `no tab has owned database "${this.name}" for ${forwardTimeoutMs} ms: nobody can answer ${p.msg.op}`));
+        }
+      }
+    }, Math.min(LIVENESS_MS, forwardTimeoutMs));
   }
 
   settle(id, res) {
@@ -897,12 +940,74 @@ function validName(name) {
   return !/[\x00-\x1f\x7f/\\?#]/.test(name);
 }
 
-function resolveStorage(storage) {
-  if (storage !== "auto") return storage;
-  const s = typeof navigator !== "undefined" && navigator.storage;
-  if (typeof FileSystemSyncAccessHandle === "function" && s && typeof s.getDirectory === "function") return "opfs";
-  if (typeof indexedDB !== "undefined") return "idb";
-  return "auto"; // larder.wasm reports what is missing
+// ---- OPFS, proven before it is used ----
+//
+// OPFS's API can exist where OPFS does not work: WebKitGTK's
+// createSyncAccessHandle throws NotSupportedError (and a retry then throws
+// a misleading InvalidStateError), Safari's private windows throw
+// UnknownError from getDirectory. So before "auto" picks OPFS, or an
+// explicit "opfs" opens anything, this context proves it once: it opens
+// the origin's directory, a directory of its own (larder-probe/) and a
+// sync access handle on a file there, writes, flushes and closes it. The
+// first error of that proof is the one reported: "auto" falls back to
+// IndexedDB and says why (db.storageFallback), an explicit "opfs" rejects
+// with LARDER_STORAGE_UNAVAILABLE naming it.
+
+const OPFS_PROBE_DIR = "larder-probe";
+let opfsProof = null;
+
+function describe(e) {
+  if (e && typeof e === "object" && e.name && e.message != null) return `${e.name}: ${e.message}`;
+  return String(e);
+}
+
+// proveOPFS settles to null when OPFS works in this context, else to
+// {missing: true} (no API here: a page or service worker) or {error} (the
+// API is here and failed: the first error, as "Name: message").
+function proveOPFS() {
+  return (opfsProof ||= (async () => {
+    const s = typeof navigator !== "undefined" && navigator.storage;
+    if (typeof FileSystemSyncAccessHandle !== "function" || !s || typeof s.getDirectory !== "function") return { missing: true };
+    let step = "navigator.storage.getDirectory()";
+    try {
+      const root = await s.getDirectory();
+      step = `directory ${OPFS_PROBE_DIR}`;
+      const dir = await root.getDirectoryHandle(OPFS_PROBE_DIR, { create: true });
+      step = `file ${OPFS_PROBE_DIR}/${CONTEXT_ID}`;
+      const fh = await dir.getFileHandle(CONTEXT_ID, { create: true });
+      step = "createSyncAccessHandle()";
+      const h = await fh.createSyncAccessHandle();
+      try {
+        step = "a write through the sync access handle";
+        h.write(new Uint8Array([1]), { at: 0 });
+        h.flush();
+      } finally {
+        h.close();
+      }
+      await dir.removeEntry(CONTEXT_ID).catch(() => {});
+      await root.removeEntry(OPFS_PROBE_DIR).catch(() => {}); // others may be probing: then it stays
+      return null;
+    } catch (e) {
+      return { error: `${describe(e)} (at ${step})` };
+    }
+  })());
+}
+
+// resolveStorage settles to {storage, fallback?} or {error} for a request
+// naming storage.
+async function resolveStorage(storage, op) {
+  if (storage === "opfs" && op === "open") {
+    const why = await proveOPFS();
+    if (why && why.error) {
+      return { error: failure("LARDER_STORAGE_UNAVAILABLE", `open: storage "opfs" does not work in this context: ${why.error}`) };
+    }
+    return { storage }; // (missing: larder.wasm reports it)
+  }
+  if (storage !== "auto") return { storage };
+  const why = await proveOPFS();
+  if (!why) return { storage: "opfs" };
+  if (typeof indexedDB !== "undefined") return { storage: "idb", fallback: why.error || null };
+  return { storage: "auto" }; // larder.wasm reports what is missing
 }
 
 // Host serves the requests of one context (a tab's worker, or a service
@@ -999,13 +1104,37 @@ export class Host {
 
   // handle answers one request: {ok, result} or {ok: false, error}.
   async handle(msg) {
+    if (msg.op === "__forwarding") return this.forwarding(msg);
     const name = msg.op === "open" ? msg.name : msg.db;
     // "auto" is resolved here, in the context that asks, never by whichever
     // context happens to own the database: a page's worker means OPFS, a
     // service worker IndexedDB. An owner on another backend then refuses
     // the open (LARDER_STORAGE_UNAVAILABLE) instead of mixing backends.
-    const storage = resolveStorage(msg.storage || "auto");
+    const resolved = await resolveStorage(msg.storage || "auto", msg.op);
+    if (resolved.error) return resolved.error;
+    const { storage, fallback } = resolved;
     if (msg.storage === "auto" || msg.storage == null) msg = { ...msg, storage };
+    const res = await this.dispatch(name, storage, msg);
+    if (fallback && msg.op === "open" && res.ok) {
+      // Between two persistent backends, never silent: the app reads why.
+      console.warn(`larder: database "${name}" is on IndexedDB: OPFS does not work here: ${fallback}`);
+      res.result = { ...res.result, storageFallback: fallback };
+    }
+    return res;
+  }
+
+  // forwarding: the forwarded requests' timeout (timeoutMs, if given) and
+  // how many outlived it while their owner lived. Test-hooks builds only.
+  async forwarding(msg) {
+    await this.started.catch(() => {});
+    if (!this.runtime || !(this.runtime.features & FEATURE_TEST_HOOKS)) {
+      return { ok: false, error: paramError("LARDER_INVALID_ARGUMENT", `unknown request ${JSON.stringify(msg.op)}`) };
+    }
+    if (Number.isSafeInteger(msg.timeoutMs) && msg.timeoutMs > 0) forwardTimeoutMs = msg.timeoutMs;
+    return { ok: true, result: { timeoutMs: forwardTimeoutMs, keptAlive: forwardStats.keptAlive } };
+  }
+
+  async dispatch(name, storage, msg) {
     const multi = MULTI_TAB;
     if (!multi || storage === "memory" || (msg.op !== "open" && msg.op !== "reset" && !this.dbs.has(name))) {
       try {
@@ -1139,6 +1268,19 @@ async function claimWarmup(key) {
   }
 }
 
+// v8WasmCodeCache reports whether this engine keeps optimised wasm code in
+// a code cache that a warm-up can fill: V8's, in Chromium-based browsers
+// (Chrome, Edge, Opera, Brave…). Firefox (SpiderMonkey) and Safari
+// (JavaScriptCore) have no such cache, so there the warm-up would only burn
+// CPU: it does not run (state "off").
+export function v8WasmCodeCache(nav = typeof navigator !== "undefined" ? navigator : null) {
+  if (!nav) return false;
+  const brands = nav.userAgentData && nav.userAgentData.brands;
+  if (Array.isArray(brands) && brands.some((b) => b && b.brand === "Chromium")) return true;
+  // userAgentData exists only in secure contexts: the user agent string.
+  return /\b(Chrome|Chromium|HeadlessChrome)\/\d/.test(String(nav.userAgent || ""));
+}
+
 export class Warmer {
   constructor(host, report) {
     this.host = host;
@@ -1148,6 +1290,7 @@ export class Warmer {
 
   async start(key) {
     if (this.state) return;
+    if (!v8WasmCodeCache()) return this.set("off", { reason: "this engine has no wasm code cache to fill (not V8)" });
     this.state = "claiming";
     try {
       if (!(await claimWarmup(key))) return this.set("skipped");

@@ -42,7 +42,9 @@ export type Storage = "auto" | "opfs" | "idb" | "memory";
 export interface OpenOptions {
   /** Database name, one per origin. */
   name: string;
-  /** "auto" (default) picks OPFS where createSyncAccessHandle exists, else IndexedDB. Never falls back silently. */
+  /** "auto" (default) picks OPFS where it works in this context (a probe opens a directory and a sync access
+   * handle), else IndexedDB: db.storageFallback then says why OPFS was not used. Never falls back to memory.
+   * An explicit "opfs" that cannot work rejects with LARDER_STORAGE_UNAVAILABLE naming the first error. */
   storage?: Storage;
   /** An array of migrations, or the URL of a `larder migrate bundle` JSON file. A bundle's entries may hold only
    * version, name, up, down, checksum (required, the hex SHA-256 of up), breaking, up_line, down_line, up_statements,
@@ -62,6 +64,14 @@ export interface OpenOptions {
    * it. See docs/browser-api.md, "Crashes, other builds, warm-up, start-up".
    */
   warmup?: boolean;
+  /**
+   * Ask for persistent storage (navigator.storage.persist()) in parallel
+   * with opening (default false). The open never waits for the answer
+   * (Firefox prompts the user and answers when they do); db.persisted
+   * takes it when it comes. Without it Larder never asks: call
+   * db.persist() when the app wants to.
+   */
+  persist?: boolean;
 }
 
 export interface AppliedMigration {
@@ -104,8 +114,17 @@ export interface Database extends EventTarget {
   readonly storage: Exclude<Storage, "auto">;
   /** Newest applied migration version. */
   readonly version: number;
-  /** The answer of navigator.storage.persist(), or null where it is not available. */
+  /** Whether the origin's storage is persistent: navigator.storage.persisted() (which never prompts),
+   * then the answer of persist() once asked for (open({ persist: true }) or db.persist()); null where
+   * the browser has no such API. */
   readonly persisted: boolean | null;
+  /** Set when storage "auto" found OPFS's API here but OPFS failed in this context (e.g. WebKit's
+   * createSyncAccessHandle NotSupportedError, Safari private windows' getDirectory UnknownError): the reason
+   * (that first error), and the database is on IndexedDB ("idb") instead. null otherwise. */
+  readonly storageFallback: string | null;
+  /** Asks for persistent storage (navigator.storage.persist(); may prompt the user). Resolves to the
+   * answer, also kept in db.persisted, or null where the browser has no such API. */
+  persist(): Promise<boolean | null>;
   exec(sql: string, params?: Params): Promise<ExecResult>;
   query<R = Row>(sql: string, params?: Params): Promise<R[]>;
   /** Runs fn inside BEGIN IMMEDIATE … COMMIT (ROLLBACK if it throws). Calls on db meanwhile wait: use tx inside fn. */

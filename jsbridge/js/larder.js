@@ -401,14 +401,26 @@ async function loadMigrations(m) {
   throw invalidMigrations("open: migrations must be an array or the URL of a bundle");
 }
 
-async function requestPersistence() {
+// Persistent storage: asking (navigator.storage.persist()) may prompt the
+// user (Firefox does, and its Promise then waits on the user), so Larder
+// asks only when the app does — open({ persist: true }) or db.persist() —
+// and never waits for the answer before opening. db.persisted starts from
+// navigator.storage.persisted(), which never prompts.
+function storageManager() {
   const s = typeof navigator !== "undefined" && navigator.storage;
-  if (!s || typeof s.persist !== "function") return null;
-  try {
-    return await Promise.race([s.persist(), new Promise((r) => setTimeout(() => r(null), 1000))]);
-  } catch {
-    return null;
-  }
+  return s && typeof s.persisted === "function" ? s : null;
+}
+
+function persistedNow() {
+  const s = storageManager();
+  if (!s) return Promise.resolve(null);
+  return s.persisted().then((v) => !!v, () => null);
+}
+
+function askPersistence() {
+  const s = storageManager();
+  if (!s || typeof s.persist !== "function") return Promise.resolve(null);
+  return s.persist().then((v) => !!v, () => null);
 }
 
 // ---- the handle ----
@@ -421,6 +433,9 @@ class Database extends EventTarget {
     this.storage = res.storage;
     this.version = res.version;
     this.persisted = persisted;
+    // Why "auto" did not pick OPFS although its API exists here (its first
+    // error), or null: the database is on IndexedDB instead.
+    this.storageFallback = res.storageFallback ?? null;
     this._known = known; // newest migration this code knows (0: none given)
     this._closed = null;
     this._outdated = null;
@@ -498,6 +513,15 @@ class Database extends EventTarget {
     return this._call("migrations");
   }
 
+  /** Asks for persistent storage (navigator.storage.persist(), which may
+   * prompt the user); resolves to the answer, also kept in db.persisted,
+   * or null where the browser has no such API. */
+  async persist() {
+    const v = await askPersistence();
+    if (v !== null) this.persisted = v;
+    return v;
+  }
+
   async export() {
     return this._call("export");
   }
@@ -553,7 +577,11 @@ export async function open(options = {}) {
   if (typeof name !== "string" || name === "") throw larderError("LARDER_INVALID_ARGUMENT", "open: name is required");
   const storage = options.storage ?? "auto";
   const wasm = new URL(options.wasm ?? DEFAULT_WASM, typeof location !== "undefined" ? location.href : import.meta.url).href;
-  const [migs, persisted] = await Promise.all([loadMigrations(options.migrations), requestPersistence()]);
+  const migs = await loadMigrations(options.migrations);
+  // Neither awaited before the open: persisted() does not prompt, and a
+  // persist() the app asked for is answered whenever the user does.
+  const now = persistedNow();
+  const asked = options.persist === true ? askPersistence() : null;
   const rt = runtimeFor(wasm);
   const res = await rt.request({
     op: "open",
@@ -564,7 +592,13 @@ export async function open(options = {}) {
   });
   const known = migs.reduce((m, x) => Math.max(m, Number(x.version) || 0), 0);
   if (options.warmup !== false && rt.warm) rt.warm();
-  return new Database(rt, name, res, persisted, known);
+  const settled = (p) => Promise.race([p, new Promise((r) => setTimeout(() => r(undefined), 0))]);
+  let persisted = asked ? await settled(asked) : undefined;
+  if (persisted === undefined || persisted === null) persisted = (await settled(now)) ?? null;
+  const db = new Database(rt, name, res, persisted, known);
+  if (asked) asked.then((v) => v !== null && (db.persisted = v));
+  else if (persisted === null) now.then((v) => v !== null && (db.persisted = v));
+  return db;
 }
 
 // For tests and devtools: the live runtimes (their kill() is the
