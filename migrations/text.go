@@ -2,8 +2,9 @@ package migrations
 
 import (
 	"fmt"
-	"strings"
 	"unicode/utf8"
+
+	"github.com/larderdb/larder/migrations/internal/sqlutil"
 )
 
 // CheckText refuses what is not UTF-8 text: a NUL byte (SQLite would stop
@@ -60,23 +61,8 @@ func containsNUL(s string) bool {
 // comments and semicolons: a part without is a valid no-op (a
 // comment-only file), and splitting it gives no statements.
 func HasStatements(part string) bool {
-	for i := 0; i < len(part); {
-		switch c := part[i]; {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == ';':
-			i++
-		case strings.HasPrefix(part[i:], "--"):
-			j := strings.IndexByte(part[i:], '\n')
-			if j < 0 {
-				return false
-			}
-			i += j + 1
-		case strings.HasPrefix(part[i:], "/*"):
-			j := strings.Index(part[i+2:], "*/")
-			if j < 0 {
-				return false
-			}
-			i += j + 4
-		default:
+	for i := sqlutil.SkipTrivia(part, 0); i < len(part); i = sqlutil.SkipTrivia(part, i+1) {
+		if part[i] != ';' {
 			return true
 		}
 	}

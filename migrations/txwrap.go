@@ -3,6 +3,8 @@ package migrations
 import (
 	"fmt"
 	"strings"
+
+	"github.com/larderdb/larder/migrations/internal/sqlutil"
 )
 
 // Files written for golang-migrate (and many hand-rolled runners) wrap
@@ -225,25 +227,11 @@ func isForeignKeysPragma(words []string) bool {
 // string literals end the scan (no transaction statement has one).
 func sqlWords(s string) []string {
 	var out []string
-	for i := 0; i < len(s); {
+	for i := sqlutil.SkipTrivia(s, 0); i < len(s); i = sqlutil.SkipTrivia(s, i) {
 		c := s[i]
 		switch {
 		case c == ';':
 			return out
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
-			i++
-		case strings.HasPrefix(s[i:], "--"):
-			j := strings.IndexByte(s[i:], '\n')
-			if j < 0 {
-				return out
-			}
-			i += j + 1
-		case strings.HasPrefix(s[i:], "/*"):
-			j := strings.Index(s[i+2:], "*/")
-			if j < 0 {
-				return out
-			}
-			i += j + 4
 		case c == '"' || c == '`' || c == '[':
 			end := map[byte]byte{'"': '"', '`': '`', '[': ']'}[c]
 			j := strings.IndexByte(s[i+1:], end)

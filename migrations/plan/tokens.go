@@ -2,6 +2,8 @@ package plan
 
 import (
 	"strings"
+
+	"github.com/larderdb/larder/migrations/internal/sqlutil"
 )
 
 // A token is one SQL token of a CREATE statement. Text is what compares:
@@ -16,24 +18,9 @@ type token struct {
 // tokenize splits sql into tokens, leaving out whitespace and comments.
 func tokenize(sql string) []token {
 	var out []token
-	i := 0
-	for i < len(sql) {
+	for i := sqlutil.SkipTrivia(sql, 0); i < len(sql); i = sqlutil.SkipTrivia(sql, i) {
 		c := sql[i]
 		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
-			i++
-		case strings.HasPrefix(sql[i:], "--"):
-			j := strings.IndexByte(sql[i:], '\n')
-			if j < 0 {
-				return out
-			}
-			i += j + 1
-		case strings.HasPrefix(sql[i:], "/*"):
-			j := strings.Index(sql[i+2:], "*/")
-			if j < 0 {
-				return out
-			}
-			i += j + 4
 		case c == '\'':
 			j := quoteEnd(sql, i, '\'')
 			out = append(out, token{text: sql[i:j], start: i, end: j})
