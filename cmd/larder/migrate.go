@@ -75,6 +75,20 @@ func openProvider(f *dbFlags, migs []*migrations.Migration, create bool, opts mi
 	return p, conn, nil
 }
 
+// openExisting loads f.dir and opens the existing database f.db for a
+// command that reverts (down, redo): a missing file is an error there,
+// not an empty database.
+func openExisting(f *dbFlags) (*migrations.Provider, *sqlite3.Conn, error) {
+	if _, err := os.Stat(f.db); err != nil {
+		return nil, nil, fmt.Errorf("open %s: %w", f.db, err)
+	}
+	migs, err := migrations.LoadDir(f.dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return openProvider(f, migs, false, migrations.Options{})
+}
+
 // openDatabase opens path. When create is false and the file does not
 // exist, it returns an empty in-memory database instead, so that read-only
 // commands (status, dry runs) never create files.
@@ -217,14 +231,7 @@ func migrateDown(ctx context.Context, e *env, args []string) error {
 	if *steps < 0 {
 		return usagef("--steps must be positive")
 	}
-	if _, err := os.Stat(f.db); err != nil {
-		return fmt.Errorf("open %s: %w", f.db, err)
-	}
-	migs, err := migrations.LoadDir(f.dir)
-	if err != nil {
-		return err
-	}
-	p, conn, err := openProvider(&f, migs, false, migrations.Options{})
+	p, conn, err := openExisting(&f)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/larderdb/larder/migrations"
 )
@@ -31,14 +30,7 @@ func migrateRedo(ctx context.Context, e *env, args []string) error {
 	if err := f.require(true); err != nil {
 		return err
 	}
-	if _, err := os.Stat(f.db); err != nil {
-		return fmt.Errorf("open %s: %w", f.db, err)
-	}
-	migs, err := migrations.LoadDir(f.dir)
-	if err != nil {
-		return err
-	}
-	p, conn, err := openProvider(&f, migs, false, migrations.Options{})
+	p, conn, err := openExisting(&f)
 	if err != nil {
 		return err
 	}
