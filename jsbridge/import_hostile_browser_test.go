@@ -44,6 +44,7 @@ func TestBrowserImportHostileCorpus(t *testing.T) {
 	}
 	migJSON, _ := json.Marshal(entries)
 	e := newEnv(t)
+	hung := "" // the case whose page stopped answering: later cases share the page
 	for _, st := range allStorages {
 		for _, c := range cases {
 			for _, extra := range []bool{false, true} {
@@ -53,6 +54,9 @@ func TestBrowserImportHostileCorpus(t *testing.T) {
 				}
 				t.Run(st+"/"+name, func(t *testing.T) {
 					e.t = t
+					if hung != "" {
+						t.Fatalf("not run: the page stopped answering in %s", hung)
+					}
 					dbName := strings.NewReplacer("/", "-", "_", "-").Replace("hostile-" + st + "-" + name)
 					script := fmt.Sprintf(`
 const migrations = %s, name = %q, storage = %q;
@@ -77,6 +81,7 @@ return { Code: err && err.code, Message: err && err.message, Ms: ms, Kept: kept,
 `, migJSON, dbName, st, base64.StdEncoding.EncodeToString(c.Image), map[bool]string{false: "{}", true: "{ allowExtraSchema: true }"}[extra])
 					var r result
 					if err := e.tab.EvalTimeout(2*time.Minute, fmt.Sprintf("T.run(async () => { %s })", script), &r); err != nil {
+						hung = st + "/" + name
 						t.Fatalf("eval (a hang is a failure): %v\nconsole:\n%s", err, strings.Join(e.tab.Logs(), "\n"))
 					}
 					if r.Error != nil {
