@@ -578,10 +578,17 @@ export async function open(options = {}) {
   const storage = options.storage ?? "auto";
   const wasm = new URL(options.wasm ?? DEFAULT_WASM, typeof location !== "undefined" ? location.href : import.meta.url).href;
   const migs = await loadMigrations(options.migrations);
-  // Neither awaited before the open: persisted() does not prompt, and a
-  // persist() the app asked for is answered whenever the user does.
-  const now = persistedNow();
-  const asked = options.persist === true ? askPersistence() : null;
+  // Neither is awaited: persisted() does not prompt, and a persist() the
+  // app asked for is answered whenever the user does. Each answer lands in
+  // db.persisted when it comes; the app's own request wins over persisted().
+  let db = null, persisted = null, answered = false;
+  const keep = (v) => {
+    if (v === null) return;
+    persisted = v;
+    if (db) db.persisted = v;
+  };
+  persistedNow().then((v) => answered || keep(v));
+  if (options.persist === true) askPersistence().then((v) => v !== null && ((answered = true), keep(v)));
   const rt = runtimeFor(wasm);
   const res = await rt.request({
     op: "open",
@@ -592,12 +599,7 @@ export async function open(options = {}) {
   });
   const known = migs.reduce((m, x) => Math.max(m, Number(x.version) || 0), 0);
   if (options.warmup !== false && rt.warm) rt.warm();
-  const settled = (p) => Promise.race([p, new Promise((r) => setTimeout(() => r(undefined), 0))]);
-  let persisted = asked ? await settled(asked) : undefined;
-  if (persisted === undefined || persisted === null) persisted = (await settled(now)) ?? null;
-  const db = new Database(rt, name, res, persisted, known);
-  if (asked) asked.then((v) => v !== null && (db.persisted = v));
-  else if (persisted === null) now.then((v) => v !== null && (db.persisted = v));
+  db = new Database(rt, name, res, persisted, known);
   return db;
 }
 
