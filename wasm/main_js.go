@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/larderdb/larder/engine"
 	"github.com/larderdb/larder/jsbridge"
 	"github.com/larderdb/larder/wasm/opfs"
 )
@@ -22,8 +23,8 @@ func main() {
 	if hook == "" {
 		hook = "__larder"
 	}
-	h, err := jsbridge.NewHost(map[string]jsbridge.Storage{
-		"memory": jsbridge.NewMemory(),
+	h, err := engine.NewHost(map[string]engine.Storage{
+		"memory": engine.NewMemory(),
 		"opfs":   vfsStorage{vfs: "opfs", pragmas: split(opfs.RecommendedPragmas), available: opfs.Available, preopen: opfs.Preopen, release: opfs.Release, del: opfs.Delete, wholeFile: true},
 		"idb":    idbStorage(),
 	}, []string{"opfs", "idb"})
@@ -34,7 +35,7 @@ func main() {
 	select {}
 }
 
-// vfsStorage adapts a Larder VFS package (opfs, idb) to jsbridge.Storage.
+// vfsStorage adapts a Larder VFS package (opfs, idb) to engine.Storage.
 type vfsStorage struct {
 	vfs       string
 	pragmas   []string
@@ -42,7 +43,7 @@ type vfsStorage struct {
 	preopen   func(context.Context, string) error
 	release   func(string) error
 	del       func(context.Context, string) error
-	wholeFile bool // export reads the file in one read (jsbridge.FileExporter)
+	wholeFile bool // export reads the file in one read (engine.FileExporter)
 }
 
 func (s vfsStorage) Available() bool                                { return s.available() }

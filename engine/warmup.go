@@ -1,4 +1,4 @@
-package jsbridge
+package engine
 
 import (
 	"context"
@@ -157,7 +157,7 @@ func (w *Warmup) RunFor(d time.Duration, rounds int) (int, error) {
 // Close closes the private database, which frees it.
 func (w *Warmup) Close() error { return w.d.shutdown() }
 
-// exec and query take the way of a call (see [DirectRun]): the request is
+// exec and query take the way of a call (jsbridge.DirectRun): the request is
 // encoded and decoded as the worker script's would be.
 func (w *Warmup) exec(tx uint64, sql string, p Params) error {
 	r, err := w.decode(sql, p)
