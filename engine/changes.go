@@ -1,31 +1,12 @@
 package engine
 
-import (
-	"slices"
-	"strings"
+import "slices"
 
-	"github.com/ncruces/go-sqlite3"
-)
-
-// watch records the tables each statement writes (the authorizer sees every
-// INSERT, UPDATE and DELETE target at prepare time, including the truncate
-// optimisation that the update hook misses) and forgets them on rollback.
-func (d *Database) watch() {
-	d.conn.SetAuthorizer(func(action sqlite3.AuthorizerActionCode, name3rd, _, schema, _ string) sqlite3.AuthorizerReturnCode {
-		if changesSchema(action) {
-			d.stmts.ddl, d.stmts.stale = true, true
-		}
-		switch action {
-		case sqlite3.AUTH_INSERT, sqlite3.AUTH_UPDATE, sqlite3.AUTH_DELETE:
-			if schema == "main" && !strings.HasPrefix(name3rd, "sqlite_") {
-				d.pending[name3rd] = struct{}{}
-				d.stmts.prepared = append(d.stmts.prepared, name3rd)
-			}
-		}
-		return sqlite3.AUTH_OK
-	})
-	d.conn.RollbackHook(func() { clear(d.pending) })
-}
+// Change tracking: the authorizer (authorizer.go) adds every table a
+// statement writes to d.pending when the statement is prepared (the
+// statement cache replays a cached statement's writes on reuse), a
+// rollback forgets them, and flush reports them as one "change" event once
+// they are committed.
 
 // flush reports the tables written once nothing is left uncommitted.
 // Called with d.mu held.

@@ -30,6 +30,8 @@ type Database struct {
 	known   []*migrations.Migration // the newest set of migrations an open passed: imports are checked against it
 	pending map[string]struct{}     // tables written since the last commit
 	stmts   *stmtCache              // prepared statements by SQL text
+	mode    prepareMode             // what the authorizer does (authorizer.go)
+	reads   map[string]struct{}     // ReadSet: the tables read
 }
 
 // Name returns the database name.

@@ -12,10 +12,16 @@
 //     handle on it; closing.
 //   - transactions.go: the gate (one call, or one transaction from Begin to
 //     Commit, at a time) and the idle-transaction timer.
-//   - statements.go: exec and query ([Database.Exec], [Database.Query]),
-//     parameter binding; stmtcache.go, the prepared statement cache.
-//   - changes.go: change tracking (SQLite's authorizer sees the tables each
-//     statement writes), reported as one "change" event per commit.
+//   - statements.go: exec, query and run ([Database.Exec], [Database.Query],
+//     [Database.Run]), parameter binding; stmtcache.go, the prepared
+//     statement cache.
+//   - authorizer.go: what SQLite's authorizer tells the engine while a
+//     statement is prepared: the tables it writes (change events), the
+//     tables it reads ([Database.ReadSet], for live queries), and
+//     transaction control sent outside db.transaction (refused with
+//     LARDER_INVALID_ARGUMENT).
+//   - changes.go: change tracking, reported as one "change" event per
+//     commit.
 //   - migrate.go: migrations on open, and the check that old code does not
 //     write into a schema newer than it knows.
 //   - export.go, image.go, imagevfs.go: export and import of SQLite file

@@ -191,7 +191,7 @@ func (h *Host) openDatabase(ctx context.Context, name, kind string, st Storage) 
 	d := &Database{host: h, name: name, storage: kind, st: st, conn: conn,
 		gate: make(chan struct{}, 1), pending: map[string]struct{}{}}
 	d.stmts = newStmtCache(d.pending)
-	d.watch()
+	d.authorize()
 	return d, nil
 }
 

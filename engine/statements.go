@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"slices"
 	"strings"
@@ -55,9 +56,49 @@ func (d *Database) Query(ctx context.Context, tx uint64, sql string, p Params) (
 	return rows, err
 }
 
-// run executes sql on d's connection. d.mu held.
+// RunResultHeader is the length of what [Database.Run] puts before the
+// rows: changes and lastInsertRowid, two little-endian int64s.
+const RunResultHeader = 16
+
+// Run runs every statement of sql like Exec, and answers both what exec
+// and what query answer (for INSERT … RETURNING): changes, then
+// lastInsertRowid (int64s, little-endian), then the rows of the last
+// statement that has result columns in the encoding of [EncodeRows]. See
+// [DecodeRun].
+func (d *Database) Run(ctx context.Context, tx uint64, sql string, p Params) ([]byte, error) {
+	release, err := d.acquire(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	rows, err := d.run(sql, p, true)
+	d.flush(err != nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, RunResultHeader, RunResultHeader+len(rows))
+	binary.LittleEndian.PutUint64(out[0:], uint64(d.conn.Changes()))
+	binary.LittleEndian.PutUint64(out[8:], uint64(d.conn.LastInsertRowID()))
+	return append(out, rows...), nil
+}
+
+// DecodeRun splits the answer of [Database.Run].
+func DecodeRun(b []byte) (x ExecResult, cols []string, rows [][]any, err error) {
+	if len(b) < RunResultHeader {
+		return x, nil, nil, Errorf(CodeInternal, "decode run: truncated")
+	}
+	x.Changes = int64(binary.LittleEndian.Uint64(b[0:]))
+	x.LastInsertRowID = int64(binary.LittleEndian.Uint64(b[8:]))
+	cols, rows, err = DecodeRows(b[RunResultHeader:])
+	return x, cols, rows, err
+}
+
+// run executes a user's sql (exec, query, run) on d's connection. d.mu
+// held.
 func (d *Database) run(sql string, p Params, wantRows bool) ([]byte, error) {
 	var buf []byte // not reused: the caller reads the rows after d.mu is released
+	d.mode = prepareUser
+	defer func() { d.mode = prepareInternal }()
 	return runSQL(d.conn, d.stmts, sql, p, wantRows, &buf)
 }
 
@@ -87,10 +128,13 @@ func runSQL(conn *sqlite3.Conn, cache *stmtCache, sql string, p Params, wantRows
 	rest := sql
 	for {
 		if cache != nil {
-			cache.prepared, cache.ddl = cache.prepared[:0], false
+			cache.prepared, cache.ddl, cache.refused = cache.prepared[:0], false, ""
 		}
 		stmt, tail, err := conn.Prepare(rest)
 		if err != nil {
+			if cache != nil && cache.refused != "" {
+				return nil, refusal(rest, cache.refused, cache.refusedInTx)
+			}
 			return nil, err
 		}
 		if stmt == nil {

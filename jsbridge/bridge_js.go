@@ -120,9 +120,9 @@ func DirectBuffer(n int32) unsafe.Pointer {
 	return unsafe.Pointer(&s.dbuf[0])
 }
 
-// DirectRun runs the exec (kind 1) or query (kind 2) whose request of n
-// bytes is in the buffer, tx the open transaction (0: none), known the
-// version the handle knows (-1: none). It answers the length of the result
+// DirectRun runs the exec (kind 1), query (kind 2) or run (kind 3) whose
+// request of n bytes is in the buffer, tx the open transaction (0: none),
+// known the version the handle knows (-1: none). It answers the length of the result
 // (its address in the header's second word; it stays valid until the next
 // DirectRun), or -1 for an error (the Error is the api's err property), or
 // -2 when the outcome comes later through settle (the id in the header).
@@ -178,15 +178,26 @@ func (s *server) settler(id float64, toJS func(any) any) func(any, error) {
 	}
 }
 
-// run is an exec or a query: the rows of a query, or changes and
-// lastInsertRowid of an exec (two little-endian int64s).
+// Statement kinds of the direct entry.
+const (
+	kindExec  = 1
+	kindQuery = 2
+	kindRun   = 3
+)
+
+// run is an exec, a query or a run: changes and lastInsertRowid of an exec
+// (two little-endian int64s), the rows of a query, or both for a run
+// (engine.Database.Run).
 func (s *server) run(kind int, tx uint64, known int64, r engine.StatementRequest) (res []byte, err error) {
 	if d := s.dead.Load(); d != nil {
 		return nil, d
 	}
 	op := "exec"
-	if kind == 2 {
+	switch kind {
+	case kindQuery:
 		op = "query"
+	case kindRun:
+		op = "run"
 	}
 	defer crash(s, op, &res, &err)
 	ctx := context.Background()
@@ -199,8 +210,14 @@ func (s *server) run(kind int, tx uint64, known int64, r engine.StatementRequest
 			return nil, err
 		}
 	}
-	if kind == 2 {
+	switch kind {
+	case kindQuery:
 		return d.Query(ctx, tx, r.SQL, r.Params)
+	case kindRun:
+		return d.Run(ctx, tx, r.SQL, r.Params)
+	case kindExec:
+	default:
+		return nil, engine.Errorf(engine.CodeInvalidArgument, "larder: unknown statement kind %d (want 1 exec, 2 query, 3 run)", kind)
 	}
 	x, err := d.Exec(ctx, tx, r.SQL, r.Params)
 	if err != nil {
@@ -287,6 +304,16 @@ func (s *server) call(op string, req jsutil.Value) (res any, err error) {
 			o.Set("durationMs", r.DurationMS)
 			o.Set("breaking", r.Breaking)
 			out.SetIndex(i, o)
+		}
+		return out, nil
+	case "readset": // {db, sql}: the tables sql reads, for db.watch
+		tables, err := d.ReadSet(ctx, tx, str(req, "sql"))
+		if err != nil {
+			return nil, err
+		}
+		out := jsutil.Array(len(tables))
+		for i, t := range tables {
+			out.SetIndex(i, t)
 		}
 		return out, nil
 	case "export":
