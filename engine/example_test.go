@@ -40,3 +40,28 @@ func ExampleHost() {
 	// [id body] [[1 hello]]
 	// SQLITE_ERROR
 }
+
+// Run answers what exec and query answer in one call: INSERT … RETURNING.
+// ReadSet answers the tables a statement reads, without running it.
+func ExampleDatabase_Run() {
+	ctx := context.Background()
+	h, _ := engine.NewHost(map[string]engine.Storage{"memory": engine.NewMemory()}, []string{"memory"})
+	up := "CREATE TABLE note(id INTEGER PRIMARY KEY, body TEXT); CREATE TABLE tag(note_id INTEGER, tag TEXT)"
+	db, _, _ := h.Open(ctx, engine.OpenOptions{Name: "app", Migrations: []*migrations.Migration{
+		{Version: 1, Name: "init", Up: up, Checksum: migrations.Checksum(up)},
+	}})
+
+	out, _ := db.Run(ctx, 0, "INSERT INTO note(body) VALUES ('a'), ('b') RETURNING id, body", engine.Params{})
+	x, cols, rows, _ := engine.DecodeRun(out)
+	fmt.Println(x.Changes, x.LastInsertRowID, cols, rows)
+
+	tables, _ := db.ReadSet(ctx, 0, "SELECT body FROM note WHERE id IN (SELECT note_id FROM tag)")
+	fmt.Println(tables)
+
+	_, err := db.Exec(ctx, 0, "BEGIN", engine.Params{})
+	fmt.Println(engine.Classify(err).Code)
+	// Output:
+	// 2 2 [id body] [[1 a] [2 b]]
+	// [note tag]
+	// LARDER_INVALID_ARGUMENT
+}
