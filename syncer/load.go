@@ -10,12 +10,17 @@ import (
 // maxParams bounds the parameters of one statement: D1 allows 100.
 const maxParams = 90
 
-// columnList is "pk", "c1", ... of t, quoted, with a prefix on each.
+// columnList is "pk", "c1", ... of t, quoted, with a prefix on each; every
+// column but the primary key is selected through typed (decode with
+// untyped).
 func columnList(t *Table, prefix string) (names []string, sql string) {
 	names = append([]string{t.PK}, t.Columns...)
 	q := make([]string, len(names))
 	for i, c := range names {
 		q[i] = prefix + quote(c)
+		if i > 0 {
+			q[i] = typed(q[i])
+		}
 	}
 	return names, strings.Join(q, ", ")
 }
@@ -59,16 +64,21 @@ func loadRows(ctx context.Context, db Store, t *Table, pks []string) (map[string
 				continue // a key that matched by type affinity, not as this text
 			}
 			st.inTable, st.live = true, !st.wasTomb
-			for j, c := range names {
-				st.values[c] = r[j]
+			st.values[names[0]] = r[0]
+			for j, c := range names[1:] {
+				if st.values[c], err = untyped(r[j+1]); err != nil {
+					return nil, fmt.Errorf("%s %s column %s: %w", t.Name, r[0], c, err)
+				}
 			}
 		}
-		extras, err := db.Query(ctx, "SELECT pk, col, val FROM _sync_extra WHERE tbl = ? AND pk IN ("+placeholders(len(chunk))+")", args...)
+		extras, err := db.Query(ctx, "SELECT pk, col, "+typed("val")+" FROM _sync_extra WHERE tbl = ? AND pk IN ("+placeholders(len(chunk))+")", args...)
 		if err != nil {
 			return nil, err
 		}
 		for _, e := range extras {
-			out[e[0].(string)].extras[e[1].(string)] = e[2]
+			if out[e[0].(string)].extras[e[1].(string)], err = untyped(e[2]); err != nil {
+				return nil, fmt.Errorf("%s %s extra column %s: %w", t.Name, e[0], e[1], err)
+			}
 		}
 	}
 	return out, nil

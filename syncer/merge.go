@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -39,6 +40,14 @@ func (e *conflictError) Error() string {
 	return "sync: push: another push committed first; retry: " + e.err.Error()
 }
 func (e *conflictError) Unwrap() error { return e.err }
+
+// Is makes a conflictError match ErrBusy.
+func (e *conflictError) Is(target error) bool { return target == ErrBusy }
+
+// ErrBusy is matched (errors.Is) by a push that failed whole because
+// another push committed first (two devices, or two Worker instances, at
+// once): nothing of it was written, and sending it again is safe.
+var ErrBusy = errors.New("sync: another push committed first")
 
 // rowState is one row as the merge sees it.
 type rowState struct {

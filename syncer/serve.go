@@ -110,7 +110,11 @@ func (s *Server) pullTable(ctx context.Context, t *Table, sub string, cursor, up
 		default:
 			row.Cols, row.Clocks = map[string]Value{}, map[string]string{}
 			for i, c := range names[1:] {
-				row.Cols[c] = Value{r[8+i]}
+				v, err := untyped(r[8+i])
+				if err != nil {
+					return nil, 0, fmt.Errorf("%s column %s: %w", row.PK, c, err)
+				}
+				row.Cols[c] = Value{v}
 			}
 			if c, ok := r[4].(string); ok {
 				if err := json.Unmarshal([]byte(c), &row.Clocks); err != nil {
@@ -132,10 +136,14 @@ func (s *Server) pullTable(ctx context.Context, t *Table, sub string, cursor, up
 }
 
 func (s *Server) extras(ctx context.Context, row *RowState) error {
-	extras, err := s.db.Query(ctx, "SELECT col, val FROM _sync_extra WHERE tbl = ? AND pk = ?", row.Table, row.PK)
+	extras, err := s.db.Query(ctx, "SELECT col, "+typed("val")+" FROM _sync_extra WHERE tbl = ? AND pk = ?", row.Table, row.PK)
 	for _, e := range extras {
 		if col := e[0].(string); !s.schema.Tables[row.Table].has(col) {
-			row.Cols[col] = Value{e[1]}
+			v, err := untyped(e[1])
+			if err != nil {
+				return fmt.Errorf("%s extra column %s: %w", row.PK, col, err)
+			}
+			row.Cols[col] = Value{v}
 		}
 	}
 	return err

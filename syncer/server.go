@@ -47,8 +47,21 @@ type Server struct {
 }
 
 // NewServer checks cfg against the database's schema and creates the
-// server's tables.
+// server's tables: Prepare, then Serve.
 func NewServer(ctx context.Context, db Store, cfg *Config) (*Server, error) {
+	schema, err := Prepare(ctx, db, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return Serve(db, schema), nil
+}
+
+// Prepare checks cfg against the database's schema, creates the server's
+// tables and moves values kept in _sync_extra into columns a migration has
+// since added. It is needed once after each migration of the server's
+// database; the edge runs it once per isolate and bundle, keeps the Schema
+// (it marshals to JSON) and builds each request's Server with Serve.
+func Prepare(ctx context.Context, db Store, cfg *Config) (*Schema, error) {
 	schema, err := Check(ctx, db, cfg)
 	if err != nil {
 		return nil, err
@@ -62,11 +75,16 @@ func NewServer(ctx context.Context, db Store, cfg *Config) (*Server, error) {
 	if err := db.Exec(ctx, stmts); err != nil {
 		return nil, fmt.Errorf("sync: create server tables: %w", err)
 	}
-	s := &Server{db: db, schema: schema}
-	if err := s.foldExtras(ctx); err != nil {
+	if err := Serve(db, schema).foldExtras(ctx); err != nil {
 		return nil, err
 	}
-	return s, nil
+	return schema, nil
+}
+
+// Serve returns the Server over db for a schema that Prepare returned for
+// the same database (in this process or an earlier one).
+func Serve(db Store, schema *Schema) *Server {
+	return &Server{db: db, schema: schema}
 }
 
 // foldExtras moves values kept in _sync_extra into their table once a
@@ -76,7 +94,7 @@ func (s *Server) foldExtras(ctx context.Context) error {
 	var stmts []Stmt
 	for _, name := range s.schema.Config.TableNames() {
 		t := s.schema.Tables[name]
-		extras, err := s.db.Query(ctx, "SELECT pk, col, val FROM _sync_extra WHERE tbl = ?", name)
+		extras, err := s.db.Query(ctx, "SELECT pk, col, "+typed("val")+" FROM _sync_extra WHERE tbl = ?", name)
 		if err != nil {
 			return fmt.Errorf("sync: read _sync_extra: %w", err)
 		}
@@ -85,8 +103,12 @@ func (s *Server) foldExtras(ctx context.Context) error {
 			if !t.has(col) {
 				continue
 			}
+			v, err := untyped(e[2])
+			if err != nil {
+				return fmt.Errorf("sync: _sync_extra %s %s %s: %w", name, pk, col, err)
+			}
 			stmts = append(stmts,
-				Stmt{fmt.Sprintf("UPDATE %s SET %s = ? WHERE %s = ?", quote(name), quote(col), quote(t.PK)), []any{e[2], pk}},
+				Stmt{fmt.Sprintf("UPDATE %s SET %s = ? WHERE %s = ?", quote(name), quote(col), quote(t.PK)), []any{v, pk}},
 				Stmt{"DELETE FROM _sync_extra WHERE tbl = ? AND pk = ? AND col = ?", []any{name, pk, col}})
 		}
 	}
