@@ -2,8 +2,8 @@ package syncer
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"strings"
