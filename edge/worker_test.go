@@ -104,8 +104,20 @@ func bundleOf(t *testing.T, files map[string]string, prepare string) []byte {
 // with worker.mjs, runtime.mjs, wasm_exec.js and app.wasm.
 func buildWorker(t *testing.T, bundle []byte) string {
 	t.Helper()
-	sum := sha256.Sum256(bundle)
-	key := hex.EncodeToString(sum[:8])
+	return buildSyncWorker(t, bundle, nil)
+}
+
+// buildSyncWorker is buildWorker that also embeds syncTOML in place of the
+// placeholder sync.toml (nil: the placeholder, no sync).
+func buildSyncWorker(t *testing.T, bundle, syncTOML []byte) string {
+	t.Helper()
+	h := sha256.New()
+	h.Write(bundle)
+	if syncTOML != nil {
+		h.Write([]byte("\x00sync.toml\x00"))
+		h.Write(syncTOML)
+	}
+	key := hex.EncodeToString(h.Sum(nil)[:8])
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	if dir, ok := builds[key]; ok {
@@ -127,7 +139,15 @@ func buildWorker(t *testing.T, bundle []byte) string {
 	if err := os.WriteFile(bundlePath, bundle, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	overlay, _ := json.Marshal(map[string]any{"Replace": map[string]string{filepath.Join(edgeDir, "migrations.json"): bundlePath}})
+	replace := map[string]string{filepath.Join(edgeDir, "migrations.json"): bundlePath}
+	if syncTOML != nil {
+		syncPath := filepath.Join(dir, "sync.toml")
+		if err := os.WriteFile(syncPath, syncTOML, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		replace[filepath.Join(edgeDir, "sync.toml")] = syncPath
+	}
+	overlay, _ := json.Marshal(map[string]any{"Replace": replace})
 	overlayPath := filepath.Join(dir, "overlay.json")
 	if err := os.WriteFile(overlayPath, overlay, 0o644); err != nil {
 		t.Fatal(err)
