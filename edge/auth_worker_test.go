@@ -104,6 +104,9 @@ var dataRoutes = []struct{ method, path string }{
 	{"PUT", "/api/backup/notes"},
 	{"GET", "/api/backup/notes"},
 	{"HEAD", "/api/backup/notes"},
+	{"POST", "/sync/hello"},
+	{"POST", "/sync/push"},
+	{"POST", "/sync/pull"},
 	{"GET", "/api/notes"},
 	{"GET", "/favicon.ico"},
 }
@@ -179,6 +182,13 @@ func TestWorkerRefusesBadTokens(t *testing.T) {
 	w.Token = good
 	if r := w.do(t, "GET", "/api/backups", "", nil); r.Status != 200 {
 		t.Errorf("good token: %d %s", r.Status, r.Body)
+	}
+	// This Worker embeds the placeholder sync.toml: it does not sync, and
+	// says how to make it.
+	r := w.do(t, "POST", "/sync/pull", "", []byte(`{"hello":{"version":1,"breaking":0},"cursor":0}`))
+	var e errorBody
+	if r.JSON(t, &e); r.Status != 404 || e.Error.Code != "LARDER_SYNC_OFF" || !strings.Contains(e.Error.Message, "sync.toml") {
+		t.Errorf("sync without sync.toml: %d %s", r.Status, r.Body)
 	}
 	// Basic auth or a bare token are not bearer tokens.
 	w.Token = ""
