@@ -53,7 +53,7 @@ func claimsFor(sub string, mod map[string]any) map[string]any {
 }
 
 // tokenFor is an HS256 token for sub signed with testSecret.
-func tokenFor(t *testing.T, sub string, mod map[string]any) string {
+func tokenFor(t testing.TB, sub string, mod map[string]any) string {
 	t.Helper()
 	tok, err := auth.SignHS256([]byte(testSecret), claimsFor(sub, mod))
 	if err != nil {

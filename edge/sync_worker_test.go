@@ -54,7 +54,7 @@ func syncFiles(t testing.TB, dir string) (files map[string]string, syncTOML []by
 
 // startSyncWorker builds and runs the Worker with the test app's
 // migrations and sync.toml, HS256 auth as in the auth tests.
-func startSyncWorker(t *testing.T, state string) *worker {
+func startSyncWorker(t testing.TB, state string) *worker {
 	t.Helper()
 	files, syncTOML := syncFiles(t, syncApp)
 	build := buildSyncWorker(t, bundleOf(t, files, ""), syncTOML)
@@ -74,7 +74,7 @@ type syncDevice struct {
 
 // newSyncDevice opens a fresh device of sub with the migrations of dir up
 // to version to (0: all).
-func newSyncDevice(t *testing.T, url, sub, dir string, to int64) *syncDevice {
+func newSyncDevice(t testing.TB, url, sub, dir string, to int64) *syncDevice {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := sqlite3.Open(filepath.Join(t.TempDir(), "device.db"))
