@@ -53,12 +53,22 @@ func syncFiles(t testing.TB, dir string) (files map[string]string, syncTOML []by
 }
 
 // startSyncWorker builds and runs the Worker with the test app's
-// migrations and sync.toml, HS256 auth as in the auth tests.
+// migrations and sync.toml, HS256 auth as in the auth tests, in two
+// isolates on one D1 (requests with Host w1.larder.test go to the second).
 func startSyncWorker(t testing.TB, state string) *worker {
 	t.Helper()
 	files, syncTOML := syncFiles(t, syncApp)
 	build := buildSyncWorker(t, bundleOf(t, files, ""), syncTOML)
-	return startWorker(t, build, state, 1, authVars...)
+	return startWorker(t, build, state, 2, authVars...)
+}
+
+// hostTransport sends every request to one isolate of dev.mjs (by Host).
+type hostTransport struct{ host string }
+
+func (h hostTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Host = h.host
+	return http.DefaultTransport.RoundTrip(req)
 }
 
 // syncDevice is one device: a SQLite file migrated by the native runner,
@@ -435,6 +445,59 @@ func TestSyncThroughWorker(t *testing.T) {
 		if n := ahead.pending(); n != 1 {
 			t.Fatalf("outbox %d", n)
 		}
+	})
+
+	t.Run("ConcurrentPushesThroughTwoIsolates", func(t *testing.T) {
+		// Four devices of one user, two on each isolate, push at once:
+		// pushes that lose the race write nothing and are run again (by
+		// the Worker, or by the device after LARDER_BUSY).
+		var ds []*syncDevice
+		for i := range 4 {
+			d := newSyncDevice(t, url, "race-a", syncApp, 0)
+			d.tr.Client = &http.Client{Transport: hostTransport{fmt.Sprintf("w%d.larder.test", i%2)}}
+			for j := range 40 {
+				d.exec("INSERT INTO items (id, owner, title, n) VALUES (?, 'race-a', 'x', ?)", fmt.Sprintf("race-%d-%d", i, j), int64(j))
+			}
+			ds = append(ds, d)
+		}
+		ds[0].exec("INSERT INTO items (id, owner, title) VALUES ('race-shared', 'race-a', 'start')")
+		ds[0].sync()
+		for _, d := range ds[1:] {
+			d.sync()
+		}
+		for i, d := range ds {
+			d.exec("UPDATE items SET n = ? WHERE id = 'race-shared'", int64(i))
+		}
+		errs := make(chan error, len(ds))
+		for _, d := range ds {
+			go func() {
+				for {
+					_, err := d.c.Sync(context.Background(), d.tr, d.hello)
+					if codeOf(err) != syncer.CodeBusy {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		for range ds {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, d := range ds {
+			d.sync()
+		}
+		want := ds[0].items()
+		if n := strings.Count(want, "\n"); n != 161 {
+			t.Fatalf("%d rows, want 161", n)
+		}
+		for i, d := range ds[1:] {
+			if got := d.items(); got != want {
+				t.Errorf("device %d differs:\n%s", i+1, got)
+			}
+		}
+		keep(ds...)
 	})
 
 	for _, before := range []bool{false, true} {
