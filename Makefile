@@ -163,6 +163,14 @@ edge-build:
 	  "$(abspath edge/sync.toml)" "$(abspath edge/build/sync.toml)" > edge/build/overlay.json
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -overlay edge/build/overlay.json -o edge/build/app.wasm ./edge
 
+## bench-sync: sync through the Worker in workerd with local D1, native
+## devices on loopback: a 10,000-row push, the initial sync of those rows
+## into a fresh device, and the latency of one change between two devices
+## (docs/sync.md#cost).
+.PHONY: bench-sync
+bench-sync: edge-deps
+	$(GO) test -tags workerd ./edge -run '^$$' -bench SyncThroughWorker -benchtime 1x
+
 ## edge-deps: edge/node_modules (miniflare, workerd, wrangler) from the lockfile
 edge-deps: edge/node_modules/.package-lock.json
 edge/node_modules/.package-lock.json: edge/package.json edge/package-lock.json
