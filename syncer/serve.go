@@ -8,10 +8,13 @@ import (
 	"slices"
 )
 
-// Page sizes of Pull.
+// Page sizes of Pull. A page reads at most maxWherePage rows of each
+// where-rule table (each of their tombstones costs a query, and a Worker
+// may make only so many D1 calls per request).
 const (
-	DefaultPage = 200
-	MaxPage     = 1000
+	DefaultPage  = 200
+	MaxPage      = 1000
+	maxWherePage = 200
 )
 
 // Pull serves the user sub one page of the rows changed after req.Cursor
@@ -43,7 +46,14 @@ func (s *Server) Pull(ctx context.Context, sub string, req PullRequest) (PullRes
 	cutoff := max(upTo, req.Cursor)
 	more := false
 	for _, name := range s.schema.Config.TableNames() {
-		got, last, err := s.pullTable(ctx, s.schema.Tables[name], sub, req.Cursor, upTo, limit)
+		t := s.schema.Tables[name]
+		tl := limit
+		if t.Rule.Where != "" {
+			// Each tombstone of a where-rule table costs a query (its
+			// last image is checked against the rule): fewer per page.
+			tl = min(limit, maxWherePage)
+		}
+		got, last, err := s.pullTable(ctx, t, sub, req.Cursor, upTo, tl)
 		if err != nil {
 			return PullResponse{}, fmt.Errorf("sync: pull %s: %w", name, err)
 		}

@@ -167,6 +167,12 @@ func (s *Server) Push(ctx context.Context, sub string, req PushRequest) (PushRes
 	if err != nil {
 		return PushResponse{}, err
 	}
+	// Count the statements: a Worker may make only so many D1 calls per
+	// request, and where-rule tables cost a few per change. Past the
+	// budget the push answers the changes merged so far; the device sends
+	// the rest in its next request.
+	counted := &budgetStore{Store: s.db}
+	s = &Server{db: counted, schema: s.schema}
 	m, err := s.newMerge(ctx, sub, ahead, req.Changes)
 	if err != nil {
 		return PushResponse{}, err
@@ -174,9 +180,13 @@ func (s *Server) Push(ctx context.Context, sub string, req PushRequest) (PushRes
 	if err := m.preload(ctx, req.Changes); err != nil {
 		return PushResponse{}, err
 	}
-	for _, ch := range req.Changes {
+	for i, ch := range req.Changes {
+		if counted.n >= PushBudget && i > 0 {
+			req.Changes = req.Changes[:i]
+			break
+		}
 		if err := m.apply(ctx, ch); isConstraint(err) {
-			return s.pushEach(ctx, sub, ahead, req.Changes)
+			return s.pushEach(ctx, sub, ahead, req.Changes[:i+1])
 		} else if err != nil {
 			return PushResponse{}, err
 		}
@@ -195,12 +205,38 @@ func (s *Server) Push(ctx context.Context, sub string, req PushRequest) (PushRes
 	return m.resp, nil
 }
 
+// PushBudget is how many Store calls (queries and Execs) one Push may
+// start another change after: Cloudflare allows a Worker invocation 1,000
+// D1 calls (50 on the Free plan, where a push of where-rule changes needs
+// smaller batches). A push of owner-rule changes stays far below it.
+const PushBudget = 400
+
+// budgetStore counts the calls made through it.
+type budgetStore struct {
+	Store
+	n int
+}
+
+func (c *budgetStore) Query(ctx context.Context, sql string, args ...any) ([][]any, error) {
+	c.n++
+	return c.Store.Query(ctx, sql, args...)
+}
+
+func (c *budgetStore) Exec(ctx context.Context, stmts []Stmt) error {
+	c.n++
+	return c.Store.Exec(ctx, stmts)
+}
+
 func (s *Server) pushEach(ctx context.Context, sub string, ahead bool, changes []Change) (PushResponse, error) {
 	m, err := s.newMerge(ctx, sub, ahead, changes)
 	if err != nil {
 		return PushResponse{}, err
 	}
-	for _, ch := range changes {
+	counted, _ := s.db.(*budgetStore)
+	for i, ch := range changes {
+		if counted != nil && counted.n >= PushBudget && i > 0 {
+			break // the device sends the rest again
+		}
 		if err := m.apply(ctx, ch); err != nil {
 			return PushResponse{}, err
 		}
