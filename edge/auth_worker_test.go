@@ -344,5 +344,12 @@ func TestWorkerCORSListedOriginsOnly(t *testing.T) {
 		if c.want == "" && pre.Status == 204 {
 			t.Errorf("preflight from %s answered", c.origin)
 		}
+		// The sync routes take POST with a JSON body.
+		sync := w.do(t, "OPTIONS", "/sync/push", "", nil, "Origin", c.origin,
+			"Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "authorization, content-type")
+		if c.want != "" && (sync.Status != 204 || !strings.Contains(sync.Header.Get("Access-Control-Allow-Methods"), "POST") ||
+			!strings.Contains(strings.ToLower(sync.Header.Get("Access-Control-Allow-Headers")), "content-type")) {
+			t.Errorf("sync preflight from %s: %d %v", c.origin, sync.Status, sync.Header)
+		}
 	}
 }

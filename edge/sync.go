@@ -102,8 +102,21 @@ func (s *server) syncRoute(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusInternalServerError, "LARDER_SYNC_SCHEMA", err.Error(), nil)
 		return
 	}
+	if v := s.env.Getenv("SYNC_PUSH_BUDGET"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < minPushBudget {
+			writeJSONError(w, http.StatusInternalServerError, "LARDER_SYNC_MISCONFIGURED",
+				fmt.Sprintf("SYNC_PUSH_BUDGET=%q: want a whole number of D1 calls, at least %d (45 fits the Workers Free plan's 50)", v, minPushBudget), nil)
+			return
+		}
+		srv.WithPushBudget(n)
+	}
 	syncer.HandleHTTP(w, r, srv, userOf(r.Context()).Sub)
 }
+
+// minPushBudget is the least SYNC_PUSH_BUDGET: the reads of a push and
+// one change.
+const minPushBudget = 30
 
 // syncServer builds this request's syncer.Server. The first request of an
 // isolate (per bundle and sync.toml) checks the declaration against D1's

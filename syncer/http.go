@@ -88,6 +88,12 @@ func (h *HTTP) post(ctx context.Context, route string, body, out any) error {
 		return fmt.Errorf("sync: %s: %w", route, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	// Every sync request is safe to send again (a pull reads; a push is
+	// applied once per change id), so Go's transport may resend it on a
+	// kept-alive connection the server had closed. A nil value marks the
+	// request idempotent without sending the header (no CORS preflight
+	// change).
+	req.Header["Idempotency-Key"] = nil
 	if h.Token != nil {
 		tok, err := h.Token(ctx)
 		if err != nil {

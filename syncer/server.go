@@ -44,6 +44,23 @@ CREATE TABLE IF NOT EXISTS _sync_extra (tbl TEXT NOT NULL, pk TEXT NOT NULL, col
 type Server struct {
 	db     Store
 	schema *Schema
+	budget int // see WithPushBudget
+}
+
+// WithPushBudget sets how many Store calls a push may make before it
+// answers the changes merged so far (PushBudget by default). The edge sets
+// it from SYNC_PUSH_BUDGET, for a plan that allows fewer D1 calls per
+// Worker invocation.
+func (s *Server) WithPushBudget(n int) *Server {
+	s.budget = n
+	return s
+}
+
+func (s *Server) pushBudget() int {
+	if s.budget > 0 {
+		return s.budget
+	}
+	return PushBudget
 }
 
 // NewServer checks cfg against the database's schema and creates the
@@ -171,7 +188,7 @@ func (s *Server) Push(ctx context.Context, sub string, req PushRequest) (PushRes
 	// request, and where-rule tables cost a few per change. Past the
 	// budget the push answers the changes merged so far; the device sends
 	// the rest in its next request.
-	counted := &budgetStore{Store: s.db}
+	counted := &budgetStore{Store: s.db, max: s.pushBudget()}
 	s = &Server{db: counted, schema: s.schema}
 	m, err := s.newMerge(ctx, sub, ahead, req.Changes)
 	if err != nil {
@@ -181,7 +198,7 @@ func (s *Server) Push(ctx context.Context, sub string, req PushRequest) (PushRes
 		return PushResponse{}, err
 	}
 	for i, ch := range req.Changes {
-		if counted.n >= PushBudget && i > 0 {
+		if counted.spent() && i > 0 {
 			req.Changes = req.Changes[:i]
 			break
 		}
@@ -205,17 +222,21 @@ func (s *Server) Push(ctx context.Context, sub string, req PushRequest) (PushRes
 	return m.resp, nil
 }
 
-// PushBudget is how many Store calls (queries and Execs) one Push may
-// start another change after: Cloudflare allows a Worker invocation 1,000
-// D1 calls (50 on the Free plan, where a push of where-rule changes needs
-// smaller batches). A push of owner-rule changes stays far below it.
+// PushBudget is the default number of Store calls (queries and Execs) one
+// Push may make: Cloudflare allows a Worker invocation 1,000 D1 calls (50
+// on the Free plan: see WithPushBudget). A push of owner-rule changes
+// stays far below it; where-rule changes cost a few calls each.
 const PushBudget = 400
 
 // budgetStore counts the calls made through it.
 type budgetStore struct {
 	Store
-	n int
+	n, max int
 }
+
+// spent reports whether starting another change could pass the budget: a
+// change costs up to about ten calls (a where-rule change, flushed).
+func (c *budgetStore) spent() bool { return c.n+10 > c.max }
 
 func (c *budgetStore) Query(ctx context.Context, sql string, args ...any) ([][]any, error) {
 	c.n++
@@ -234,7 +255,7 @@ func (s *Server) pushEach(ctx context.Context, sub string, ahead bool, changes [
 	}
 	counted, _ := s.db.(*budgetStore)
 	for i, ch := range changes {
-		if counted != nil && counted.n >= PushBudget && i > 0 {
+		if counted != nil && counted.spent() && i > 0 {
 			break // the device sends the rest again
 		}
 		if err := m.apply(ctx, ch); err != nil {
