@@ -67,13 +67,19 @@ type rowState struct {
 }
 
 func (s *Server) newMerge(ctx context.Context, sub string, ahead bool, changes []Change) (*merge, error) {
-	m := &merge{s: s, sub: sub, ahead: ahead, seen: map[string]bool{}, rows: map[rowKey]*rowState{}}
-	m.resp = PushResponse{Accepted: []string{}, Duplicate: []string{}, Rejected: []Rejection{}}
 	rows, err := s.db.Query(ctx, "SELECT v FROM _sync_meta WHERE k = 'seq'")
 	if err != nil || len(rows) == 0 {
 		return nil, fmt.Errorf("sync: read sequence: %v", err)
 	}
-	m.seq0 = asInt(rows[0][0])
+	return s.newMergeAt(ctx, sub, ahead, asInt(rows[0][0]), changes)
+}
+
+// newMergeAt starts a merge from the server sequence seq, read before
+// anything of the rows (the guard of flush compares with it).
+func (s *Server) newMergeAt(ctx context.Context, sub string, ahead bool, seq int64, changes []Change) (*merge, error) {
+	m := &merge{s: s, sub: sub, ahead: ahead, seen: map[string]bool{}, rows: map[rowKey]*rowState{}}
+	m.resp = PushResponse{Accepted: []string{}, Duplicate: []string{}, Rejected: []Rejection{}}
+	m.seq0 = seq
 	m.seq = m.seq0
 	if len(changes) == 0 {
 		return m, nil

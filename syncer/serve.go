@@ -29,7 +29,8 @@ func (s *Server) Pull(ctx context.Context, sub string, req PullRequest) (PullRes
 	if sub == "" {
 		return PullResponse{}, &Error{CodeForbidden, "pull: no user subject"}
 	}
-	if _, err := s.hello(ctx, req.Hello); err != nil {
+	_, upTo, err := s.helloSeq(ctx, req.Hello)
+	if err != nil {
 		return PullResponse{}, err
 	}
 	limit := req.Limit
@@ -37,12 +38,12 @@ func (s *Server) Pull(ctx context.Context, sub string, req PullRequest) (PullRes
 		limit = DefaultPage
 	}
 	limit = min(limit, MaxPage)
-	top, err := s.db.Query(ctx, "SELECT v FROM _sync_meta WHERE k = 'seq'")
-	if err != nil || len(top) == 0 {
-		return PullResponse{}, fmt.Errorf("sync: pull: read sequence: %v", err)
-	}
-	upTo := asInt(top[0][0])
 	rows := []RowState{}
+	if upTo <= req.Cursor {
+		// Nothing changed since the cursor: one query in all (a device
+		// polling an idle server).
+		return PullResponse{Rows: rows, Cursor: req.Cursor}, nil
+	}
 	cutoff := max(upTo, req.Cursor)
 	more := false
 	for _, name := range s.schema.Config.TableNames() {

@@ -151,14 +151,33 @@ func (s *Server) Version(ctx context.Context) (ServerVersion, error) {
 }
 
 func (s *Server) hello(ctx context.Context, h Hello) (ahead bool, err error) {
-	v, err := s.Version(ctx)
-	if err != nil {
-		return false, err
+	ahead, _, err = s.helloSeq(ctx, h)
+	return ahead, err
+}
+
+// helloSeq checks h against the server's migrations and reads the server
+// sequence, in one query (a round trip on D1).
+func (s *Server) helloSeq(ctx context.Context, h Hello) (ahead bool, seq int64, err error) {
+	rows, err := s.db.Query(ctx, `SELECT coalesce(max(version), 0), coalesce(max(CASE WHEN breaking THEN version END), 0),
+		(SELECT v FROM _sync_meta WHERE k = 'seq') FROM _migrations`)
+	var v ServerVersion
+	switch {
+	case err != nil && strings.Contains(err.Error(), "no such table: _migrations"):
+		// A database not made by migrations (tests): version 0.
+		if rows, err = s.db.Query(ctx, "SELECT v FROM _sync_meta WHERE k = 'seq'"); err != nil || len(rows) == 0 {
+			return false, 0, fmt.Errorf("sync: read sequence: %v", err)
+		}
+		seq = asInt(rows[0][0])
+	case err != nil:
+		return false, 0, fmt.Errorf("sync: read _migrations and sequence: %w", err)
+	default:
+		v = ServerVersion{Version: asInt(rows[0][0]), Breaking: asInt(rows[0][1])}
+		seq = asInt(rows[0][2])
 	}
 	if err := CheckVersions(h, v); err != nil {
-		return false, err
+		return false, 0, err
 	}
-	return h.Version > v.Version, nil
+	return h.Version > v.Version, seq, nil
 }
 
 // MaxBatch is the most changes one push may carry.
@@ -180,7 +199,7 @@ func (s *Server) Push(ctx context.Context, sub string, req PushRequest) (PushRes
 	if len(req.Changes) > MaxBatch {
 		return PushResponse{}, &Error{CodeInvalid, fmt.Sprintf("push: %d changes, at most %d per batch", len(req.Changes), MaxBatch)}
 	}
-	ahead, err := s.hello(ctx, req.Hello)
+	ahead, seq, err := s.helloSeq(ctx, req.Hello)
 	if err != nil {
 		return PushResponse{}, err
 	}
@@ -190,7 +209,7 @@ func (s *Server) Push(ctx context.Context, sub string, req PushRequest) (PushRes
 	// the rest in its next request.
 	counted := &budgetStore{Store: s.db, max: s.pushBudget()}
 	s = &Server{db: counted, schema: s.schema}
-	m, err := s.newMerge(ctx, sub, ahead, req.Changes)
+	m, err := s.newMergeAt(ctx, sub, ahead, seq, req.Changes)
 	if err != nil {
 		return PushResponse{}, err
 	}
