@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log"
 	"net/http"
 	"strconv"
 	"strings"
@@ -98,8 +100,13 @@ func (s *server) syncRoute(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	srv, err := s.syncServer(r.Context())
-	if err != nil {
+	if errors.Is(err, syncer.ErrSchema) {
 		writeJSONError(w, http.StatusInternalServerError, "LARDER_SYNC_SCHEMA", err.Error(), nil)
+		return
+	}
+	if err != nil {
+		log.Printf("larder: sync: %v", err)
+		writeJSONError(w, http.StatusInternalServerError, "LARDER_ERROR", err.Error(), nil)
 		return
 	}
 	if v := s.env.Getenv("SYNC_PUSH_BUDGET"); v != "" {
