@@ -639,3 +639,52 @@ func TestSyncThroughWorker(t *testing.T) {
 		t.Errorf("%d rows of refused devices reached D1", n)
 	}
 }
+
+// A device ahead of the Worker by a non-breaking migration syncs; the
+// column the Worker lacks is kept in D1 (_sync_extra) and served back, and
+// once a new deploy brings the migration the kept value moves into the
+// column (the next isolate prepares sync again for the new bundle).
+func TestSyncColumnsAheadOfTheWorkerAreKept(t *testing.T) {
+	state := t.TempDir()
+	files, syncTOML := syncFiles(t, syncApp)
+	only := func(names ...string) map[string]string {
+		out := map[string]string{}
+		for _, n := range names {
+			out[n] = files[n]
+		}
+		return out
+	}
+	old := buildSyncWorker(t, bundleOf(t, only("0001_init.sql"), ""), syncTOML)
+	w := startWorker(t, old, state, 1, authVars...)
+	ahead := newSyncDevice(t, w.URL, "extra-a", syncApp, 2) // has items.done
+	ahead.exec("INSERT INTO items (id, owner, title, done) VALUES ('e1', 'extra-a', 't', 1)")
+	if n := ahead.sync(); n.Pushed != 1 {
+		t.Fatalf("push %+v", n)
+	}
+	other := newSyncDevice(t, w.URL, "extra-a", syncApp, 2)
+	other.sync()
+	if got := other.items(); !strings.HasSuffix(got, "|i:1\n") {
+		t.Fatalf("the kept column was not served back:\n%s", got)
+	}
+	w.stop(t)
+
+	// The next deploy has 0002: the value moves into items.done.
+	w = startWorker(t, buildSyncWorker(t, bundleOf(t, only("0001_init.sql", "0002_add_done.sql"), ""), syncTOML), state, 1, authVars...)
+	ahead.tr.URL, other.tr.URL = w.URL, w.URL
+	other.exec("UPDATE items SET title = 'after the deploy' WHERE id = 'e1'")
+	other.sync()
+	ahead.sync()
+	fresh := newSyncDevice(t, w.URL, "extra-a", syncApp, 2)
+	fresh.sync()
+	want := "t:\"e1\"|t:\"extra-a\"|t:\"after the deploy\"|null|null|null|i:1\n"
+	for name, d := range map[string]*syncDevice{"ahead": ahead, "other": other, "fresh": fresh} {
+		if got := d.items(); got != want {
+			t.Errorf("%s:\n%s\nwant\n%s", name, got, want)
+		}
+	}
+	w.stop(t)
+	d1 := openD1(t, state)
+	if got := rows(t, d1, "SELECT id, done, (SELECT count(*) FROM _sync_extra) FROM items"); got != "t:\"e1\"|i:1|i:0\n" {
+		t.Errorf("D1 after the deploy: %s", got)
+	}
+}
