@@ -253,17 +253,19 @@ func (m *merge) flush(ctx context.Context) error {
 	// statement of a batch costs, and a push of 500 inserts would
 	// otherwise be thousands of them.
 	var clocks, lines [][]any
+	var ins inserts
 	for _, key := range m.order {
 		st := m.rows[key]
 		if st.seq == 0 {
 			continue
 		}
-		rowStmts, err := st.statements(key.pk, &clocks, &lines)
+		rowStmts, err := st.statements(key.pk, &ins, &clocks, &lines)
 		if err != nil {
 			return err
 		}
 		stmts = append(stmts, rowStmts...)
 	}
+	stmts = append(stmts, ins.statements()...)
 	seen := make([][]any, len(m.newSeen))
 	for i, n := range m.newSeen {
 		seen[i] = []any{n.id, n.seq}
@@ -316,7 +318,7 @@ func (m *merge) bump(st *rowState) {
 // statements writes one merged row: the table and its extras; its clocks
 // (tbl, pk, col, hlc) and _sync_rows line (tbl, pk, seq, owner, deleted,
 // image) are appended to clocks and lines, written for the whole batch.
-func (st *rowState) statements(pk string, clocks, lines *[][]any) ([]Stmt, error) {
+func (st *rowState) statements(pk string, ins *inserts, clocks, lines *[][]any) ([]Stmt, error) {
 	t := st.t
 	tq, pkq := quote(t.Name), quote(t.PK)
 	var out []Stmt
@@ -361,8 +363,7 @@ func (st *rowState) statements(pk string, clocks, lines *[][]any) ([]Stmt, error
 		}
 		switch {
 		case st.created:
-			out = append(out, Stmt{fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", tq, strings.Join(append([]string{pkq}, cols...), ", "),
-				strings.TrimSuffix(strings.Repeat("?, ", len(cols)+1), ", ")), append([]any{pk}, args...)})
+			ins.add(fmt.Sprintf("INSERT INTO %s (%s) VALUES ", tq, strings.Join(append([]string{pkq}, cols...), ", ")), append([]any{pk}, args...))
 		case len(sets) > 0:
 			out = append(out, Stmt{fmt.Sprintf("UPDATE %s SET %s WHERE %s = ?", tq, strings.Join(sets, ", "), pkq), append(args, pk)})
 		}
@@ -401,4 +402,47 @@ func decodeImage(s string) (map[string]any, error) {
 		img[k] = v.V
 	}
 	return img, nil
+}
+
+// maxParams bounds the parameters of one statement: D1 allows 100.
+const maxParams = 90
+
+// inserts groups the INSERTs of new rows by table and column list, written
+// as multi-row VALUES of at most maxParams parameters: on D1 each
+// statement of a batch costs, and a push of 500 new rows would otherwise
+// be 500 INSERTs. Values stay bound parameters (exact, blobs included).
+// Should the grouped order trip a constraint the row-by-row order would
+// not, Push merges again change by change (pushEach).
+type inserts struct {
+	order  []string
+	groups map[string][][]any
+}
+
+func (in *inserts) add(head string, args []any) {
+	if in.groups == nil {
+		in.groups = map[string][][]any{}
+	}
+	if _, ok := in.groups[head]; !ok {
+		in.order = append(in.order, head)
+	}
+	in.groups[head] = append(in.groups[head], args)
+}
+
+func (in *inserts) statements() []Stmt {
+	var out []Stmt
+	for _, head := range in.order {
+		rows := in.groups[head]
+		width := len(rows[0])
+		per := max(1, maxParams/width)
+		tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")"
+		for i := 0; i < len(rows); i += per {
+			chunk := rows[i:min(i+per, len(rows))]
+			args := make([]any, 0, len(chunk)*width)
+			for _, r := range chunk {
+				args = append(args, r...)
+			}
+			out = append(out, Stmt{head + strings.TrimSuffix(strings.Repeat(tuple+", ", len(chunk)), ", "), args})
+		}
+	}
+	return out
 }
