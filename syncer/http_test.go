@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -37,7 +38,7 @@ func TestHTTPTransportSyncsTwoDevices(t *testing.T) {
 	if n, err := a.c.Sync(ctx, transport(url, "u1"), a.hello); err != nil || n.Pushed != 1 {
 		t.Fatalf("a: %+v %v", n, err)
 	}
-	if n, err := b.c.Sync(ctx, transport(url, "u1"), b.hello); err != nil || n.Pulled != 1 {
+	if n, err := b.c.Sync(ctx, transport(url, "u1"), b.hello); err != nil || n.Pulled != 1 || !slices.Equal(n.Tables, []string{"items"}) {
 		t.Fatalf("b: %+v %v", n, err)
 	}
 	const q = "SELECT * FROM items"
