@@ -1,6 +1,7 @@
 package syncer
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -115,7 +116,7 @@ func HandleHTTP(w http.ResponseWriter, r *http.Request, s *Server, sub string) {
 }
 
 func decode(w http.ResponseWriter, body []byte, v any) bool {
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		writeError(w, http.StatusBadRequest, CodeInvalid, "the body is not the JSON expected: "+err.Error())
