@@ -107,7 +107,14 @@ fuzz-short:
 	$(GO) test ./migrations -run '^$$' -fuzz '^FuzzParseRebuildDirective$$' -fuzztime $(FUZZTIME)
 
 ## test: every test, browser ones included
-test: vet fuzz-short gotest
+test: vet fuzz-short jstest gotest
+
+## jstest: the JS unit tests (Node's test runner, jsbridge/js/test/): the
+## encodings against testdata/wire, the owner protocol over a fake channel
+## and lock, the error codes.
+.PHONY: jstest
+jstest:
+	node --test jsbridge/js/test/
 
 # The demo's browser tests (web/) open larder-fts5.wasm.
 gotest: $(DIST)/larder-fts5.wasm
