@@ -96,20 +96,20 @@ export function checkMessage(m, name) {
 // contextLocked settles once this context holds its own context lock
 // in locks: an owner announces itself only then, so that others can check
 // its claim.
-const contextLocks = new WeakMap();
-export function contextLocked(locks) {
+const contextLocks = new Map(); // context id → Promise
+export function contextLocked(locks, id = CONTEXT_ID) {
   if (!locks) return Promise.resolve();
-  let p = contextLocks.get(locks);
+  let p = contextLocks.get(id);
   if (!p) {
     p = new Promise((resolve) => {
       locks
-        .request(CONTEXT_LOCK + CONTEXT_ID, () => {
+        .request(CONTEXT_LOCK + id, () => {
           resolve();
           return new Promise(() => {});
         })
         .catch(resolve);
     });
-    contextLocks.set(locks, p);
+    contextLocks.set(id, p);
   }
   return p;
 }

@@ -14,7 +14,7 @@ import { acquireOPFS, validName, resolveStorage } from "./storage.js";
 export function platformEnv() {
   const locks = typeof navigator !== "undefined" && navigator.locks ? navigator.locks : null;
   const Channel = typeof BroadcastChannel === "function" ? BroadcastChannel : null;
-  return { locks, Channel };
+  return { locks, Channel, id: CONTEXT_ID };
 }
 
 // The answer to a request, as posted: errors as plain objects.
@@ -94,7 +94,7 @@ export class Host {
       (db, detail) => {
         this.emit({ type: "event", db, detail });
         const shared = this.dbs.get(db);
-        if (shared) shared.channel.postMessage({ t: MSG.event, from: CONTEXT_ID, db, detail });
+        if (shared) shared.channel.postMessage({ t: MSG.event, from: this.env.id, db, detail });
       },
       (err) => {
         // larder.wasm is gone: stop owning anything at once, so another
@@ -162,7 +162,9 @@ export class Host {
       return { ok: false, error: failure(INVALID_ARGUMENT, `unknown request ${JSON.stringify(msg.op)}`) };
     }
     if (Number.isSafeInteger(msg.timeoutMs) && msg.timeoutMs > 0) forwarding.timeoutMs = msg.timeoutMs;
-    return { ok: true, result: { timeoutMs: forwarding.timeoutMs, keptAlive: forwarding.keptAlive } };
+    if (Number.isSafeInteger(msg.stallMs) && msg.stallMs > 0) forwarding.stallMs = msg.stallMs;
+    const { timeoutMs, stallMs, keptAlive } = forwarding;
+    return { ok: true, result: { timeoutMs, stallMs, keptAlive } };
   }
 
   async dispatch(name, storage, msg) {
@@ -204,7 +206,7 @@ export class Host {
     const db = this.dbs.get(name);
     if (db) {
       if (db.role !== "owner" || !db.serving || db.releasing || db.wasReset) return null;
-      if (inTx && db.txOwner.has(msg.tx) && db.txOwner.get(msg.tx) !== CONTEXT_ID) return null;
+      if (inTx && db.txOwner.has(msg.tx) && db.txOwner.get(msg.tx) !== this.env.id) return null;
     } else if (this.multiTab && msg.storage !== "memory") return null;
     const r = rt.tryCall(msg.op, msg);
     if (!(r instanceof Promise)) return wired(r);

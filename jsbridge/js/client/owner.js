@@ -19,17 +19,21 @@
 // a transaction begun on the old owner (SQLite rolled it back).
 //
 // How long a forwarded request waits follows the owner's life, not a
-// clock: an owner busy with a long statement (its worker then cannot even
-// acknowledge) on a loaded machine is slow, not gone. Every LIVENESS_MS
-// the client asks navigator.locks.query() whether some context holds the
-// database's lock "larder:NAME": while one does, the owner lives (the
-// browser frees a lock the moment its tab closes or its worker dies) and
-// the request waits. When the owner goes, the lock passes at once to a
-// context queued for it, whose announcement reroutes the request (or
-// rejects it with LARDER_OWNER_GONE): that is the prompt answer. Only when
-// no context has held the lock for FORWARD_TIMEOUT_MS does a request
-// reject with LARDER_TIMEOUT, so nothing waits forever on a database
-// nobody owns.
+// clock (docs/PROTOCOL.md, "Liveness"). Every LIVENESS_MS the client asks
+// navigator.locks.query() whether some context holds the database's lock
+// "larder:NAME" (the browser frees a lock the moment its tab closes or its
+// worker dies), and the owner, while other contexts send it requests,
+// posts {t:"beat"} every BEAT_MS. A request
+//  - waits as long as the lock is held and the owner either acknowledged
+//    it (it runs: a long statement blocks the owner's worker, which then
+//    cannot beat) or beat within STALL_MS (it is busy with others' calls);
+//  - is rerouted (or rejected with LARDER_OWNER_GONE) when a new owner
+//    announces itself: when the owner goes, the lock passes at once to a
+//    context queued for it — the prompt answer;
+//  - rejects with LARDER_TIMEOUT when no context has held the lock for
+//    GONE_MS (a few seconds: nobody will answer), or when the lock is held
+//    but the owner neither acknowledged it nor beat for STALL_MS (a frozen
+//    tab keeps its locks).
 
 import { failure, wireError, OWNER_GONE, TIMEOUT } from "./errors.js";
 import { normalizeOpen } from "./migrations.js";
@@ -37,20 +41,29 @@ import { CONTEXT_ID, DB_LOCK, MSG, VERIFIED_MS, checkMessage, contextLocked, con
 
 const RESEND_MS = 250;
 const LIVENESS_MS = 1000;
-const FORWARD_TIMEOUT_MS = 20000;
+const BEAT_MS = 1000; // the owner's heartbeat while it serves others
+const BEAT_IDLE_MS = 10000; // no request from others for this long: no beats
+const GONE_MS = 3000;
+const STALL_MS = 60000;
 const TX_WATCH_MS = 500;
+const SEEN_MS = 60000;
 
-// The forwarded requests' timeout, and how many outlived it while their
-// owner lived: tests shorten it and read the count (Host's "__forwarding",
-// test-hooks builds only).
-export const forwarding = { timeoutMs: FORWARD_TIMEOUT_MS, keptAlive: 0 };
+// The forwarded requests' limits (timeoutMs: GONE_MS, stallMs: STALL_MS),
+// and how many requests outlived timeoutMs because their owner lived:
+// tests shorten them and read the count (Host's "__forwarding",
+// test-hooks builds only; the Node tests).
+export const forwarding = { timeoutMs: GONE_MS, stallMs: STALL_MS, keptAlive: 0 };
 
 export class SharedDb {
   // env: {locks, Channel}, the platform's navigator.locks and
   // BroadcastChannel (fakes in the Node tests).
   constructor(host, name, storage, env) {
     this.host = host;
+    this.id = env.id || CONTEXT_ID; // this context on the channel
     this.locks = env.locks;
+    // Held for as long as this context lives: an owner tells from it that
+    // the context behind a transaction died (contextGone).
+    this.contextLocked = contextLocked(this.locks, this.id);
     this.name = name;
     this.storage = storage;
     this.lockName = DB_LOCK + name;
@@ -60,12 +73,16 @@ export class SharedDb {
     this.handles = 0; // open handles of this context
     this.pending = new Map(); // forwarded requests of this context
     this.seen = new Map(); // requests run for others: key → result | null
+    this.answered = []; // [key, Date.now()] of answers kept in seen, oldest first
     this.inflight = 0;
     this.txOwner = new Map(); // tx id → owner that began it
     this.seq = 0;
     this.electing = null;
     this.verified = null; // {id, at}: the owner, as last checked
     this.inbox = null; // Promise of the owner's messages being checked, in order
+    this.lastBeat = 0; // Date.now() of the owner's last sign of life on the channel
+    this.lastRemote = 0; // Date.now() of the last request of another context (owner)
+    this.beating = null;
     this.channel = new env.Channel(this.lockName);
     this.channel.onmessage = (e) => this.onChannel(e.data);
     this.channel.onmessageerror = () => {}; // undeserializable: dropped
@@ -82,7 +99,7 @@ export class SharedDb {
           return this.hold();
         }
         this.role = "client";
-        this.channel.postMessage({ t: MSG.hello, from: CONTEXT_ID });
+        this.channel.postMessage({ t: MSG.hello, from: this.id });
         resolve();
         // Queue for the takeover.
         this.locks.request(this.lockName, async () => {
@@ -103,17 +120,17 @@ export class SharedDb {
   // here at once; on a first election the page's own open() opens it.
   async becomeOwner(takeover) {
     this.role = "owner";
-    this.ownerId = CONTEXT_ID;
+    this.ownerId = this.id;
     // On OPFS, open the database's sync access handles at once, all in
     // parallel, whether larder.wasm runs yet or not: its VFS adopts them
     // when it opens the database (the takeover's serve, or the open).
     if (this.storage === "opfs" && !this.serving) this.host.prepareFiles(this.name);
     if (takeover) await this.serve().catch(() => {});
-    await contextLocked(this.locks); // others check this claim against the context lock
-    this.channel.postMessage({ t: MSG.owner, owner: CONTEXT_ID });
+    await this.contextLocked; // others check this claim against the context lock
+    this.channel.postMessage({ t: MSG.owner, owner: this.id });
     // Our own forwarded requests: not started → run here; started by the
     // old owner → outcome unknown.
-    for (const [id, p] of this.pending) this.reroute(id, p, CONTEXT_ID);
+    for (const [id, p] of this.pending) this.reroute(id, p, this.id);
   }
 
   // serve opens the database for serving (no migrations: each context's
@@ -134,13 +151,13 @@ export class SharedDb {
     // first and make this context a client of itself.
     await this.elect();
     const res = this.role === "owner" ? await this.local(msg) : await this.forward(msg);
-    if (msg.op === "begin" && res.ok) this.txOwner.set(res.result, res.owner || CONTEXT_ID);
+    if (msg.op === "begin" && res.ok) this.txOwner.set(res.result, res.owner || this.id);
     if ((msg.op === "commit" || msg.op === "rollback") && msg.tx != null) this.txOwner.delete(msg.tx);
     return res;
   }
 
   currentOwner() {
-    return this.role === "owner" ? CONTEXT_ID : this.ownerId;
+    return this.role === "owner" ? this.id : this.ownerId;
   }
 
   async local(msg) {
@@ -164,7 +181,7 @@ export class SharedDb {
         this.serving = false;
         this.wasReset = true;
       }
-      return { ok: true, result, owner: CONTEXT_ID };
+      return { ok: true, result, owner: this.id };
     } catch (e) {
       if (msg.op === "reset") this.serving = false;
       return { ok: false, error: wireError(e) };
@@ -177,7 +194,7 @@ export class SharedDb {
       const now = Date.now();
       const p = { msg, resolve, started: null, t0: now, alive: now };
       this.pending.set(id, p);
-      const post = () => this.channel.postMessage({ t: MSG.req, from: CONTEXT_ID, id, msg });
+      const post = () => this.channel.postMessage({ t: MSG.req, from: this.id, id, msg });
       p.post = post;
       post();
       p.timer = setInterval(() => {
@@ -187,8 +204,9 @@ export class SharedDb {
     });
   }
 
-  // watchOwner checks, while requests are forwarded, that some context
-  // holds the database's lock (see "How long a forwarded request waits").
+  // watchOwner applies the liveness rules (see "How long a forwarded
+  // request waits") to the pending requests, every LIVENESS_MS while there
+  // are any.
   watchOwner() {
     if (this.watching) return;
     this.watching = setInterval(async () => {
@@ -199,18 +217,40 @@ export class SharedDb {
       }
       const held = await isHeld(this.locks, this.lockName).catch(() => false);
       const now = Date.now();
+      const { timeoutMs, stallMs } = forwarding;
       for (const [id, p] of this.pending) {
-        if (held) {
-          if (!p.kept && now - p.t0 > forwarding.timeoutMs) {
-            p.kept = true;
-            forwarding.keptAlive++;
+        if (!held) {
+          if (now - p.alive > timeoutMs) {
+            this.settle(id, failure(TIMEOUT, `no tab has owned database "${this.name}" for ${timeoutMs} ms: nobody can answer ${p.msg.op}`));
           }
-          p.alive = now;
-        } else if (now - p.alive > forwarding.timeoutMs) {
-          this.settle(id, failure(TIMEOUT, `no tab has owned database "${this.name}" for ${forwarding.timeoutMs} ms: nobody can answer ${p.msg.op}`));
+          continue;
+        }
+        p.alive = now;
+        if (!p.kept && now - p.t0 > timeoutMs) {
+          p.kept = true;
+          forwarding.keptAlive++;
+        }
+        if (!p.started && now - Math.max(p.t0, this.lastBeat) > stallMs) {
+          this.settle(id, failure(TIMEOUT, `the tab that owns database "${this.name}" has shown no progress for ${stallMs} ms (a frozen tab?): nobody answered ${p.msg.op}`));
         }
       }
     }, Math.min(LIVENESS_MS, forwarding.timeoutMs));
+  }
+
+  // heartbeat: while other contexts send requests, the owner posts
+  // {t:"beat"} every BEAT_MS (none while its worker is blocked in a long
+  // statement: its acknowledgements cover that).
+  heartbeat() {
+    this.lastRemote = Date.now();
+    if (this.beating) return;
+    this.beating = setInterval(() => {
+      if (this.role !== "owner" || this.releasing || Date.now() - this.lastRemote > BEAT_IDLE_MS) {
+        clearInterval(this.beating);
+        this.beating = null;
+        return;
+      }
+      this.channel.postMessage({ t: MSG.beat, from: this.id });
+    }, BEAT_MS);
   }
 
   settle(id, res) {
@@ -225,7 +265,7 @@ export class SharedDb {
     if (p.started && p.started !== newOwner) {
       this.settle(id, failure(OWNER_GONE, `the tab that owned database "${this.name}" closed while running ${p.msg.op}; its outcome is unknown`));
     } else if (!p.started) {
-      if (newOwner === CONTEXT_ID) {
+      if (newOwner === this.id) {
         this.pending.delete(id);
         clearInterval(p.timer);
         this.local(p.msg).then(p.resolve);
@@ -238,29 +278,37 @@ export class SharedDb {
     switch (m.t) {
       case "req":
         this.host.lastRequest = performance.now();
-        if (this.role === "owner") this.serveRemote(m);
+        if (this.role === "owner") {
+          this.heartbeat();
+          this.serveRemote(m);
+        }
+        break;
+      case "beat":
+        this.fromOwner(m.from, () => (this.lastBeat = Date.now()));
         break;
       case "hello":
-        if (this.role === "owner") this.channel.postMessage({ t: MSG.owner, owner: CONTEXT_ID });
+        if (this.role === "owner") this.channel.postMessage({ t: MSG.owner, owner: this.id });
         break;
       case "owner":
-        if (m.owner === CONTEXT_ID) break;
+        if (m.owner === this.id) break;
         this.fromOwner(m.owner, () => {
           this.ownerId = m.owner;
+          this.lastBeat = Date.now();
           for (const [id, p] of this.pending) this.reroute(id, p, m.owner);
         });
         break;
       case "ack": {
-        if (m.to !== CONTEXT_ID) break;
+        if (m.to !== this.id) break;
         this.fromOwner(m.owner, () => {
           const p = this.pending.get(m.id);
           if (p && !p.started) p.started = m.owner;
           this.ownerId = m.owner;
+          this.lastBeat = Date.now();
         });
         break;
       }
       case "res": {
-        if (m.to !== CONTEXT_ID) break;
+        if (m.to !== this.id) break;
         // The answer of the owner that acknowledged it (checked then): it
         // may have given the lock up since, having answered first.
         const p = this.pending.get(m.id);
@@ -305,21 +353,24 @@ export class SharedDb {
     const key = m.from + ":" + m.id;
     if (this.seen.has(key)) {
       const done = this.seen.get(key);
-      if (done) this.channel.postMessage({ t: MSG.res, to: m.from, from: CONTEXT_ID, id: m.id, res: done });
-      else this.channel.postMessage({ t: MSG.ack, to: m.from, id: m.id, owner: CONTEXT_ID });
+      if (done) this.channel.postMessage({ t: MSG.res, to: m.from, from: this.id, id: m.id, res: done });
+      else this.channel.postMessage({ t: MSG.ack, to: m.from, id: m.id, owner: this.id });
       return;
     }
     if (this.releasing) return; // not started: the next owner will take it
     this.seen.set(key, null);
-    this.channel.postMessage({ t: MSG.ack, to: m.from, id: m.id, owner: CONTEXT_ID });
+    this.channel.postMessage({ t: MSG.ack, to: m.from, id: m.id, owner: this.id });
     this.inflight++;
     const res = await this.local(m.msg);
     this.inflight--;
     this.seen.set(key, res);
-    setTimeout(() => this.seen.delete(key), 60000);
+    // An answer is kept SEEN_MS for re-posts of its request, then dropped.
+    const now = Date.now();
+    this.answered.push([key, now]);
+    while (now - this.answered[0][1] > SEEN_MS) this.seen.delete(this.answered.shift()[0]);
     if (m.msg.op === "begin" && res.ok) this.watchTx(m.from, res.result);
     if ((m.msg.op === "commit" || m.msg.op === "rollback") && m.msg.tx != null) this.txWatch?.delete(m.msg.tx);
-    this.channel.postMessage({ t: MSG.res, to: m.from, from: CONTEXT_ID, id: m.id, res });
+    this.channel.postMessage({ t: MSG.res, to: m.from, from: this.id, id: m.id, res });
     if (this.releasing && this.inflight === 0 && this.drained) this.drained();
   }
 
@@ -345,6 +396,8 @@ export class SharedDb {
   // abandon drops ownership without touching the (dead) runtime.
   abandon() {
     this.releasing = true; // answer nothing more
+    clearInterval(this.beating);
+    this.beating = null;
     this.host.dropPrepared(this.name);
     this.role = "none";
     this.electing = null;
