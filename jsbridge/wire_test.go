@@ -13,7 +13,7 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
-	"github.com/larderdb/larder/jsbridge"
+	"github.com/larderdb/larder/engine"
 )
 
 // The golden vectors of testdata/wire (docs/PROTOCOL.md): the Go side of
@@ -90,7 +90,7 @@ func TestWireStatements(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := jsbridge.StatementRequest{DB: v.DB, SQL: v.SQL}
+			want := engine.StatementRequest{DB: v.DB, SQL: v.SQL}
 			switch v.Decoded.Kind {
 			case "none":
 			case "positional":
@@ -114,7 +114,7 @@ func TestWireStatements(t *testing.T) {
 			default:
 				t.Fatalf("kind %q", v.Decoded.Kind)
 			}
-			got, err := jsbridge.DecodeStatement(b)
+			got, err := engine.DecodeStatement(b)
 			if err != nil {
 				t.Fatalf("DecodeStatement: %v", err)
 			}
@@ -126,7 +126,7 @@ func TestWireStatements(t *testing.T) {
 			// undefined, more than one named parameter (map order), or a
 			// float that is an integer (JS sends a number, Go an int64).
 			if encodable(want) {
-				if enc := hex.EncodeToString(jsbridge.AppendStatement(nil, want)); enc != v.Hex {
+				if enc := hex.EncodeToString(engine.AppendStatement(nil, want)); enc != v.Hex {
 					t.Fatalf("AppendStatement:\n got  %s\n want %s", enc, v.Hex)
 				}
 			}
@@ -134,7 +134,7 @@ func TestWireStatements(t *testing.T) {
 	}
 }
 
-func encodable(r jsbridge.StatementRequest) bool {
+func encodable(r engine.StatementRequest) bool {
 	if len(r.Params.Named) > 1 {
 		return false
 	}
@@ -179,7 +179,7 @@ func TestWireRows(t *testing.T) {
 			if tail != "" {
 				t.Fatalf("one statement per vector, got tail %q", tail)
 			}
-			enc, err := jsbridge.EncodeRows(stmt, nil)
+			enc, err := engine.EncodeRows(stmt, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -191,7 +191,7 @@ func TestWireRows(t *testing.T) {
 				t.Fatalf("EncodeRows of %s:\n got  %s\n want %s", v.SQL, got, v.Hex)
 			}
 			b, _ := hex.DecodeString(v.Hex)
-			cols, rows, err := jsbridge.DecodeRows(b)
+			cols, rows, err := engine.DecodeRows(b)
 			if err != nil {
 				t.Fatal(err)
 			}

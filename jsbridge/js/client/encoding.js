@@ -1,7 +1,7 @@
 // encoding.js — the two binary encodings between JavaScript and larder.wasm
 // (docs/PROTOCOL.md, "Statement requests" and "Rows"): statement requests
-// (encodeStatement, the Go side's jsbridge.DecodeStatement) and rows
-// (decodeRows, the Go side's jsbridge.EncodeRows). Golden vectors in
+// (encodeStatement, the Go side's engine.DecodeStatement) and rows
+// (decodeRows, the Go side's engine.EncodeRows). Golden vectors in
 // testdata/wire/ hold both sides to one format.
 
 import { larderError, INVALID_ARGUMENT } from "./errors.js";
@@ -166,7 +166,7 @@ export function runResult(b, options) {
   return { ...rows, ...head };
 }
 
-// ---- rows (jsbridge.EncodeRows) ----
+// ---- rows (engine.EncodeRows) ----
 
 const textDecoder = new TextDecoder();
 

@@ -1,10 +1,10 @@
-// warmup.js — the first-visit warm-up of larder.wasm (see jsbridge.Warmup).
+// warmup.js — the first-visit warm-up of larder.wasm (see engine.Warmup).
 //
 // Chrome writes a wasm module's optimised code to its code cache only from
 // the visit that compiled the module without that cache, a few seconds
 // after the code was optimised; later visits load it and never add to it.
 // So on that first visit, once the page has opened a database and the
-// worker is idle, the worker runs larder.wasm's hot paths (jsbridge.Warmup:
+// worker is idle, the worker runs larder.wasm's hot paths (engine.Warmup:
 // inserts, point selects, scans, transactions on a private memory database)
 // in slices of a few milliseconds that give way to every request, until V8
 // has optimised them. An IndexedDB record per larder.wasm build (URL and

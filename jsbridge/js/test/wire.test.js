@@ -1,6 +1,6 @@
 // The JS side of the golden vectors of testdata/wire (docs/PROTOCOL.md):
 // encodeStatement must write exactly the bytes of statements.json, and
-// decodeRows must read rows.json's bytes (which jsbridge.EncodeRows wrote)
+// decodeRows must read rows.json's bytes (which engine.EncodeRows wrote)
 // as its values. jsbridge/wire_test.go holds the Go side to the same files.
 import { test } from "node:test";
 import assert from "node:assert/strict";
