@@ -5,7 +5,8 @@
 // is posted at once; statements need no other way.
 
 import { larderError, httpError, CLOSED, OUTDATED } from "./errors.js";
-import { decodeRows } from "./encoding.js";
+import { decodeRows, runResult } from "./encoding.js";
+import { watch } from "./watch.js";
 
 // Ops an outdated handle may still run: getting out of the way of the new
 // version, or saving the data first.
@@ -96,11 +97,26 @@ export class Database extends EventTarget {
     return this._call("query", { sql, params }).then(rowsOf(options));
   }
 
+  // run: an exec that also answers the rows (RETURNING) — {rows, changes,
+  // lastInsertRowid}, or {columns, rows, changes, lastInsertRowid} with
+  // { rowMode: "array" }.
+  run(sql, params, options) {
+    return this._call("run", { sql, params }).then((b) => runResult(b, options));
+  }
+
+  /** watch calls callback(rows) with sql's result, then again after every
+   * committed write (any tab) to a table sql reads; it returns unwatch().
+   * options: { onError, rowMode }. */
+  watch(sql, params, callback, options) {
+    return watch(this, sql, params, callback, options);
+  }
+
   async transaction(fn) {
     const tx = await this._call("begin");
     const t = {
       exec: (sql, params) => this._call("exec", { sql, params, tx }),
       query: (sql, params, options) => this._call("query", { sql, params, tx }).then(rowsOf(options)),
+      run: (sql, params, options) => this._call("run", { sql, params, tx }).then((b) => runResult(b, options)),
     };
     let result;
     try {
