@@ -1,39 +1,16 @@
-// owner.js — many tabs: one owner per database, the others forward to it
-// (docs/PROTOCOL.md, "Tab ↔ tab"; the messages are checked in channel.js).
+// owner.js — many tabs: one owner per database, the others forward to it.
 //
-// One owner per database per origin. Every context (the worker of each tab,
-// or a service worker running in-process) that opens database NAME asks for
-// the Web Lock "larder:NAME". The holder is the owner: its larder.wasm has
-// the database open and runs every request, its own and those other
-// contexts forward to it over the BroadcastChannel "larder:NAME". The
-// others queue for the lock, so when the owner goes away (tab closed,
-// worker killed or crashed, page hidden) the browser hands the lock to the
-// next one, which opens the database and announces itself.
-//
-// Forwarded requests: the client posts {t:"req"} and re-posts it every
-// RESEND_MS until the owner acknowledges it with {t:"ack"}, which the
-// owner sends when it hands the request to SQLite (it dedupes re-posts).
-// When a new owner announces itself, requests that were never acknowledged
-// go to it (retried); requests acknowledged by the old owner have an
-// unknown outcome and reject with LARDER_OWNER_GONE, as do later calls in
-// a transaction begun on the old owner (SQLite rolled it back).
-//
-// How long a forwarded request waits follows the owner's life, not a
-// clock (docs/PROTOCOL.md, "Liveness"). Every LIVENESS_MS the client asks
-// navigator.locks.query() whether some context holds the database's lock
-// "larder:NAME" (the browser frees a lock the moment its tab closes or its
-// worker dies), and the owner, while other contexts send it requests,
-// posts {t:"beat"} every BEAT_MS. A request
-//  - waits as long as the lock is held and the owner either acknowledged
-//    it (it runs: a long statement blocks the owner's worker, which then
-//    cannot beat) or beat within STALL_MS (it is busy with others' calls);
-//  - is rerouted (or rejected with LARDER_OWNER_GONE) when a new owner
-//    announces itself: when the owner goes, the lock passes at once to a
-//    context queued for it — the prompt answer;
-//  - rejects with LARDER_TIMEOUT when no context has held the lock for
-//    GONE_MS (a few seconds: nobody will answer), or when the lock is held
-//    but the owner neither acknowledged it nor beat for STALL_MS (a frozen
-//    tab keeps its locks).
+// Every context that opens database NAME asks for the Web Lock
+// "larder:NAME"; the holder is the owner: its larder.wasm has the database
+// open and runs every request, its own and those other contexts forward
+// over the BroadcastChannel "larder:NAME". The others queue for the lock,
+// so when the owner goes (tab closed, worker dead, page hidden) the next
+// one takes over and announces itself. Forwarded requests are re-posted
+// until acknowledged; those never acknowledged go to the new owner, those
+// acknowledged by a gone owner reject with LARDER_OWNER_GONE. How long a
+// request waits follows the owner's liveness (watchOwner). The messages,
+// their checks (channel.js) and the liveness rules are in
+// docs/PROTOCOL.md, "Tab ↔ tab" and "Liveness".
 
 import { failure, wireError, OWNER_GONE, TIMEOUT } from "./errors.js";
 import { normalizeOpen } from "./migrations.js";
