@@ -32,6 +32,7 @@ const SHELL = [
   "dist/client/storage.js",
   "dist/client/warmup.js",
   "dist/client/wasm.js",
+  "dist/client/watch.js",
   "dist/wasm_exec.js",
   "dist/larder-fts5.wasm",
 ];

@@ -3,7 +3,7 @@
 // In a context that cannot start a Worker (a service worker, an MV3
 // extension background), importing larder-worker.js next to larder.js
 // registers its Host here, and open() then runs larder.wasm in the same
-// context. This module replaces the former global __larderInProcess.
+// context (no global is involved: both import this module).
 
 let host = null;
 
