@@ -31,7 +31,7 @@ import (
 )
 
 func main() {
-	runs := flag.Int("runs", 5, "fresh page loads per figure (the median is reported)")
+	runs := flag.Int("runs", 3, "fresh page loads per figure (the median is reported)")
 	only := flag.String("only", "", `regexp over "workload/system/backend" selecting what to (re)measure`)
 	flag.StringVar(&skipFlag, "skip", "", `regexp over "workload/system/backend" of figures not to measure`)
 	root := flag.String("root", ".", "repository root (holds dist/ and bench/)")
@@ -104,6 +104,9 @@ func run(root, out, chromiumPath, only string, runs int, timeout time.Duration, 
 		if browsers == nil {
 			browsers = map[string]string{}
 		}
+		var notes []string
+		started := time.Now()
+		notes = append(notes, "Load average (1, 5, 15 min) at the start: "+loadAverage()+" (other work shares this 2-core machine: compare ratios within one engine's run, not absolute times across reports).")
 		distDir, err := snapshotDist(filepath.Join(root, "dist"))
 		if err != nil {
 			return err
@@ -138,8 +141,10 @@ func run(root, out, chromiumPath, only string, runs int, timeout time.Duration, 
 				return err
 			}
 			log.Printf("=== %s done in %s", name, time.Since(t0).Round(time.Second))
+			notes = append(notes, fmt.Sprintf("%s measured in %s; load average after: %s.", engineTitle[name], time.Since(t0).Round(time.Second), loadAverage()))
 		}
-		res.Meta = newMeta(root, browsers["chromium"], runs, nil)
+		notes = append(notes, fmt.Sprintf("Whole run: %s.", time.Since(started).Round(time.Second)))
+		res.Meta = newMeta(root, browsers["chromium"], runs, notes)
 		res.Meta.Browsers = browsers
 		res.Meta.Larder = rev
 		if _, err := os.Stat(filepath.Join(root, "dist", "larder.js")); err != nil {
@@ -292,7 +297,6 @@ type pageResult struct {
 	DevtoolsMemory int64 `json:"-"`
 }
 
-
 func measureExpr(c config, js string, warmup bool) string {
 	opts, _ := json.Marshal(map[string]any{"system": c.System, "backend": c.Backend, "workload": js, "warmup": warmup})
 	return "window.bench.measure(" + string(opts) + ")"
@@ -436,6 +440,19 @@ func larderRevision(root string) string {
 		desc += ", HEAD then " + strings.TrimSpace(string(out))
 	}
 	return desc
+}
+
+// loadAverage is /proc/loadavg's first three figures.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], ", ")
 }
 
 // debugf logs when BENCH_DEBUG is set.

@@ -57,13 +57,13 @@ type workload struct {
 }
 
 var workloads = []workload{
-	{ID: "start-cold", JS: "start", Title: "Cold start: empty HTTP/code cache, fresh db, 10 migrations", ColdCache: true, Core: true},
-	{ID: "first-visit", JS: "first-visit", Title: "First visit over 20 Mbit/s, 40 ms RTT (gzip): navigation to open + first query, fresh profile, 10 migrations", ColdCache: true, Throttled: true, Core: true},
+	{ID: "start-cold", JS: "start", Title: "Cold start: empty HTTP/code cache, fresh db, 10 migrations", ColdCache: true},
+	{ID: "first-visit", JS: "first-visit", Title: "First visit over 20 Mbit/s, 40 ms RTT (gzip): navigation to open + first query, an origin never visited, 10 migrations", ColdCache: true, Throttled: true, PersistentOnly: true, Core: true},
 	{ID: "start-fresh", JS: "start", Title: "Start: warm HTTP and code caches, fresh db, 10 migrations"},
 	{ID: "start-warm", JS: "start", Title: "Warm start: warm HTTP and code caches, db already migrated", Setup: true, PersistentOnly: true, Core: true},
-	{ID: "insert-1k", JS: "insert-1k", Title: "1,000 autocommit single-row inserts", Core: true},
+	{ID: "insert-1k", JS: "insert-1k", Title: "1,000 autocommit single-row inserts"},
 	{ID: "tx-10k", JS: "tx-10k", Title: "10,000 inserts in one transaction"},
-	{ID: "select-10k", JS: "select-10k", Title: "10,000 point selects by primary key from the page", Core: true},
+	{ID: "select-10k", JS: "select-10k", Title: "10,000 point selects by primary key from the page"},
 	{ID: "scan-100k", JS: "scan-100k", Title: "Aggregate scan over 100,000 rows"},
 	{ID: "export-20mb", JS: "export-20mb", Title: "Export of a 20 MB database"},
 	{ID: "reopen-20mb", JS: "reopen-20mb", Title: "Open + first query of a 20 MB database after reload", Setup: true, PersistentOnly: true},
