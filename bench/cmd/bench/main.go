@@ -326,11 +326,20 @@ func measureOne(b engine, srv *server, w workload, c config, timeout time.Durati
 func measureOnce(b engine, srv *server, w workload, c config, timeout time.Duration, prime, warmup bool, finish string, out *pageResult) (int64, error) {
 	origin := srv.origin(c, w.Throttled)
 	if w.ColdCache {
-		fresh, done, err := srv.fresh(c, w.Throttled)
+		fresh, st, done, err := srv.fresh(c, w.Throttled)
 		if err != nil {
 			return -1, err
 		}
 		defer done()
+		if w.Throttled {
+			defer func() {
+				if out.Info == nil {
+					out.Info = map[string]any{}
+				}
+				out.Info["requests"] = st.requests.Load()
+				out.Info["transferred"] = st.bytes.Load()
+			}()
+		}
 		origin = fresh
 	} else {
 		debugf("%s %s: clear storage", w.ID, c.key())

@@ -95,7 +95,8 @@ func TestThrottledServerGzip(t *testing.T) {
 	os.WriteFile(filepath.Join(root, "bench", "web", "x.txt"), []byte("plain"), 0o644)
 	link := newLink(8e9, 0)
 	gz := newGzipCache()
-	h := link.handler(gz.handler(http.FileServer(http.Dir(dist)), false, root, dist))
+	st := &linkStats{}
+	h := link.handler(gz.handler(http.FileServer(http.Dir(dist)), false, root, dist), st)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
@@ -116,6 +117,9 @@ func TestThrottledServerGzip(t *testing.T) {
 	got, err := io.ReadAll(zr)
 	if err != nil || !bytes.Equal(got, body) {
 		t.Fatalf("body: %d bytes, %v", len(got), err)
+	}
+	if n := st.bytes.Load(); n == 0 || n >= int64(len(body)) || st.requests.Load() != 1 {
+		t.Errorf("link stats: %d requests, %d bytes sent for %d bytes of content", st.requests.Load(), n, len(body))
 	}
 
 	req, _ = http.NewRequest("GET", srv.URL+"/dist/nope.js", nil)

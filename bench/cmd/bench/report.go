@@ -301,6 +301,9 @@ func writeEngine(p func(string, ...any), res *results, e string) {
 				if n, ok := cl.Info["bytes"].(float64); ok {
 					extra = fmt.Sprintf(" (%s exported)", fmtBytes(int64(n)))
 				}
+				if n, ok := cl.Info["transferred"].(float64); ok {
+					extra = fmt.Sprintf(" (%s in %v requests over the link)", fmtBytes(int64(n)), cl.Info["requests"])
+				}
 			}
 			if cl.Error != "" {
 				extra += " (some runs failed: " + strings.ReplaceAll(cl.Error, "|", "\\|") + ")"

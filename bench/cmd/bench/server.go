@@ -36,18 +36,20 @@ type server struct {
 	demo                              string // the demo app, as `make run` serves it
 	listeners                         []io.Closer
 
-	handler func(isolated, throttled bool) http.Handler
+	handler func(isolated, throttled bool, st *linkStats) http.Handler
 	listen  func(h http.Handler, throttled bool) (string, io.Closer, error)
 }
 
 // fresh serves config c's files on a new port until done is called: an
-// origin the browser has never seen (see measureOnce).
-func (s *server) fresh(c config, throttled bool) (origin string, done func(), err error) {
-	base, l, err := s.listen(s.handler(c.Isolated, throttled), throttled)
+// origin the browser has never seen (see measureOnce). On a throttled
+// origin, st counts what went over the link.
+func (s *server) fresh(c config, throttled bool) (origin string, st *linkStats, done func(), err error) {
+	st = &linkStats{}
+	base, l, err := s.listen(s.handler(c.Isolated, throttled, st), throttled)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
-	return base, func() { l.Close() }, nil
+	return base, st, func() { l.Close() }, nil
 }
 
 // startServer serves root, with /dist/ taken from distDir (a snapshot of
@@ -98,9 +100,9 @@ func startServer(root, distDir string) (*server, error) {
 	}
 	link := newLink(linkBitsPerSecond, linkRTT)
 	gz := newGzipCache()
-	s.handler = func(iso, slow bool) http.Handler {
+	s.handler = func(iso, slow bool, st *linkStats) http.Handler {
 		if slow {
-			return link.handler(gz.handler(handler(iso), iso, root, distDir))
+			return link.handler(gz.handler(handler(iso), iso, root, distDir), st)
 		}
 		return handler(iso)
 	}
@@ -108,7 +110,7 @@ func startServer(root, distDir string) (*server, error) {
 		dst       *string
 		iso, slow bool
 	}{{&s.plain, false, false}, {&s.isolated, true, false}, {&s.throttledPlain, false, true}, {&s.throttledIsolated, true, true}} {
-		base, err := listen(s.handler(o.iso, o.slow), o.slow)
+		base, err := listen(s.handler(o.iso, o.slow, nil), o.slow)
 		if err != nil {
 			s.close()
 			return nil, err

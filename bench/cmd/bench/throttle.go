@@ -71,8 +71,18 @@ func newConnContext(ctx context.Context, _ net.Conn) context.Context {
 	return context.WithValue(ctx, connKey{}, &connState{})
 }
 
-func (l *link) handler(h http.Handler) http.Handler {
+// linkStats counts what one origin sent over the link.
+type linkStats struct {
+	requests, bytes atomic.Int64
+}
+
+// handler sends h's responses over the link, counting them in st (if set).
+func (l *link) handler(h http.Handler, st *linkStats) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if st != nil {
+			st.requests.Add(1)
+			w = &countingWriter{ResponseWriter: w, n: &st.bytes}
+		}
 		delay := l.rtt
 		if st, ok := r.Context().Value(connKey{}).(*connState); ok && !st.used.Swap(true) {
 			delay += l.rtt // the handshake of a new connection
@@ -80,6 +90,17 @@ func (l *link) handler(h http.Handler) http.Handler {
 		time.Sleep(delay)
 		h.ServeHTTP(&pacedWriter{ResponseWriter: w, link: l}, r)
 	})
+}
+
+type countingWriter struct {
+	http.ResponseWriter
+	n *atomic.Int64
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(b)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 type pacedWriter struct {
