@@ -336,8 +336,8 @@ func measureOnce(b engine, srv *server, w workload, c config, timeout time.Durat
 				if out.Info == nil {
 					out.Info = map[string]any{}
 				}
-				out.Info["requests"] = st.requests.Load()
-				out.Info["transferred"] = st.bytes.Load()
+				out.Info["requests"] = float64(st.requests.Load())
+				out.Info["transferred"] = float64(st.bytes.Load()) // float64, as read back from results.json
 			}()
 		}
 		origin = fresh
