@@ -104,9 +104,17 @@ func run(root, out, chromiumPath, only string, runs int, timeout time.Duration, 
 		if browsers == nil {
 			browsers = map[string]string{}
 		}
+		// Notes about engines this run does not measure stay.
 		var notes []string
+		for _, n := range res.Meta.Notes {
+			for e, title := range engineTitle {
+				if strings.HasPrefix(n, title+" ") && !strings.Contains(","+enginesFlag+",", ","+e+",") {
+					notes = append(notes, n)
+				}
+			}
+		}
 		started := time.Now()
-		notes = append(notes, "Load average (1, 5, 15 min) at the start: "+loadAverage()+" (other work shares this 2-core machine: compare ratios within one engine's run, not absolute times across reports).")
+		notes = append(notes, "Load average (1, 5, 15 min) at the start of the run of "+strings.ReplaceAll(enginesFlag, ",", ", ")+": "+loadAverage()+" (other work shares this 2-core machine: compare ratios within one engine's run, not absolute times across reports).")
 		distDir, err := snapshotDist(filepath.Join(root, "dist"))
 		if err != nil {
 			return err
@@ -141,9 +149,9 @@ func run(root, out, chromiumPath, only string, runs int, timeout time.Duration, 
 				return err
 			}
 			log.Printf("=== %s done in %s", name, time.Since(t0).Round(time.Second))
-			notes = append(notes, fmt.Sprintf("%s measured in %s; load average after: %s.", engineTitle[name], time.Since(t0).Round(time.Second), loadAverage()))
+			notes = append(notes, fmt.Sprintf("%s measured %s in %s; load average after: %s.", engineTitle[name], time.Now().UTC().Format("2006-01-02 15:04 UTC"), time.Since(t0).Round(time.Second), loadAverage()))
 		}
-		notes = append(notes, fmt.Sprintf("Whole run: %s.", time.Since(started).Round(time.Second)))
+		notes = append(notes, fmt.Sprintf("Run of %s: %s in all.", strings.ReplaceAll(enginesFlag, ",", ", "), time.Since(started).Round(time.Second)))
 		res.Meta = newMeta(root, browsers["chromium"], runs, notes)
 		res.Meta.Browsers = browsers
 		res.Meta.Larder = rev
