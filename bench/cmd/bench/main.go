@@ -388,6 +388,7 @@ func newMeta(root, chromiumVersion string, runs int, notes []string) meta {
 		Larder:   larderRevision(root),
 		Runs:     runs,
 		Peers:    map[string]string{},
+		Notes:    notes,
 	}
 	var pkg struct {
 		Dependencies map[string]string `json:"dependencies"`
