@@ -133,7 +133,7 @@ gotest: $(DIST)/larder-fts5.wasm
 ## reruns a part (see bench/README.md). Not part of `make test`.
 .PHONY: bench
 BENCHFLAGS ?=
-bench: build browsers
+bench: build $(DIST)/larder-fts5.wasm browsers
 	cd bench && npm ci --no-audit --no-fund
 	$(GO) run ./bench/cmd/bench $(BENCHFLAGS)
 
