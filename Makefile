@@ -61,6 +61,16 @@ extension: build
 	cp $(addprefix $(DIST)/,larder.js larder-worker.js wasm_exec.js larder.wasm) $(DIST)/extension/larder/
 	$(DIST)/bin/larder migrate bundle --dir web/extension/migrations > $(DIST)/extension/migrations.json
 
+## package: dist/npm/larderdb-larder-VERSION.tgz, the tarball `npm pack`
+## makes of @larderdb/larder (npm/package.json, the adapters in npm/, and
+## the files `make build` puts in dist/: $(JS_FILES), wasm_exec.js,
+## larder.wasm), and the same file as dist/npm/larderdb-larder.tgz. VERSION
+## comes from `git describe --tags` (0.0.0-dev.SHA without a tag). Install
+## it with `npm install ./dist/npm/larderdb-larder.tgz` (docs/javascript.md).
+.PHONY: package
+package: build
+	node npm/pack.mjs --dist $(DIST) --out $(DIST)/npm $(JS_FILES) wasm_exec.js larder.wasm
+
 ## run: build (with larder-fts5.wasm, which the demo opens) and serve the
 ## demo app on $(ADDR)
 run: build $(DIST)/larder-fts5.wasm
