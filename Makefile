@@ -71,6 +71,14 @@ extension: build
 package: build
 	node npm/pack.mjs --dist $(DIST) --out $(DIST)/npm $(JS_FILES) wasm_exec.js larder.wasm
 
+## typecheck: `tsc --strict --noEmit` (TypeScript pinned in npm/test) over
+## npm/test/types.test.ts, whose @ts-expect-error lines must fail, and
+## larder.d.ts itself, against the packed package; the examples are
+## type-checked by `make examples`
+.PHONY: typecheck
+typecheck: package
+	cd npm/test && npm ci --no-audit --no-fund && npx tsc -p tsconfig.dts.json && npx tsc -p .
+
 ## run: build (with larder-fts5.wasm, which the demo opens) and serve the
 ## demo app on $(ADDR)
 run: build $(DIST)/larder-fts5.wasm
@@ -115,7 +123,7 @@ fuzz-short:
 	$(GO) test ./migrations -run '^$$' -fuzz '^FuzzParseRebuildDirective$$' -fuzztime $(FUZZTIME)
 
 ## test: every test, browser ones included
-test: vet fuzz-short gotest
+test: vet fuzz-short typecheck gotest
 
 # The demo's browser tests (web/) open larder-fts5.wasm.
 gotest: $(DIST)/larder-fts5.wasm
