@@ -79,6 +79,19 @@ package: build
 typecheck: package
 	cd npm/test && npm ci --no-audit --no-fund && npx tsc -p tsconfig.dts.json && npx tsc -p .
 
+## examples: examples/vite-react (React 19, Drizzle, Kysely, useQuery; Vite
+## with no plugin and no config) and examples/webpack (webpack 5, entry and
+## output only), each installed with `npm ci` from its lockfile plus the
+## packed tarball, type-checked (tsc --strict) and built for production
+## into examples/NAME/dist, which the browser tests in examples/ serve
+EXAMPLES := vite-react webpack
+.PHONY: examples
+examples: package
+	for e in $(EXAMPLES); do (cd examples/$$e && npm ci --no-audit --no-fund && npm run build) || exit 1; done
+
+# The examples' browser tests serve their production builds.
+gotest: examples
+
 ## run: build (with larder-fts5.wasm, which the demo opens) and serve the
 ## demo app on $(ADDR)
 run: build $(DIST)/larder-fts5.wasm
