@@ -97,7 +97,8 @@ func waitListed(t *testing.T, tab *browsertest.Tab, body string) {
 // TestViteReactExample serves the production build of examples/vite-react
 // (Vite, no plugin, no config) and checks in two tabs: the database opens
 // and migrates, writes through Drizzle and Kysely show up in the useQuery
-// list, a write from the other tab does too, Drizzle sees both `id`
+// list (which stops watching when unmounted and keeps one watch across
+// re-renders), a write from the other tab shows up too, Drizzle sees both `id`
 // columns of a join, RETURNING, batch, relational queries, Kysely's
 // introspection and transactions work, and the data survives a reload.
 func TestViteReactExample(t *testing.T) {
@@ -124,6 +125,30 @@ func TestViteReactExample(t *testing.T) {
 	}
 	waitListed(t, a, "first via drizzle")
 	waitListed(t, a, "first via kysely")
+
+	// useQuery: new but equal params on re-render keep the one watch;
+	// unmounting stops it; mounting again starts one.
+	type watches struct{ Started, Active int }
+	var w watches
+	eval(t, a, `larderExample.watches`, &w)
+	if w != (watches{1, 1}) {
+		t.Errorf("watches after the first render = %+v, want 1 started, 1 active", w)
+	}
+	eval(t, a, `for (let i = 0; i < 3; i++) document.getElementById("rerender").click()`, nil)
+	waitFor(t, a, "three re-renders", `document.getElementById("rerender").textContent === "re-render (3)"`)
+	eval(t, a, `larderExample.watches`, &w)
+	if w != (watches{1, 1}) {
+		t.Errorf("watches after 3 re-renders = %+v, want still 1 started, 1 active", w)
+	}
+	eval(t, a, `document.getElementById("toggle").click()`, nil)
+	waitFor(t, a, "the list to unmount", `!document.getElementById("notes")`)
+	waitFor(t, a, "the watch to stop", `larderExample.watches.active === 0`)
+	eval(t, a, `document.getElementById("toggle").click()`, nil)
+	waitListed(t, a, "first via kysely")
+	eval(t, a, `larderExample.watches`, &w)
+	if w != (watches{2, 1}) {
+		t.Errorf("watches after unmount and mount = %+v, want 2 started, 1 active", w)
+	}
 
 	// A join whose two tables both have an id column: note.id 1 and 2,
 	// author.id 7. Objects keyed by column name would lose one of them.

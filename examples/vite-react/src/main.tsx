@@ -7,13 +7,14 @@ import { LarderDialect } from "@larderdb/larder/kysely";
 import { LarderProvider, useQuery } from "@larderdb/larder/react";
 import { eq, TransactionRollbackError } from "drizzle-orm";
 import { Kysely } from "kysely";
-import { StrictMode } from "react";
+import { StrictMode, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { author, migrations, note, schema, type KyselyDB } from "./schema";
 
-function Notes() {
+function Notes({ minId }: { minId: number }) {
   const { data, error, loading } = useQuery<{ id: number; body: string; via: string }>(
-    "SELECT id, body, via FROM note ORDER BY id",
+    "SELECT id, body, via FROM note WHERE id > ? ORDER BY id",
+    [minId],
   );
   if (error) return <p id="error">{error.code}: {error.message}</p>;
   if (loading || !data) return <p id="loading">loading…</p>;
@@ -31,14 +32,52 @@ function Notes() {
   );
 }
 
+// The page's controls: hide the list (unmounting useQuery stops its watch)
+// and re-render it with new, equal parameters (which must not re-subscribe).
+function App() {
+  const [shown, setShown] = useState(true);
+  const [renders, setRenders] = useState(0);
+  return (
+    <>
+      <button id="toggle" onClick={() => setShown((v) => !v)}>
+        {shown ? "hide" : "show"}
+      </button>
+      <button id="rerender" onClick={() => setRenders((n) => n + 1)}>
+        re-render ({renders})
+      </button>
+      {shown && <Notes minId={0} />}
+    </>
+  );
+}
+
+// counting wraps db.watch to count the watches started and still active.
+function counting(db: Database) {
+  const stats = { started: 0, active: 0 };
+  const watch = db.watch.bind(db) as (...a: unknown[]) => () => void;
+  (db as { watch: unknown }).watch = (...args: unknown[]) => {
+    stats.started++;
+    stats.active++;
+    const stop = watch(...args);
+    let stopped = false;
+    return () => {
+      if (!stopped) stats.active--;
+      stopped = true;
+      stop();
+    };
+  };
+  return stats;
+}
+
 async function main() {
   const db: Database = await open({ name: "vite-react-example", migrations });
+  const watches = counting(db);
   const orm = drizzle(db, { schema });
   const k = new Kysely<KyselyDB>({ dialect: new LarderDialect({ database: db }) });
 
   let release: (() => void) | null = null;
   const api = {
     db,
+    watches,
     version: db.version,
     storage: db.storage,
     addDrizzle: async (body: string) =>
@@ -103,7 +142,7 @@ async function main() {
   createRoot(document.getElementById("root")!).render(
     <StrictMode>
       <LarderProvider database={db}>
-        <Notes />
+        <App />
       </LarderProvider>
     </StrictMode>,
   );
