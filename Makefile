@@ -73,11 +73,13 @@ package: build
 
 ## typecheck: `tsc --strict --noEmit` (TypeScript pinned in npm/test) over
 ## npm/test/types.test.ts, whose @ts-expect-error lines must fail, and
-## larder.d.ts itself, against the packed package; the examples are
+## larder.d.ts itself, and `node --test` over npm/test/ssr.test.mjs (the
+## package on a server: importing is inert, open() says it needs a browser),
+## against the packed package; the examples are
 ## type-checked by `make examples`
 .PHONY: typecheck
 typecheck: package
-	cd npm/test && npm ci --no-audit --no-fund && npx tsc -p tsconfig.dts.json && npx tsc -p .
+	cd npm/test && npm ci --no-audit --no-fund && npx tsc -p tsconfig.dts.json && npx tsc -p . && node --test ssr.test.mjs
 
 ## examples: examples/vite-react (React 19, Drizzle, Kysely, useQuery; Vite
 ## with no plugin and no config) and examples/webpack (webpack 5, entry and
