@@ -206,6 +206,11 @@ func TestViteReactExample(t *testing.T) {
 	}
 	waitListed(t, a, "kysely tx kept")
 
+	eval(t, a, `larderExample.drizzleNested("drizzle outer kept", "drizzle savepoint dropped")`, nil)
+	eval(t, a, `larderExample.kyselySavepoint("kysely outer kept", "kysely savepoint dropped")`, nil)
+	waitListed(t, a, "drizzle outer kept")
+	waitListed(t, a, "kysely outer kept")
+
 	// A second tab writes: the first tab's useQuery list shows it.
 	bt := b.NewTab()
 	ready(t, bt, url)
@@ -237,7 +242,8 @@ func TestViteReactExample(t *testing.T) {
 	eval(t, bt, `larderExample.addKysely("after the refused BEGIN")`, nil)
 	waitListed(t, a, "after the refused BEGIN")
 
-	want := []string{"first via drizzle", "first via kysely", "batch a", "batch b", "kysely tx kept", "from the second tab", "written during the transaction", "after the refused BEGIN"}
+	want := []string{"first via drizzle", "first via kysely", "batch a", "batch b", "kysely tx kept",
+		"drizzle outer kept", "kysely outer kept", "from the second tab", "written during the transaction", "after the refused BEGIN"}
 	if got := bodies(t, a); !slices.Equal(got, want) {
 		t.Errorf("list = %q\nwant   %q", got, want)
 	}

@@ -126,6 +126,28 @@ async function main() {
           () => "committed",
           (e: unknown) => (e instanceof TransactionRollbackError ? "rolled back" : String(e)),
         ),
+    // Savepoints inside a transaction: the inner part rolls back, the
+    // outer commits (Drizzle's nested transaction, Kysely's savepoint()).
+    drizzleNested: (kept: string, dropped: string) =>
+      orm.transaction(async (tx) => {
+        await tx.insert(note).values({ body: kept, via: "drizzle", authorId: 7 });
+        await tx
+          .transaction(async (inner) => {
+            await inner.insert(note).values({ body: dropped, via: "drizzle", authorId: 7 });
+            inner.rollback();
+          })
+          .catch((e: unknown) => {
+            if (!(e instanceof TransactionRollbackError)) throw e;
+          });
+      }),
+    kyselySavepoint: async (kept: string, dropped: string) => {
+      const trx = await k.startTransaction().execute();
+      await trx.insertInto("note").values({ body: kept, via: "kysely", author_id: 7 }).execute();
+      const sp = await trx.savepoint("sp1").execute();
+      await sp.insertInto("note").values({ body: dropped, via: "kysely", author_id: 7 }).execute();
+      await sp.rollbackToSavepoint("sp1").execute();
+      await trx.commit().execute();
+    },
     inTx: () => release !== null,
     release: () => {
       release?.();
