@@ -1,8 +1,5 @@
 //go:build !js && browser
 
-// Package examples holds the example apps (vite-react, webpack), built by
-// `make examples` from the packed @larderdb/larder tarball; its tests
-// serve each production build and drive it in headless Chromium.
 package examples
 
 import (
