@@ -86,7 +86,7 @@ typecheck: package
 ## output only), each installed with `npm ci` from its lockfile plus the
 ## packed tarball, type-checked (tsc --strict) and built for production
 ## into examples/NAME/dist, which the browser tests in examples/ serve
-EXAMPLES := vite-react webpack
+EXAMPLES := vite-react vite-react-vite7 webpack
 .PHONY: examples
 examples: package
 	for e in $(EXAMPLES); do (cd examples/$$e && npm ci --no-audit --no-fund && npm run build) || exit 1; done

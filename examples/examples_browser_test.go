@@ -3,12 +3,18 @@
 package examples
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -91,20 +97,93 @@ func waitListed(t *testing.T, tab *browsertest.Tab, body string) {
 	waitFor(t, tab, fmt.Sprintf("%q in the list", body), fmt.Sprintf(`%s.includes(%q)`, listed, body))
 }
 
-// TestViteReactExample serves the production build of examples/vite-react
-// (Vite, no plugin, no config) and checks in two tabs: the database opens
-// and migrates, writes through Drizzle and Kysely show up in the useQuery
-// list (which stops watching when unmounted and keeps one watch across
-// re-renders), a write from the other tab shows up too, Drizzle sees both `id`
-// columns of a join, RETURNING, batch, relational queries, Kysely's
-// introspection and transactions work, and the data survives a reload.
+// TestViteReactExample serves the production builds of examples/vite-react
+// by Vite 8 and by Vite 7 (examples/vite-react-vite7), no plugin, no
+// config, and checks each in two tabs: the database opens and migrates,
+// writes through Drizzle and Kysely show up in the useQuery list (which
+// stops watching when unmounted and keeps one watch across re-renders), a
+// write from the other tab shows up too, Drizzle sees both `id` columns of
+// a join, RETURNING, batch, relational queries, savepoints, Kysely's
+// introspection and transactions work, a Drizzle transaction does not take
+// another tab's write down with its rollback, a raw BEGIN is refused, and
+// the data survives a reload.
 func TestViteReactExample(t *testing.T) {
-	dir := built(t, "vite-react", "dist/index.html")
-	srv := browsertest.Serve(t)
-	srv.Mount("/", filepath.Join(dir, "dist"))
+	for _, c := range []struct{ name, example string }{{"vite8", "vite-react"}, {"vite7", "vite-react-vite7"}} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := built(t, c.example, "dist/index.html")
+			srv := browsertest.Serve(t)
+			srv.Mount("/", filepath.Join(dir, "dist"))
+			checkViteReact(t, srv.URL+"/")
+		})
+	}
+}
+
+// TestViteDevServer starts `vite` (Vite 8, the dev server, no config: no
+// optimizeDeps) on examples/vite-react and checks that the app opens its
+// database and lists a write.
+func TestViteDevServer(t *testing.T) {
+	dir := built(t, "vite-react", "node_modules/.bin/vite")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	var out syncBuffer
+	cmd := exec.Command(filepath.Join(dir, "node_modules", ".bin", "vite"), "--host", "127.0.0.1", "--port", fmt.Sprint(port), "--strictPort")
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // vite and what it started
+		cmd.Wait()
+	})
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	ctx, cancel := context.WithTimeout(context.Background(), step)
+	defer cancel()
+	for {
+		if r, err := http.Get(url); err == nil {
+			r.Body.Close()
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("vite dev server did not answer on %s:\n%s", url, out.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 	b := browsertest.NewBrowser(t)
 	a := b.NewTab()
-	url := srv.URL + "/"
+	ready(t, a, url)
+	eval(t, a, `larderExample.addKysely("from the dev server")`, nil)
+	waitListed(t, a, "from the dev server")
+	noErrors(t, a)
+}
+
+// syncBuffer is the output of a process, read while it runs.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func checkViteReact(t *testing.T, url string) {
+	b := browsertest.NewBrowser(t)
+	a := b.NewTab()
 	ready(t, a, url)
 
 	var version int
