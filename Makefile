@@ -63,13 +63,15 @@ extension: build
 
 ## package: dist/npm/larderdb-larder-VERSION.tgz, the tarball `npm pack`
 ## makes of @larderdb/larder (npm/package.json, the adapters in npm/, and
-## the files `make build` puts in dist/: $(JS_FILES), wasm_exec.js,
-## larder.wasm), and the same file as dist/npm/larderdb-larder.tgz. VERSION
-## comes from `git describe --tags` (0.0.0-dev.SHA without a tag). Install
-## it with `npm install ./dist/npm/larderdb-larder.tgz` (docs/javascript.md).
+## from dist/ the files of $(JS_FILES) with every file they reference:
+## their imported modules, wasm_exec.js, larder.wasm; npm/pack.mjs follows
+## the references), and the same file as dist/npm/larderdb-larder.tgz.
+## The version comes from `git describe --tags` (0.0.0-dev.SHA without a
+## tag). Install it with `npm install ./dist/npm/larderdb-larder.tgz`
+## (docs/javascript.md).
 .PHONY: package
 package: build
-	node npm/pack.mjs --dist $(DIST) --out $(DIST)/npm $(JS_FILES) wasm_exec.js larder.wasm
+	node npm/pack.mjs --dist $(DIST) --out $(DIST)/npm $(JS_FILES)
 
 ## typecheck: `tsc --strict --noEmit` (TypeScript pinned in npm/test) over
 ## npm/test/types.test.ts, whose @ts-expect-error lines must fail, and

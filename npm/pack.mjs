@@ -1,11 +1,17 @@
-// pack.mjs — `make package`: stages @larderdb/larder from the files `make
-// build` wrote (the list comes from the Makefile) and the adapters here,
-// then runs `npm pack` into the output directory.
+// pack.mjs — `make package`: stages @larderdb/larder from what `make
+// build` wrote to dist/ and the adapters here, then runs `npm pack` into
+// the output directory.
 //
-//   node npm/pack.mjs --dist dist --out dist/npm larder.js larder-worker.js … larder.wasm
+//   node npm/pack.mjs --dist dist --out dist/npm larder.js larder-worker.js larder.d.ts
+//
+// The files named (the Makefile's JS_FILES) are the roots; every file they
+// reference, transitively, comes along: static imports and re-exports
+// (`from "./client/x.js"`, `import "./wasm_exec.js"`) and
+// `new URL("./larder.wasm", import.meta.url)`. So the package holds what
+// the build's modules load, however the client is split into files.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync, readdirSync, renameSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, posix, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -19,9 +25,9 @@ const opt = (name) => {
 };
 const dist = resolve(opt("--dist"));
 const out = resolve(opt("--out"));
-const built = args; // the files of `make build`, relative to dist
-if (!built.includes("larder.js") || !built.includes("larder.wasm")) {
-  throw new Error(`pack.mjs: the build's file list lacks larder.js or larder.wasm: ${built.join(" ")}`);
+const built = closure(args); // the files of `make build` the package holds, relative to dist
+for (const f of ["larder.js", "larder-worker.js", "wasm_exec.js", "larder.wasm"]) {
+  if (!built.includes(f)) throw new Error(`pack.mjs: ${f} is not among the files the build's modules reference: ${built.join(" ")}`);
 }
 
 // The adapters: their modules and declarations, next to larder.js.
@@ -31,7 +37,10 @@ const ENTRY = ["larder.js", ...ADAPTERS.map((a) => `${a}.js`)];
 const stage = join(out, "stage");
 rmSync(stage, { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });
-for (const f of built) copyFileSync(join(dist, f), join(stage, f));
+for (const f of built) {
+  mkdirSync(dirname(join(stage, f)), { recursive: true });
+  copyFileSync(join(dist, f), join(stage, f));
+}
 for (const a of ADAPTERS) for (const ext of [".js", ".d.ts"]) copyFileSync(join(here, a + ext), join(stage, a + ext));
 copyFileSync(join(here, "README.md"), join(stage, "README.md"));
 
@@ -39,8 +48,7 @@ const pkg = JSON.parse(readFileSync(join(here, "package.json"), "utf8"));
 delete pkg.devDependencies;
 delete pkg.scripts;
 pkg.version = version();
-const files = readdirSync(stage).sort();
-pkg.files = files.filter((f) => f !== "package.json" && f !== "README.md");
+pkg.files = [...built, ...ADAPTERS.flatMap((a) => [`${a}.js`, `${a}.d.ts`])].sort();
 // Every module but the entry points runs for its effects (the worker
 // script, wasm_exec.js which defines globalThis.Go): bundlers must keep them.
 pkg.sideEffects = pkg.files.filter((f) => f.endsWith(".js") && !ENTRY.includes(f)).map((f) => `./${f}`);
@@ -50,6 +58,29 @@ const name = execFileSync("npm", ["pack", "--silent", "--pack-destination", out]
 // A name that does not change with the version, for the examples' package.json.
 copyFileSync(join(out, name), join(out, "larderdb-larder.tgz"));
 console.log(`${join(out, name)} (${pkg.version}), also ${join(out, "larderdb-larder.tgz")}: ${pkg.files.join(" ")}`);
+
+// closure returns roots and every file they reference, transitively
+// (slash paths relative to dist), sorted.
+function closure(roots) {
+  const refs = [
+    /^[ \t]*(?:import|export)\b[^;"'`]*?\bfrom\s*["'](\.\.?\/[^"']+)["']/gm, // import … from, export … from
+    /^[ \t]*import\s*["'](\.\.?\/[^"']+)["']/gm, // import "./x.js"
+    /\bimport\(\s*["'](\.\.?\/[^"']+)["']\s*\)/g, // import("./x.js")
+    /\bnew\s+URL\s*\(\s*["'](\.\.?\/[^"']+)["']\s*,\s*import\.meta\.url\s*\)/g,
+  ];
+  const seen = new Set();
+  const todo = [...roots];
+  while (todo.length > 0) {
+    const f = posix.normalize(todo.pop());
+    if (seen.has(f)) continue;
+    if (f.startsWith("..") || !existsSync(join(dist, f))) throw new Error(`pack.mjs: ${f} (referenced by the build's modules) is not in ${dist}: run make build`);
+    seen.add(f);
+    if (!f.endsWith(".js")) continue;
+    const src = readFileSync(join(dist, f), "utf8");
+    for (const re of refs) for (const m of src.matchAll(re)) todo.push(posix.join(posix.dirname(f), m[1]));
+  }
+  return [...seen].sort();
+}
 
 // version: the git tag (v1.2.3 → 1.2.3); past a tag 1.2.4-dev.N.gSHA; no
 // tag: 0.0.0-dev.SHA. A dirty tree adds ".dirty".
