@@ -7,6 +7,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,7 +27,8 @@ var (
 // TestDeclaredErrorCodes compares the LarderCode union of larder.d.ts with
 // the codes the library can reject with: the string literals of the Go
 // packages built into larder.wasm and into the edge Worker (whose codes
-// backup() and restore() pass on), and of the JS modules next to larder.js.
+// backup() and restore() pass on), and of the JS modules of jsbridge/js
+// (larder.js, larder-worker.js and the modules they import).
 // Environment variable names (os.Getenv arguments) are not codes.
 func TestDeclaredErrorCodes(t *testing.T) {
 	root, err := filepath.Abs("..")
@@ -39,7 +41,13 @@ func TestDeclaredErrorCodes(t *testing.T) {
 			goCodes(t, dir, found)
 		}
 	}
-	js, err := filepath.Glob(filepath.Join(root, "jsbridge", "js", "*.js"))
+	var js []string
+	err = filepath.WalkDir(filepath.Join(root, "jsbridge", "js"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".js") {
+			js = append(js, p)
+		}
+		return err
+	})
 	if err != nil || len(js) == 0 {
 		t.Fatalf("no JS modules in jsbridge/js (%v)", err)
 	}
