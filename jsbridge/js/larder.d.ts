@@ -16,10 +16,14 @@ export interface ExecResult {
 
 /** Options of query() and run(): rowMode "array" gives `{ columns, rows }` with the values of each row in
  * column order and duplicate column names kept (joins); "object" (the default) gives one object per row. */
-export interface QueryOptions<M extends RowMode = RowMode> {
-  rowMode?: M;
+export interface QueryOptions {
+  rowMode?: RowMode;
 }
 export type RowMode = "object" | "array";
+/** The options that ask for array rows. */
+export type ArrayMode = { rowMode: "array" };
+/** The options that ask for object rows (the default). */
+export type ObjectMode = { rowMode?: "object" };
 
 /** Rows in column order: `columns[i]` names `rows[r][i]`; a name may repeat. */
 export interface ArrayRows<V extends unknown[] = SQLValue[]> {
@@ -38,10 +42,10 @@ export interface ArrayRunResult<V extends unknown[] = SQLValue[]> extends ArrayR
  * naming db.transaction. */
 export interface Statements {
   exec(sql: string, params?: Params): Promise<ExecResult>;
-  query<V extends unknown[] = SQLValue[]>(sql: string, params: Params | undefined, options: QueryOptions<"array">): Promise<ArrayRows<V>>;
-  query<R = Row>(sql: string, params?: Params, options?: QueryOptions<"object">): Promise<R[]>;
-  run<V extends unknown[] = SQLValue[]>(sql: string, params: Params | undefined, options: QueryOptions<"array">): Promise<ArrayRunResult<V>>;
-  run<R = Row>(sql: string, params?: Params, options?: QueryOptions<"object">): Promise<RunResult<R>>;
+  query<V extends unknown[] = SQLValue[]>(sql: string, params: Params | undefined, options: ArrayMode): Promise<ArrayRows<V>>;
+  query<R = Row>(sql: string, params?: Params, options?: ObjectMode): Promise<R[]>;
+  run<V extends unknown[] = SQLValue[]>(sql: string, params: Params | undefined, options: ArrayMode): Promise<ArrayRunResult<V>>;
+  run<R = Row>(sql: string, params?: Params, options?: ObjectMode): Promise<RunResult<R>>;
 }
 
 export interface Tx extends Statements {}
@@ -167,7 +171,7 @@ export interface DatabaseEventMap {
 }
 
 export type WatchCallback<R> = (rows: R) => void;
-export interface WatchOptions<M extends RowMode = RowMode> extends QueryOptions<M> {
+export interface WatchOptions extends QueryOptions {
   /** Called when a run of the query fails (the watch stays: the next commit runs it again). */
   onError?: (error: LarderError) => void;
 }
@@ -205,8 +209,8 @@ export interface Database extends EventTarget, Statements {
   close(): Promise<void>;
   /** Live query: calls callback with the result now, then again after every committed write (from any tab) to
    * a table the statement reads (SQLite says which), once per commit. Returns the function that stops it. */
-  watch<V extends unknown[] = SQLValue[]>(sql: string, params: Params | undefined, callback: WatchCallback<ArrayRows<V>>, options: WatchOptions<"array">): () => void;
-  watch<R = Row>(sql: string, params: Params | undefined, callback: WatchCallback<R[]>, options?: WatchOptions<"object">): () => void;
+  watch<V extends unknown[] = SQLValue[]>(sql: string, params: Params | undefined, callback: WatchCallback<ArrayRows<V>>, options: WatchOptions & ArrayMode): () => void;
+  watch<R = Row>(sql: string, params: Params | undefined, callback: WatchCallback<R[]>, options?: WatchOptions & ObjectMode): () => void;
   addEventListener<K extends keyof DatabaseEventMap>(type: K, listener: (this: Database, e: DatabaseEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
   removeEventListener<K extends keyof DatabaseEventMap>(type: K, listener: (this: Database, e: DatabaseEventMap[K]) => void, options?: boolean | EventListenerOptions): void;

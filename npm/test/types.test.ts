@@ -31,11 +31,13 @@ export async function statements() {
   });
   // @ts-expect-error rowMode is "object" or "array"
   await db.query("SELECT 1", [], { rowMode: "tuple" });
+  // @ts-expect-error options without rowMode "array" give objects
+  const notArrays: ArrayRows = await db.query("SELECT 1", [], {});
   // @ts-expect-error object rows have no columns
   (await db.query("SELECT 1")).columns;
   // @ts-expect-error params are SQL values
   await db.exec("SELECT ?", [{}]);
-  return [objects, id, cols, first, n, last, both];
+  return [objects, id, cols, first, n, last, both, notArrays];
 }
 
 export function watching() {
@@ -48,6 +50,9 @@ export function watching() {
     rowMode: "array",
     onError: (e) => e.code,
   });
+  db.watch("SELECT 1", [], (rows) => rows.length, { onError: (e) => e.message });
+  // @ts-expect-error without rowMode "array" the callback gets objects
+  db.watch("SELECT 1", [], (res: ArrayRows) => res.columns, { onError: () => {} });
   // @ts-expect-error the callback is required
   db.watch("SELECT 1", []);
   // @ts-expect-error watch returns a function, not a Promise
