@@ -17,6 +17,7 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
+	"github.com/larderdb/larder/engine"
 	"github.com/larderdb/larder/internal/jsutil"
 	"github.com/larderdb/larder/migrations"
 	msqlite "github.com/larderdb/larder/migrations/sqlite"
@@ -41,7 +42,7 @@ const CodeCrashed = "LARDER_CRASHED"
 // set to 2 the value is a call id, and settle(id, …) delivers the outcome
 // later (possibly before call has returned to the script, which must
 // therefore keep early settlements).
-func Serve(h *Host, hook string) {
+func Serve(h *engine.Host, hook string) {
 	s := &server{h: h, runner: jsutil.NewRunner()}
 	direct = s
 	api := jsutil.Object()
@@ -58,14 +59,14 @@ func Serve(h *Host, hook string) {
 }
 
 type server struct {
-	h      *Host
+	h      *engine.Host
 	api    jsutil.Value
-	dead   atomic.Pointer[Error]
+	dead   atomic.Pointer[engine.Error]
 	runner *jsutil.Runner
-	warm   *Warmup // while the worker script warms up
-	seq    float64 // ids of calls answered asynchronously
-	dbuf   []byte  // the direct entry's buffer (header and request)
-	res    []byte  // the direct entry's last result
+	warm   *engine.Warmup // while the worker script warms up
+	seq    float64        // ids of calls answered asynchronously
+	dbuf   []byte         // the direct entry's buffer (header and request)
+	res    []byte         // the direct entry's last result
 }
 
 // Call statuses (the api's st property).
@@ -119,9 +120,9 @@ func DirectBuffer(n int32) unsafe.Pointer {
 	return unsafe.Pointer(&s.dbuf[0])
 }
 
-// DirectRun runs the exec (kind 1) or query (kind 2) whose request of n
-// bytes is in the buffer, tx the open transaction (0: none), known the
-// version the handle knows (-1: none). It answers the length of the result
+// DirectRun runs the exec (kind 1), query (kind 2) or run (kind 3) whose
+// request of n bytes is in the buffer, tx the open transaction (0: none),
+// known the version the handle knows (-1: none). It answers the length of the result
 // (its address in the header's second word; it stays valid until the next
 // DirectRun), or -1 for an error (the Error is the api's err property), or
 // -2 when the outcome comes later through settle (the id in the header).
@@ -141,10 +142,10 @@ func DirectRun(kind, n int32, tx, known float64) int32 {
 			runtime.Gosched()
 		}
 	}()
-	r, derr := DecodeStatement(buf[directHeader:])
+	r, derr := engine.DecodeStatement(buf[directHeader:])
 	work := func() (any, error) {
 		if derr != nil {
-			return nil, &Error{Code: CodeInvalidArgument, Message: derr.Error(), Err: derr}
+			return nil, &engine.Error{Code: engine.CodeInvalidArgument, Message: derr.Error(), Err: derr}
 		}
 		return s.run(int(kind), uint64(tx), int64(known), r)
 	}
@@ -177,15 +178,26 @@ func (s *server) settler(id float64, toJS func(any) any) func(any, error) {
 	}
 }
 
-// run is an exec or a query: the rows of a query, or changes and
-// lastInsertRowid of an exec (two little-endian int64s).
-func (s *server) run(kind int, tx uint64, known int64, r StatementRequest) (res []byte, err error) {
+// Statement kinds of the direct entry.
+const (
+	kindExec  = 1
+	kindQuery = 2
+	kindRun   = 3
+)
+
+// run is an exec, a query or a run: changes and lastInsertRowid of an exec
+// (two little-endian int64s), the rows of a query, or both for a run
+// (engine.Database.Run).
+func (s *server) run(kind int, tx uint64, known int64, r engine.StatementRequest) (res []byte, err error) {
 	if d := s.dead.Load(); d != nil {
 		return nil, d
 	}
 	op := "exec"
-	if kind == 2 {
+	switch kind {
+	case kindQuery:
 		op = "query"
+	case kindRun:
+		op = "run"
 	}
 	defer crash(s, op, &res, &err)
 	ctx := context.Background()
@@ -198,8 +210,14 @@ func (s *server) run(kind int, tx uint64, known int64, r StatementRequest) (res 
 			return nil, err
 		}
 	}
-	if kind == 2 {
+	switch kind {
+	case kindQuery:
 		return d.Query(ctx, tx, r.SQL, r.Params)
+	case kindRun:
+		return d.Run(ctx, tx, r.SQL, r.Params)
+	case kindExec:
+	default:
+		return nil, engine.Errorf(engine.CodeInvalidArgument, "larder: unknown statement kind %d (want 1 exec, 2 query, 3 run)", kind)
 	}
 	x, err := d.Exec(ctx, tx, r.SQL, r.Params)
 	if err != nil {
@@ -216,7 +234,7 @@ func (s *server) run(kind int, tx uint64, known int64, r StatementRequest) (res 
 // It must be deferred directly (recover works only there).
 func crash[T any](s *server, op string, res *T, err *error) {
 	if r := recover(); r != nil {
-		e := &Error{Code: CodeCrashed, Message: fmt.Sprintf("larder: Go panic in %s: %v; this database handle is dead, open it again", op, r)}
+		e := &engine.Error{Code: CodeCrashed, Message: fmt.Sprintf("larder: Go panic in %s: %v; this database handle is dead, open it again", op, r)}
 		s.dead.CompareAndSwap(nil, e)
 		var zero T
 		*res, *err = zero, e
@@ -247,7 +265,7 @@ func (s *server) call(op string, req jsutil.Value) (res any, err error) {
 		s.h.CloseAll()
 		return nil, nil
 	}
-	if op == "warmup" { // the worker script's idle slices (see Warmup)
+	if op == "warmup" { // the worker script's idle slices (see engine.Warmup)
 		return s.warmup(ctx, req)
 	}
 	if testHook(op, req) { // test builds only (testhooks_js.go)
@@ -288,6 +306,16 @@ func (s *server) call(op string, req jsutil.Value) (res any, err error) {
 			out.SetIndex(i, o)
 		}
 		return out, nil
+	case "readset": // {db, sql}: the tables sql reads, for db.watch
+		tables, err := d.ReadSet(ctx, tx, str(req, "sql"))
+		if err != nil {
+			return nil, err
+		}
+		out := jsutil.Array(len(tables))
+		for i, t := range tables {
+			out.SetIndex(i, t)
+		}
+		return out, nil
 	case "export":
 		b, err := d.Export(ctx)
 		if err != nil {
@@ -297,9 +325,9 @@ func (s *server) call(op string, req jsutil.Value) (res any, err error) {
 	case "import":
 		v := req.Get("bytes")
 		if !jsutil.IsBytes(v) {
-			return nil, errorf(CodeInvalidDatabase, "import: want a Uint8Array or ArrayBuffer")
+			return nil, engine.Errorf(engine.CodeInvalidDatabase, "import: want a Uint8Array or ArrayBuffer")
 		}
-		opts := ImportOptions{AllowExtraSchema: req.Get("allowExtraSchema").Truthy()}
+		opts := engine.ImportOptions{AllowExtraSchema: req.Get("allowExtraSchema").Truthy()}
 		if ms := req.Get("timeoutMs"); ms.Type() == jsutil.TypeNumber && ms.Float() > 0 {
 			opts.Timeout = time.Duration(ms.Float() * float64(time.Millisecond))
 		}
@@ -308,7 +336,7 @@ func (s *server) call(op string, req jsutil.Value) (res any, err error) {
 		}
 		return float64(d.Version()), nil
 	}
-	return nil, errorf(CodeInvalidArgument, "unknown request %q", op)
+	return nil, engine.Errorf(engine.CodeInvalidArgument, "unknown request %q", op)
 }
 
 // warmup runs Warmup steps for req.ms milliseconds or until req.rounds
@@ -325,7 +353,7 @@ func (s *server) warmup(ctx context.Context, req jsutil.Value) (any, error) {
 		return float64(n), err
 	}
 	if s.warm == nil {
-		w, err := NewWarmup(ctx)
+		w, err := engine.NewWarmup(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -333,14 +361,14 @@ func (s *server) warmup(ctx context.Context, req jsutil.Value) (any, error) {
 	}
 	ms, rounds := req.Get("ms"), req.Get("rounds")
 	if ms.Type() != jsutil.TypeNumber || ms.Float() <= 0 || rounds.Type() != jsutil.TypeNumber {
-		return nil, errorf(CodeInvalidArgument, "warmup: want {ms, rounds} (numbers, ms > 0)")
+		return nil, engine.Errorf(engine.CodeInvalidArgument, "warmup: want {ms, rounds} (numbers, ms > 0)")
 	}
 	n, err := s.warm.RunFor(time.Duration(ms.Float()*float64(time.Millisecond)), int(rounds.Float()))
 	return float64(n), err
 }
 
 func (s *server) open(ctx context.Context, req jsutil.Value) (any, error) {
-	o := OpenOptions{Name: str(req, "name"), Storage: str(req, "storage")}
+	o := engine.OpenOptions{Name: str(req, "name"), Storage: str(req, "storage")}
 	if v := req.Get("allowOutOfOrder"); v.Type() == jsutil.TypeBoolean {
 		o.AllowOutOfOrder = v.Bool()
 	}
@@ -348,7 +376,7 @@ func (s *server) open(ctx context.Context, req jsutil.Value) (any, error) {
 		for i := range ms.Length() {
 			m, err := migration(ms.Index(i))
 			if err != nil {
-				return nil, &Error{Code: "LARDER_INVALID_MIGRATIONS", Message: fmt.Sprintf("open: migration %d: %v", i, err), Err: err}
+				return nil, &engine.Error{Code: "LARDER_INVALID_MIGRATIONS", Message: fmt.Sprintf("open: migration %d: %v", i, err), Err: err}
 			}
 			o.Migrations = append(o.Migrations, m)
 		}
@@ -410,7 +438,7 @@ func jsMigration(fn jsutil.Value) migrations.Func {
 		run := func(wantRows bool) func(jsutil.Value, []jsutil.Value) (any, error) {
 			return func(_ jsutil.Value, args []jsutil.Value) (any, error) {
 				if len(args) == 0 || args[0].Type() != jsutil.TypeString {
-					return nil, errorf(CodeInvalidArgument, "tx.exec/query: want (sql, params)")
+					return nil, engine.Errorf(engine.CodeInvalidArgument, "tx.exec/query: want (sql, params)")
 				}
 				var pv jsutil.Value
 				if len(args) > 1 {
@@ -422,7 +450,7 @@ func jsMigration(fn jsutil.Value) migrations.Func {
 				}
 				mu.Lock()
 				defer mu.Unlock()
-				rows, err := runSQL(conn, nil, args[0].String(), p, wantRows, &buf)
+				rows, err := engine.RunSQL(conn, args[0].String(), p, wantRows, &buf)
 				if err != nil {
 					return nil, err
 				}
@@ -454,7 +482,7 @@ func jsMigration(fn jsutil.Value) migrations.Func {
 // decodeToJS builds row objects for a JS migration's tx.query (the page's
 // larder.js decodes the same encoding itself; this path is rare).
 func decodeToJS(b []byte) jsutil.Value {
-	cols, rows, _ := DecodeRows(b)
+	cols, rows, _ := engine.DecodeRows(b)
 	out := jsutil.Array(len(rows))
 	for i, r := range rows {
 		o := jsutil.Object()
@@ -476,7 +504,7 @@ func decodeToJS(b []byte) jsutil.Value {
 }
 
 // event sends an event to the worker script's onevent(db, detail).
-func (s *server) event(db string, ev Event) {
+func (s *server) event(db string, ev engine.Event) {
 	fn := s.api.Get("onevent")
 	if fn.Type() != jsutil.TypeFunction {
 		return
@@ -516,39 +544,39 @@ func txID(req jsutil.Value) uint64 {
 
 // integer is an int64 as JS sees it: a number within ±(2^53−1), else BigInt.
 func integer(v int64) any {
-	if v >= -maxSafeInteger && v <= maxSafeInteger {
+	if v >= -engine.MaxSafeInteger && v <= engine.MaxSafeInteger {
 		return float64(v)
 	}
 	return jsutil.BigInt(strconv.FormatInt(v, 10))
 }
 
-func params(v jsutil.Value) (Params, error) {
+func params(v jsutil.Value) (engine.Params, error) {
 	if v.IsUndefined() || v.IsNull() {
-		return Params{}, nil
+		return engine.Params{}, nil
 	}
 	if jsutil.TypeOf(v) != "object" || jsutil.IsBytes(v) {
-		return Params{}, errorf(CodeInvalidArgument, "params: want an array or an object")
+		return engine.Params{}, engine.Errorf(engine.CodeInvalidArgument, "params: want an array or an object")
 	}
 	if jsutil.IsArray(v) {
 		out := make([]any, v.Length())
 		for i := range out {
 			x, err := value(v.Index(i))
 			if err != nil {
-				return Params{}, fmt.Errorf("params[%d]: %w", i, err)
+				return engine.Params{}, fmt.Errorf("params[%d]: %w", i, err)
 			}
 			out[i] = x
 		}
-		return Params{Positional: out}, nil
+		return engine.Params{Positional: out}, nil
 	}
 	named := map[string]any{}
 	for _, k := range jsutil.Keys(v) {
 		x, err := value(v.Get(k))
 		if err != nil {
-			return Params{}, fmt.Errorf("params.%s: %w", k, err)
+			return engine.Params{}, fmt.Errorf("params.%s: %w", k, err)
 		}
 		named[k] = x
 	}
-	return Params{Named: named}, nil
+	return engine.Params{Named: named}, nil
 }
 
 // value converts one parameter. typeof first: Value.Type panics on BigInt.
@@ -560,7 +588,7 @@ func value(v jsutil.Value) (any, error) {
 		return v.Bool(), nil
 	case "number":
 		f := v.Float()
-		if f == math.Trunc(f) && math.Abs(f) <= maxSafeInteger {
+		if f == math.Trunc(f) && math.Abs(f) <= engine.MaxSafeInteger {
 			return int64(f), nil
 		}
 		return f, nil
@@ -568,7 +596,7 @@ func value(v jsutil.Value) (any, error) {
 		s := jsutil.Global().Get("String").Invoke(v).String()
 		i, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return nil, errorf("SQLITE_RANGE", "bigint %s does not fit in a 64-bit INTEGER", s)
+			return nil, engine.Errorf("SQLITE_RANGE", "bigint %s does not fit in a 64-bit INTEGER", s)
 		}
 		return i, nil
 	case "string":
@@ -584,14 +612,14 @@ func value(v jsutil.Value) (any, error) {
 			return v.Call("toISOString").String(), nil
 		}
 	}
-	return nil, errorf("SQLITE_MISMATCH", "unsupported parameter type %s", jsutil.TypeOf(v))
+	return nil, engine.Errorf("SQLITE_MISMATCH", "unsupported parameter type %s", jsutil.TypeOf(v))
 }
 
 // toJSError builds the Error a Promise rejects with: message, code (SQLite's
 // extended code name or a LARDER_* code) and, for a failed migration,
 // migration: {version, name}.
 func toJSError(err error) jsutil.Value {
-	e := Classify(err)
+	e := engine.Classify(err)
 	var se *sqlite3.Error
 	msg := e.Message
 	if errors.As(err, &se) && msg == "" {

@@ -1,30 +1,26 @@
-// Package jsbridge is the Go side of Larder's JavaScript API: it opens
-// databases on a storage backend, applies migrations on open, runs the
-// requests of larder.js (exec, query, transactions, export, import, reset)
-// and turns their results and errors into what the JS client expects.
-//
-// The package has two layers. The core ([Host], [Database]) is plain Go over
-// github.com/ncruces/go-sqlite3 and runs natively, so it is tested with
-// `go test` on memdb. The JS layer ([Serve], only under GOOS=js) converts
-// requests arriving from the worker script (jsbridge/js/larder-worker.js)
-// into core calls and reports events (change, versionchange) back to the
-// script.
+// Package jsbridge is larder.wasm's seam onto JavaScript: it takes the
+// requests of the worker script (jsbridge/js/larder-worker.js) out of
+// syscall/js, hands them to package engine (the plain-Go database engine,
+// tested natively) and turns results, errors and events back into what the
+// script expects. Everything here builds only under GOOS=js, except the
+// browser tests (-tags browser), which drive the real dist/ in a browser.
 //
 // # Request protocol
 //
 // The worker script calls globalThis[hook].call(op, req), with op one of
-// "open", "begin", "commit", "rollback", "migrations", "export", "import",
-// "reset", "close" (and "warmup", below). exec and query, the calls that matter for speed, go
-// through two wasm exports of larder.wasm instead (larder_buf and
-// larder_run, wasm/main_js.go, [DirectRun]): the script writes the database
-// name, the SQL and the parameters, encoded in one buffer
-// ([StatementRequest]), into Go's memory, calls the export, and reads the
-// result from Go's memory, with no syscall/js event at all (an event costs
-// ~100 µs a call; bench/findings.md). Every request that names a database
-// carries it and, inside a transaction, tx (the id returned by "begin").
-// Because the protocol is plain messages, a tab that does not own the
-// database forwards the same requests to the owner (see larder-worker.js,
-// "Many tabs").
+// "open", "begin", "commit", "rollback", "migrations", "readset", "export",
+// "import", "reset", "close" (and "warmup", below). exec, query and run,
+// the calls that matter for speed, go through two wasm exports of
+// larder.wasm instead (larder_buf and larder_run, wasm/main_js.go,
+// [DirectRun]): the script writes the database name, the SQL and the
+// parameters, encoded in one buffer (engine.StatementRequest), into Go's
+// memory, calls the export, and reads the result from Go's memory, with no
+// syscall/js event at all (an event costs ~100 µs a call;
+// bench/findings.md). Every request that names a database carries it and,
+// inside a transaction, tx (the id returned by "begin"). Because the
+// protocol is plain messages, a tab that does not own the database forwards
+// the same requests to the owner (see larder-worker.js, "Many tabs").
+// docs/PROTOCOL.md is the reference.
 //
 // # Synchronous answers
 //
@@ -38,25 +34,20 @@
 // status "pending" and a call id, and the outcome arrives later through
 // the script's settle(id, failed, value).
 //
-// # Query results
+// # Results
 //
 // A query answers with one Uint8Array in a flat encoding built in one pass
-// over the rows, which the worker transfers to the page without copying and
-// larder.js decodes into row objects (see [EncodeRows]).
-//
-// # Transactions
-//
-// "begin" takes the database's gate (BEGIN IMMEDIATE) and returns a
-// transaction id; until "commit" or "rollback" with that id, every other
-// request on the database waits for the gate, so calls made on db during a
-// transaction queue instead of interleaving into it. A transaction idle for
-// longer than [TxIdleTimeout] (its page died) is rolled back.
+// over the rows (engine.EncodeRows), which the worker transfers to the page
+// without copying and larder.js decodes. An exec answers changes and
+// lastInsertRowid (two little-endian int64s); a run answers both, followed
+// by the rows.
 //
 // # Warm-up
 //
-// The op "warmup" ({ms, rounds}, then {close: true}) runs a [Warmup]: the
-// code of a call, on a private in-memory database, so that on the first
-// visit of a larder.wasm build V8 optimises it before Chrome writes the
-// module's code cache, which later visits only read. The worker script
-// calls it in idle slices, once per build (larder-worker.js, Warmer).
+// The op "warmup" ({ms, rounds}, then {close: true}) runs an
+// engine.Warmup: the code of a call, on a private in-memory database, so
+// that on the first visit of a larder.wasm build V8 optimises it before
+// Chrome writes the module's code cache, which later visits only read. The
+// worker script calls it in idle slices, once per build (larder-worker.js,
+// Warmer).
 package jsbridge

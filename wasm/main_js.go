@@ -8,12 +8,12 @@
 package main
 
 import (
-	"context"
 	"os"
-	"strings"
 	"unsafe"
 
+	"github.com/larderdb/larder/engine"
 	"github.com/larderdb/larder/jsbridge"
+	"github.com/larderdb/larder/wasm/idb"
 	"github.com/larderdb/larder/wasm/opfs"
 )
 
@@ -22,45 +22,16 @@ func main() {
 	if hook == "" {
 		hook = "__larder"
 	}
-	h, err := jsbridge.NewHost(map[string]jsbridge.Storage{
-		"memory": jsbridge.NewMemory(),
-		"opfs":   vfsStorage{vfs: "opfs", pragmas: split(opfs.RecommendedPragmas), available: opfs.Available, preopen: opfs.Preopen, release: opfs.Release, del: opfs.Delete, wholeFile: true},
-		"idb":    idbStorage(),
+	h, err := engine.NewHost(map[string]engine.Storage{
+		"memory": engine.NewMemory(),
+		"opfs":   opfs.Storage{},
+		"idb":    idb.Storage{},
 	}, []string{"opfs", "idb"})
 	if err != nil {
 		panic(err)
 	}
 	jsbridge.Serve(h, hook)
 	select {}
-}
-
-// vfsStorage adapts a Larder VFS package (opfs, idb) to jsbridge.Storage.
-type vfsStorage struct {
-	vfs       string
-	pragmas   []string
-	available func() bool
-	preopen   func(context.Context, string) error
-	release   func(string) error
-	del       func(context.Context, string) error
-	wholeFile bool // export reads the file in one read (jsbridge.FileExporter)
-}
-
-func (s vfsStorage) Available() bool                                { return s.available() }
-func (s vfsStorage) Preopen(ctx context.Context, name string) error { return s.preopen(ctx, name) }
-func (s vfsStorage) URI(name string) string                         { return "file:" + name + "?vfs=" + s.vfs }
-func (s vfsStorage) Pragmas() []string                              { return s.pragmas }
-func (s vfsStorage) Release(name string) error                      { return s.release(name) }
-func (s vfsStorage) Delete(ctx context.Context, name string) error  { return s.del(ctx, name) }
-func (s vfsStorage) ExportsFile() bool                              { return s.wholeFile }
-
-func split(pragmas string) []string {
-	var out []string
-	for _, p := range strings.Split(pragmas, ";") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // The direct entry of exec and query (see jsbridge.DirectRun): wasm

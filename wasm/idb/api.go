@@ -126,3 +126,28 @@ func Delete(ctx context.Context, name string) error {
 	}
 	return deleteDatabase(ctx, name)
 }
+
+// Storage is the IndexedDB backend as one value: the methods a host that
+// opens databases by name calls (Larder's engine.Storage; larder.wasm
+// registers it as "idb").
+type Storage struct{}
+
+var pragmas = vfscore.Statements(RecommendedPragmas)
+
+// Available is [Available].
+func (Storage) Available() bool { return Available() }
+
+// Preopen is [Preopen].
+func (Storage) Preopen(ctx context.Context, name string) error { return Preopen(ctx, name) }
+
+// URI is the SQLite filename of database name: file:NAME?vfs=idb.
+func (Storage) URI(name string) string { return "file:" + name + "?vfs=" + VFSName }
+
+// Pragmas are [RecommendedPragmas], one statement each.
+func (Storage) Pragmas() []string { return pragmas }
+
+// Release is [Release].
+func (Storage) Release(name string) error { return Release(name) }
+
+// Delete is [Delete].
+func (Storage) Delete(ctx context.Context, name string) error { return Delete(ctx, name) }

@@ -116,3 +116,32 @@ func Delete(ctx context.Context, name string) error {
 	}
 	return removeDatabase(ctx, name)
 }
+
+// Storage is the OPFS backend as one value: the methods a host that opens
+// databases by name calls (Larder's engine.Storage and engine.FileExporter;
+// larder.wasm registers it as "opfs").
+type Storage struct{}
+
+var pragmas = vfscore.Statements(RecommendedPragmas)
+
+// Available is [Available].
+func (Storage) Available() bool { return Available() }
+
+// Preopen is [Preopen].
+func (Storage) Preopen(ctx context.Context, name string) error { return Preopen(ctx, name) }
+
+// URI is the SQLite filename of database name: file:NAME?vfs=opfs.
+func (Storage) URI(name string) string { return "file:" + name + "?vfs=" + VFSName }
+
+// Pragmas are [RecommendedPragmas], one statement each.
+func (Storage) Pragmas() []string { return pragmas }
+
+// Release is [Release].
+func (Storage) Release(name string) error { return Release(name) }
+
+// Delete is [Delete].
+func (Storage) Delete(ctx context.Context, name string) error { return Delete(ctx, name) }
+
+// ExportsFile reports true: a sync access handle reads a whole database
+// file in one call, much faster than a backup reads it page by page.
+func (Storage) ExportsFile() bool { return true }

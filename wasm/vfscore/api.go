@@ -21,6 +21,7 @@ package vfscore
 import (
 	"context"
 	"io"
+	"strings"
 
 	"github.com/ncruces/go-sqlite3/vfs"
 )
@@ -130,4 +131,16 @@ type Options struct {
 	// out before an overlapping read, a truncate or a flush. It saves the
 	// per-call cost of handles that cross into JavaScript.
 	WriteBuffer int
+}
+
+// Statements splits a list of SQL statements separated by semicolons (such
+// as a VFS package's RecommendedPragmas) into one statement each.
+func Statements(list string) []string {
+	var out []string
+	for _, s := range strings.Split(list, ";") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -266,3 +266,10 @@ func TestRetry(t *testing.T) {
 		t.Errorf("non-retryable error: %v after %d calls", err, calls)
 	}
 }
+
+func TestStatements(t *testing.T) {
+	got := vfscore.Statements(" PRAGMA a=1; ;PRAGMA b=2;\n")
+	if len(got) != 2 || got[0] != "PRAGMA a=1" || got[1] != "PRAGMA b=2" {
+		t.Fatalf("Statements = %q", got)
+	}
+}

@@ -1,4 +1,4 @@
-package jsbridge
+package engine
 
 import (
 	"encoding/binary"
@@ -16,7 +16,9 @@ const (
 	tagBlob   = 4 // uint32 byte length + bytes
 )
 
-const maxSafeInteger = 1<<53 - 1
+// MaxSafeInteger is JavaScript's Number.MAX_SAFE_INTEGER: integers within
+// ± it travel as numbers, others as BigInts.
+const MaxSafeInteger = 1<<53 - 1
 
 // EncodeRows steps stmt to the end and returns its rows in the flat encoding
 // larder.js decodes (all integers little-endian):
@@ -44,7 +46,7 @@ func EncodeRows(stmt *sqlite3.Stmt, buf []byte) ([]byte, error) {
 			switch stmt.ColumnType(i) {
 			case sqlite3.INTEGER:
 				v := stmt.ColumnInt64(i)
-				if v >= -maxSafeInteger && v <= maxSafeInteger {
+				if v >= -MaxSafeInteger && v <= MaxSafeInteger {
 					buf = append(buf, tagNumber)
 					buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(float64(v)))
 				} else {
@@ -101,7 +103,7 @@ func DecodeRows(b []byte) (cols []string, rows [][]any, err error) {
 			case tagBlob:
 				row[i] = append([]byte{}, d.bytes(int(d.u32()))...)
 			default:
-				d.err = errorf(CodeInternal, "decode rows: bad tag %d", tag)
+				d.err = Errorf(CodeInternal, "decode rows: bad tag %d", tag)
 			}
 		}
 		if d.err != nil {
@@ -120,7 +122,7 @@ type decoder struct {
 func (d *decoder) take(n int) []byte {
 	if d.err != nil || n > len(d.b) {
 		if d.err == nil {
-			d.err = errorf(CodeInternal, "decode rows: truncated")
+			d.err = Errorf(CodeInternal, "decode rows: truncated")
 		}
 		return make([]byte, n)
 	}

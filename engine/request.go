@@ -1,4 +1,4 @@
-package jsbridge
+package engine
 
 import (
 	"encoding/binary"
@@ -117,7 +117,7 @@ func (d *reqDecoder) cell() any {
 		return nil
 	case tagNumber:
 		f := math.Float64frombits(d.u64())
-		if f == math.Trunc(f) && math.Abs(f) <= maxSafeInteger {
+		if f == math.Trunc(f) && math.Abs(f) <= MaxSafeInteger {
 			return int64(f)
 		}
 		return f
@@ -173,7 +173,7 @@ func appendCell(b []byte, v any) []byte {
 		}
 		return append(b, tagBool, 0)
 	case int64:
-		if v >= -maxSafeInteger && v <= maxSafeInteger {
+		if v >= -MaxSafeInteger && v <= MaxSafeInteger {
 			return binary.LittleEndian.AppendUint64(append(b, tagNumber), math.Float64bits(float64(v)))
 		}
 		return binary.LittleEndian.AppendUint64(append(b, tagBigInt), uint64(v))

@@ -1,4 +1,4 @@
-package jsbridge
+package engine
 
 import (
 	"context"
@@ -73,7 +73,7 @@ type Host struct {
 func NewHost(storages map[string]Storage, auto []string) (*Host, error) {
 	for _, a := range auto {
 		if storages[a] == nil {
-			return nil, fmt.Errorf("jsbridge: auto storage %q is not registered", a)
+			return nil, fmt.Errorf("engine: auto storage %q is not registered", a)
 		}
 	}
 	return &Host{storages: storages, auto: auto, dbs: map[string]*Database{}}, nil
@@ -101,7 +101,7 @@ func (h *Host) resolve(kind string) (string, Storage, error) {
 				return a, h.storages[a], nil
 			}
 		}
-		return "", nil, errorf(CodeStorageUnavailable, "open: no storage backend works here (tried %s)", strings.Join(h.auto, ", "))
+		return "", nil, Errorf(CodeStorageUnavailable, "open: no storage backend works here (tried %s)", strings.Join(h.auto, ", "))
 	}
 	s := h.storages[kind]
 	if s == nil {
@@ -110,10 +110,10 @@ func (h *Host) resolve(kind string) (string, Storage, error) {
 			names = append(names, n)
 		}
 		slices.Sort(names)
-		return "", nil, errorf(CodeStorageUnavailable, "open: unknown storage %q (want auto, %s)", kind, strings.Join(names, ", "))
+		return "", nil, Errorf(CodeStorageUnavailable, "open: unknown storage %q (want auto, %s)", kind, strings.Join(names, ", "))
 	}
 	if !s.Available() {
-		return "", nil, errorf(CodeStorageUnavailable, "open: storage %q is not available in this context", kind)
+		return "", nil, Errorf(CodeStorageUnavailable, "open: storage %q is not available in this context", kind)
 	}
 	return kind, s, nil
 }
@@ -123,7 +123,7 @@ func (h *Host) resolve(kind string) (string, Storage, error) {
 // every pending migration in its own transaction.
 func (h *Host) Open(ctx context.Context, o OpenOptions) (*Database, OpenResult, error) {
 	if o.Name == "" || strings.ContainsAny(o.Name, "/\\?#\x00") {
-		return nil, OpenResult{}, errorf(CodeInvalidArgument, "open: invalid database name %q", o.Name)
+		return nil, OpenResult{}, Errorf(CodeInvalidArgument, "open: invalid database name %q", o.Name)
 	}
 	kind, st, err := h.resolve(o.Storage)
 	if err != nil {
@@ -137,7 +137,7 @@ func (h *Host) Open(ctx context.Context, o OpenOptions) (*Database, OpenResult, 
 	h.mu.Unlock()
 	created := false
 	if d != nil && d.storage != kind {
-		return nil, OpenResult{}, errorf(CodeStorageUnavailable, "open %s: already open on %s", o.Name, d.storage)
+		return nil, OpenResult{}, Errorf(CodeStorageUnavailable, "open %s: already open on %s", o.Name, d.storage)
 	}
 	if d == nil {
 		d, err = h.openDatabase(ctx, o.Name, kind, st)
@@ -191,7 +191,7 @@ func (h *Host) openDatabase(ctx context.Context, name, kind string, st Storage) 
 	d := &Database{host: h, name: name, storage: kind, st: st, conn: conn,
 		gate: make(chan struct{}, 1), pending: map[string]struct{}{}}
 	d.stmts = newStmtCache(d.pending)
-	d.watch()
+	d.authorize()
 	return d, nil
 }
 
@@ -207,7 +207,7 @@ func (h *Host) Lookup(name string) (*Database, error) {
 	defer h.mu.Unlock()
 	d := h.dbs[name]
 	if d == nil {
-		return nil, errorf(CodeClosed, "database %q is not open", name)
+		return nil, Errorf(CodeClosed, "database %q is not open", name)
 	}
 	return d, nil
 }

@@ -1,4 +1,4 @@
-package jsbridge
+package engine
 
 import (
 	"slices"
@@ -32,6 +32,12 @@ type stmtCache struct {
 	// until it is stepped. This connection is the only one on the database,
 	// so every schema change passes through its authorizer.
 	ddl, stale bool
+	// refused is the transaction-control statement the authorizer refused
+	// during the current Prepare of a user's statement ("BEGIN",
+	// "SAVEPOINT", ...; see authorizer.go), refusedInTx whether a
+	// transaction was open.
+	refused     string
+	refusedInTx bool
 }
 
 // changesSchema reports whether an authorizer action changes the schema or

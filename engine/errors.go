@@ -1,4 +1,4 @@
-package jsbridge
+package engine
 
 import (
 	"errors"
@@ -47,7 +47,8 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-func errorf(code, format string, args ...any) error {
+// Errorf returns an *[Error] with code and a formatted message.
+func Errorf(code, format string, args ...any) error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 

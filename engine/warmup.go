@@ -1,4 +1,4 @@
-package jsbridge
+package engine
 
 import (
 	"context"
@@ -75,7 +75,7 @@ const warmupSteps = 10
 
 // Step runs the next step of the current round: a round is a transaction
 // of 25 inserts four times, 25 point selects four times, autocommit updates
-// and index lookups, then a delete and aggregate scans. Ids cycle through
+// and index lookups, then a delete with RETURNING (a run) and aggregate scans. Ids cycle through
 // warmupRows, so the table stays small.
 func (w *Warmup) Step() error {
 	ctx := context.Background()
@@ -117,7 +117,7 @@ func (w *Warmup) Step() error {
 			}
 		}
 	default:
-		if err = w.exec(0, "DELETE FROM w WHERE id = :id", Params{Named: map[string]any{"id": base + 7}}); err != nil {
+		if err = w.run("DELETE FROM w WHERE id = :id RETURNING id, v", Params{Named: map[string]any{"id": base + 7}}); err != nil {
 			return err
 		}
 		for _, sql := range []string{
@@ -157,7 +157,7 @@ func (w *Warmup) RunFor(d time.Duration, rounds int) (int, error) {
 // Close closes the private database, which frees it.
 func (w *Warmup) Close() error { return w.d.shutdown() }
 
-// exec and query take the way of a call (see [DirectRun]): the request is
+// exec, query and run take the way of a call (jsbridge.DirectRun): the request is
 // encoded and decoded as the worker script's would be.
 func (w *Warmup) exec(tx uint64, sql string, p Params) error {
 	r, err := w.decode(sql, p)
@@ -174,6 +174,15 @@ func (w *Warmup) query(sql string, p Params) error {
 		return err
 	}
 	_, err = w.d.Query(context.Background(), 0, r.SQL, r.Params)
+	return err
+}
+
+func (w *Warmup) run(sql string, p Params) error {
+	r, err := w.decode(sql, p)
+	if err != nil {
+		return err
+	}
+	_, err = w.d.Run(context.Background(), 0, r.SQL, r.Params)
 	return err
 }
 
