@@ -151,7 +151,7 @@ export type ErrorCode = LarderCode | `SQLITE_${string}`;
 /** Every error the library rejects with is a LarderError (`instanceof` works; across copies of the module use
  * isLarderError). */
 export declare class LarderError extends Error {
-  constructor(code: ErrorCode, message: string);
+  constructor(code: ErrorCode, message: string, extra?: { migration?: { version: number; name: string }; status?: number });
   readonly code: ErrorCode;
   /** Set on LARDER_MIGRATION_FAILED. */
   migration?: { version: number; name: string };
@@ -159,8 +159,13 @@ export declare class LarderError extends Error {
   status?: number;
 }
 
-/** Whether e is an error the library threw (any copy of it), optionally with one of the given codes. */
-export declare function isLarderError(e: unknown, ...codes: ErrorCode[]): e is LarderError;
+/** The LARDER_* codes the browser library itself produces (the edge Worker's codes, which backup() and restore()
+ * pass on, are in LarderCode too). */
+export declare const CODES: readonly LarderCode[];
+
+/** Whether e is an error of the library: a LarderError, or any object with a LARDER_* or SQLITE_* code (an
+ * error from another copy of the module, another realm, or one that crossed postMessage). */
+export declare function isLarderError(e: unknown): e is LarderError;
 
 export interface ChangeEvent extends CustomEvent<{ tables: string[] }> {}
 export interface VersionChangeEvent extends CustomEvent<{ from: number; to: number; breaking: boolean }> {}

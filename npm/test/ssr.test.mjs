@@ -43,9 +43,9 @@ test("LarderError and isLarderError", () => {
   assert.ok(e instanceof Error);
   assert.equal(e.code, "LARDER_CLOSED");
   assert.ok(larder.isLarderError(e));
-  assert.ok(larder.isLarderError(e, "LARDER_CLOSED"));
-  assert.ok(!larder.isLarderError(e, "LARDER_CRASHED"));
+  assert.ok(larder.isLarderError({ code: "SQLITE_BUSY", message: "from another realm" }));
   assert.ok(!larder.isLarderError(new Error("x")));
+  assert.ok(!larder.isLarderError(null));
 });
 
 test("useQuery renders loading on the server", async () => {

@@ -84,7 +84,7 @@ export async function errors() {
       // @ts-expect-error not a code the library throws
       if (e.code === "LARDER_NO_SUCH_CODE") return 0;
     }
-    if (isLarderError(e, "LARDER_CLOSED", "LARDER_CRASHED")) return e.migration?.name;
+    if (isLarderError(e) && (e.code === "LARDER_CLOSED" || e.code === "LARDER_CRASHED")) return e.migration?.name;
   }
   const code: LarderCode = "LARDER_INVALID_ARGUMENT";
   // @ts-expect-error SQLite codes are not LarderCode
