@@ -185,13 +185,26 @@ edge: edge-deps edge-build
 ## is written to edge/build/migrations.json and replaces the committed
 ## placeholder edge/migrations.json (an empty array) through -overlay, so
 ## that `GOOS=js go build ./...` works on a fresh clone and this target
-## changes no tracked file.
+## changes no tracked file. $(EDGE_MIGRATIONS)/sync.toml, when there is one,
+## replaces the placeholder edge/sync.toml the same way (the Worker then
+## serves /sync/*); without one the Worker does not sync.
 edge-build:
 	$(GO) run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o edge/build
 	$(GO) run ./cmd/larder migrate bundle --statements --dir $(EDGE_MIGRATIONS) > edge/build/migrations.json.tmp
 	mv edge/build/migrations.json.tmp edge/build/migrations.json
-	printf '{"Replace":{"%s":"%s"}}\n' "$(abspath edge/migrations.json)" "$(abspath edge/build/migrations.json)" > edge/build/overlay.json
+	if [ -f $(EDGE_MIGRATIONS)/sync.toml ]; then cp $(EDGE_MIGRATIONS)/sync.toml edge/build/sync.toml; \
+	  else cp edge/sync.toml edge/build/sync.toml; fi
+	printf '{"Replace":{"%s":"%s","%s":"%s"}}\n' "$(abspath edge/migrations.json)" "$(abspath edge/build/migrations.json)" \
+	  "$(abspath edge/sync.toml)" "$(abspath edge/build/sync.toml)" > edge/build/overlay.json
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -overlay edge/build/overlay.json -o edge/build/app.wasm ./edge
+
+## bench-sync: sync through the Worker in workerd with local D1, native
+## devices on loopback: a 10,000-row push, the initial sync of those rows
+## into a fresh device, and the latency of one change between two devices
+## (docs/sync.md#cost).
+.PHONY: bench-sync
+bench-sync: edge-deps
+	$(GO) test -tags workerd ./edge -run '^$$' -bench SyncThroughWorker -benchtime 1x
 
 ## edge-deps: edge/node_modules (miniflare, workerd, wrangler) from the lockfile
 edge-deps: edge/node_modules/.package-lock.json

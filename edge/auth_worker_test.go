@@ -53,7 +53,7 @@ func claimsFor(sub string, mod map[string]any) map[string]any {
 }
 
 // tokenFor is an HS256 token for sub signed with testSecret.
-func tokenFor(t *testing.T, sub string, mod map[string]any) string {
+func tokenFor(t testing.TB, sub string, mod map[string]any) string {
 	t.Helper()
 	tok, err := auth.SignHS256([]byte(testSecret), claimsFor(sub, mod))
 	if err != nil {
@@ -104,6 +104,9 @@ var dataRoutes = []struct{ method, path string }{
 	{"PUT", "/api/backup/notes"},
 	{"GET", "/api/backup/notes"},
 	{"HEAD", "/api/backup/notes"},
+	{"POST", "/sync/hello"},
+	{"POST", "/sync/push"},
+	{"POST", "/sync/pull"},
 	{"GET", "/api/notes"},
 	{"GET", "/favicon.ico"},
 }
@@ -179,6 +182,13 @@ func TestWorkerRefusesBadTokens(t *testing.T) {
 	w.Token = good
 	if r := w.do(t, "GET", "/api/backups", "", nil); r.Status != 200 {
 		t.Errorf("good token: %d %s", r.Status, r.Body)
+	}
+	// This Worker embeds the placeholder sync.toml: it does not sync, and
+	// says how to make it.
+	r := w.do(t, "POST", "/sync/pull", "", []byte(`{"hello":{"version":1,"breaking":0},"cursor":0}`))
+	var e errorBody
+	if r.JSON(t, &e); r.Status != 404 || e.Error.Code != "LARDER_SYNC_OFF" || !strings.Contains(e.Error.Message, "sync.toml") {
+		t.Errorf("sync without sync.toml: %d %s", r.Status, r.Body)
 	}
 	// Basic auth or a bare token are not bearer tokens.
 	w.Token = ""
@@ -333,6 +343,13 @@ func TestWorkerCORSListedOriginsOnly(t *testing.T) {
 		}
 		if c.want == "" && pre.Status == 204 {
 			t.Errorf("preflight from %s answered", c.origin)
+		}
+		// The sync routes take POST with a JSON body.
+		sync := w.do(t, "OPTIONS", "/sync/push", "", nil, "Origin", c.origin,
+			"Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "authorization, content-type")
+		if c.want != "" && (sync.Status != 204 || !strings.Contains(sync.Header.Get("Access-Control-Allow-Methods"), "POST") ||
+			!strings.Contains(strings.ToLower(sync.Header.Get("Access-Control-Allow-Headers")), "content-type")) {
+			t.Errorf("sync preflight from %s: %d %v", c.origin, sync.Status, sync.Header)
 		}
 	}
 }

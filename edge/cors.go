@@ -10,7 +10,7 @@ import (
 // cors answers preflights and adds the CORS headers for the origins listed
 // in CORS_ORIGINS (comma-separated, each exactly scheme://host[:port]), so
 // that a page on another origin can call db.backup(url) and
-// db.restore(url) with its bearer token. Only a listed origin is ever
+// db.restore(url), and POST to the sync routes, with its bearer token. Only a listed origin is ever
 // reflected; "*" and other entries that are not an origin are ignored
 // (and logged): tokens are per user, and a Worker that answers any origin
 // lets any page that holds a token use it. Credentials (cookies) are never
@@ -25,7 +25,7 @@ func (s *server) cors(w http.ResponseWriter, r *http.Request) bool {
 	h.Add("Vary", "Origin")
 	h.Set("Access-Control-Expose-Headers", "Larder-Migrate, Larder-Migration-Error, ETag, Content-Length, Retry-After")
 	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-		h.Set("Access-Control-Allow-Methods", "GET, HEAD, PUT, OPTIONS")
+		h.Set("Access-Control-Allow-Methods", "GET, HEAD, PUT, POST, OPTIONS")
 		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match, If-None-Match")
 		h.Set("Access-Control-Max-Age", "600")
 		w.WriteHeader(http.StatusNoContent)

@@ -76,6 +76,46 @@ func (b *d1Conn) Batch(ctx context.Context, stmts []d1.Statement) ([][]d1.Row, e
 	return out, nil
 }
 
+// Raw runs one statement with the binding's raw(), which answers each
+// row as an array in column order (batch() answers objects keyed by
+// column name, which lose duplicate names and order): the query side of
+// the sync store.
+func (b *d1Conn) Raw(ctx context.Context, st d1.Statement) ([][]any, error) {
+	p, err := jsutil.Call(b.db, "prepare", st.SQL)
+	if err != nil {
+		return nil, d1Error(err)
+	}
+	if len(st.Args) > 0 {
+		args := make([]any, len(st.Args))
+		for j, a := range st.Args {
+			if args[j], err = d1Param(a); err != nil {
+				return nil, fmt.Errorf("d1: parameter %d: %w", j+1, err)
+			}
+		}
+		if p, err = jsutil.Call(p, "bind", args...); err != nil {
+			return nil, d1Error(err)
+		}
+	}
+	pr, err := jsutil.Call(p, "raw")
+	if err != nil {
+		return nil, d1Error(err)
+	}
+	v, err := jsutil.Await(pr)
+	if err != nil {
+		return nil, d1Error(err)
+	}
+	out := make([][]any, v.Length())
+	for i := range out {
+		r := v.Index(i)
+		row := make([]any, r.Length())
+		for j := range row {
+			row[j] = d1Value(r.Index(j))
+		}
+		out[i] = row
+	}
+	return out, nil
+}
+
 func d1Error(err error) error {
 	var de *jsutil.DOMError
 	if errors.As(err, &de) {
@@ -95,6 +135,11 @@ func d1Param(a any) (any, error) {
 			return 1, nil
 		}
 		return 0, nil
+	case []byte:
+		// A BLOB: D1 binds an ArrayBuffer view as one.
+		u8 := js.Global().Get("Uint8Array").New(len(v))
+		js.CopyBytesToJS(u8, v)
+		return u8, nil
 	case int:
 		return d1Param(int64(v))
 	case int64:

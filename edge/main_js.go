@@ -28,8 +28,17 @@ import (
 //go:embed migrations.json
 var bundle []byte
 
+// syncTOML is the project's sync.toml (which tables sync and whose rows
+// they are), embedded the same way: the committed sync.toml is an empty
+// placeholder (this Worker does not sync); `make edge-build` copies
+// EDGE_MIGRATIONS/sync.toml to build/sync.toml and swaps it in with
+// -overlay.
+//
+//go:embed sync.toml
+var syncTOML []byte
+
 func main() {
-	s, err := newServer(bundle, jsEnv{})
+	s, err := newServer(bundle, syncTOML, jsEnv{})
 	if errors.Is(err, migrations.ErrNoMigrations) {
 		err = fmt.Errorf("%w: this Worker embeds the placeholder edge/migrations.json; build it with make edge-build (EDGE_MIGRATIONS=dir)", err)
 	}

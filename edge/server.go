@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 
 	"github.com/larderdb/larder/migrations"
+	"github.com/larderdb/larder/syncer"
 )
 
 // defaultMaxBackup bounds an upload: the Worker holds it in memory (128 MB
@@ -22,22 +24,33 @@ type server struct {
 	bundleID string
 	env      environment
 	mux      *http.ServeMux
+	// syncCfg is the embedded sync.toml (nil: this Worker does not sync);
+	// syncID identifies its text.
+	syncCfg *syncer.Config
+	syncID  string
 }
 
 // newServer parses the embedded bundle; a bad bundle is a build error, so
 // it fails every request loudly rather than serving half a schema.
-func newServer(bundle []byte, env environment) (*server, error) {
+func newServer(bundle, syncTOML []byte, env environment) (*server, error) {
 	migs, err := migrations.ParseBundle(bundle)
 	if err != nil {
 		return nil, err
 	}
+	cfg, syncID, err := parseSyncConfig(syncTOML)
+	if err != nil {
+		return nil, fmt.Errorf("embedded sync.toml: %w", err)
+	}
 	sum := sha256.Sum256(bundle)
-	s := &server{migs: migs, bundleID: hex.EncodeToString(sum[:16]), env: env, mux: http.NewServeMux()}
+	s := &server{migs: migs, bundleID: hex.EncodeToString(sum[:16]), env: env, mux: http.NewServeMux(), syncCfg: cfg, syncID: syncID}
 	s.mux.HandleFunc("GET /api/migrations", s.status)
 	s.mux.HandleFunc("GET /api/backups", s.listBackups)
 	s.mux.HandleFunc("PUT /api/backup/{name}", s.putBackup)
 	s.mux.HandleFunc("GET /api/backup/{name}", s.getBackup)
 	s.mux.HandleFunc("HEAD /api/backup/{name}", s.getBackup)
+	s.mux.HandleFunc("POST "+syncer.RouteHello, s.syncRoute)
+	s.mux.HandleFunc("POST "+syncer.RoutePush, s.syncRoute)
+	s.mux.HandleFunc("POST "+syncer.RoutePull, s.syncRoute)
 	return s, nil
 }
 
@@ -58,6 +71,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	migErr := s.migrate(r.Context(), w)
 	if migErr != nil {
 		w.Header().Set("Larder-Migration-Error", errorCode(migErr))
+		r = r.WithContext(context.WithValue(r.Context(), migErrKey{}, migErr))
 	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {
 		if migErr != nil {
@@ -69,6 +83,16 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// migErrKey is the request context key of this isolate's migration
+// failure, for routes that need the schema.
+type migErrKey struct{}
+
+// migrateErr is the migration failure ServeHTTP saw for r, or nil.
+func (s *server) migrateErr(r *http.Request) error {
+	err, _ := r.Context().Value(migErrKey{}).(error)
+	return err
 }
 
 // status is GET /api/migrations: the same JSON as `larder migrate status

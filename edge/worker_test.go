@@ -67,7 +67,7 @@ func TestMain(m *testing.M) {
 // bundleOf makes the bundle the Worker embeds from migration files, split
 // by SQLite on a scratch database; prepare, if not nil, runs on that
 // scratch database first.
-func bundleOf(t *testing.T, files map[string]string, prepare string) []byte {
+func bundleOf(t testing.TB, files map[string]string, prepare string) []byte {
 	t.Helper()
 	dir := t.TempDir()
 	for name, body := range files {
@@ -102,10 +102,22 @@ func bundleOf(t *testing.T, files map[string]string, prepare string) []byte {
 // buildWorker builds the Worker embedding bundle (through -overlay, so the
 // package's own migrations.json is not touched) and returns the directory
 // with worker.mjs, runtime.mjs, wasm_exec.js and app.wasm.
-func buildWorker(t *testing.T, bundle []byte) string {
+func buildWorker(t testing.TB, bundle []byte) string {
 	t.Helper()
-	sum := sha256.Sum256(bundle)
-	key := hex.EncodeToString(sum[:8])
+	return buildSyncWorker(t, bundle, nil)
+}
+
+// buildSyncWorker is buildWorker that also embeds syncTOML in place of the
+// placeholder sync.toml (nil: the placeholder, no sync).
+func buildSyncWorker(t testing.TB, bundle, syncTOML []byte) string {
+	t.Helper()
+	h := sha256.New()
+	h.Write(bundle)
+	if syncTOML != nil {
+		h.Write([]byte("\x00sync.toml\x00"))
+		h.Write(syncTOML)
+	}
+	key := hex.EncodeToString(h.Sum(nil)[:8])
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	if dir, ok := builds[key]; ok {
@@ -127,7 +139,15 @@ func buildWorker(t *testing.T, bundle []byte) string {
 	if err := os.WriteFile(bundlePath, bundle, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	overlay, _ := json.Marshal(map[string]any{"Replace": map[string]string{filepath.Join(edgeDir, "migrations.json"): bundlePath}})
+	replace := map[string]string{filepath.Join(edgeDir, "migrations.json"): bundlePath}
+	if syncTOML != nil {
+		syncPath := filepath.Join(dir, "sync.toml")
+		if err := os.WriteFile(syncPath, syncTOML, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		replace[filepath.Join(edgeDir, "sync.toml")] = syncPath
+	}
+	overlay, _ := json.Marshal(map[string]any{"Replace": replace})
 	overlayPath := filepath.Join(dir, "overlay.json")
 	if err := os.WriteFile(overlayPath, overlay, 0o644); err != nil {
 		t.Fatal(err)
@@ -171,7 +191,7 @@ func (l *lockedBuffer) String() string {
 }
 
 // startWorker runs the Worker of build with its D1 and R2 under state.
-func startWorker(t *testing.T, build, state string, isolates int, vars ...string) *worker {
+func startWorker(t testing.TB, build, state string, isolates int, vars ...string) *worker {
 	t.Helper()
 	args := []string{"dev.mjs", "--build", build, "--state", state, "--port", "0",
 		"--isolates", fmt.Sprint(isolates), "--exit-with-stdin"}
@@ -240,7 +260,7 @@ const (
 // stop ends the Worker: closing stdin makes dev.mjs dispose miniflare, which
 // flushes D1 to disk; a Worker that does not exit is killed with its
 // process group.
-func (w *worker) stop(t *testing.T) {
+func (w *worker) stop(t testing.TB) {
 	if w.stdin == nil {
 		return
 	}

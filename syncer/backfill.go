@@ -36,7 +36,11 @@ func (c *Client) backfill(t *Table) error {
 			return err
 		}
 		for i, col := range names[1:] {
-			if err := c.db.exec(insert, t.Name, pk, col, r[i+1]); err != nil {
+			v, err := untyped(r[i+1])
+			if err != nil {
+				return err
+			}
+			if err := c.db.exec(insert, t.Name, pk, col, v); err != nil {
 				return err
 			}
 		}

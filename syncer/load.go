@@ -7,39 +7,44 @@ import (
 	"strings"
 )
 
-// maxParams bounds the parameters of one statement: D1 allows 100.
-const maxParams = 90
+// maxKeys bounds the keys one read passes, as one JSON array parameter
+// (D1 allows 100 parameters per statement, not 100 keys).
+const maxKeys = MaxBatch
 
-// columnList is "pk", "c1", ... of t, quoted, with a prefix on each.
+// columnList is "pk", "c1", ... of t, quoted, with a prefix on each; every
+// column but the primary key is selected through typed (decode with
+// untyped).
 func columnList(t *Table, prefix string) (names []string, sql string) {
 	names = append([]string{t.PK}, t.Columns...)
 	q := make([]string, len(names))
 	for i, c := range names {
 		q[i] = prefix + quote(c)
+		if i > 0 {
+			q[i] = typed(q[i])
+		}
 	}
 	return names, strings.Join(q, ", ")
 }
 
-func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
-
 // loadRows reads the server's state of the rows pks of t, in three queries
-// per 90 keys (a round trip each on D1): the sync metadata with the column
-// clocks, the table's rows, and any extra columns.
+// (a round trip each on D1), the keys passed as one JSON array: the sync
+// metadata with the column clocks, the table's rows, and any extra
+// columns.
 func loadRows(ctx context.Context, db Store, t *Table, pks []string) (map[string]*rowState, error) {
 	out := make(map[string]*rowState, len(pks))
 	for _, pk := range pks {
 		out[pk] = &rowState{t: t, values: map[string]any{}, extras: map[string]any{}, clocks: map[string]string{}, dirty: map[string]bool{}}
 	}
 	names, cols := columnList(t, "")
-	for i := 0; i < len(pks); i += maxParams {
-		chunk := pks[i:min(i+maxParams, len(pks))]
-		args := []any{t.Name}
-		for _, pk := range chunk {
-			args = append(args, pk)
+	for i := 0; i < len(pks); i += maxKeys {
+		chunk := pks[i:min(i+maxKeys, len(pks))]
+		keys, err := json.Marshal(chunk)
+		if err != nil {
+			return nil, err
 		}
 		meta, err := db.Query(ctx, `SELECT pk, deleted, image, owner,
 			(SELECT json_group_object(c.col, c.hlc) FROM _sync_clock c WHERE c.tbl = r.tbl AND c.pk = r.pk)
-			FROM _sync_rows r WHERE tbl = ? AND pk IN (`+placeholders(len(chunk))+`)`, args...)
+			FROM _sync_rows r WHERE tbl = ? AND pk IN (SELECT value FROM json_each(?))`, t.Name, string(keys))
 		if err != nil {
 			return nil, err
 		}
@@ -49,7 +54,7 @@ func loadRows(ctx context.Context, db Store, t *Table, pks []string) (map[string
 				return nil, fmt.Errorf("%s %s: %w", t.Name, r[0], err)
 			}
 		}
-		rows, err := db.Query(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE %s IN (%s)", cols, quote(t.Name), quote(t.PK), placeholders(len(chunk))), args[1:]...)
+		rows, err := db.Query(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE %s IN (SELECT value FROM json_each(?))", cols, quote(t.Name), quote(t.PK)), string(keys))
 		if err != nil {
 			return nil, err
 		}
@@ -59,16 +64,21 @@ func loadRows(ctx context.Context, db Store, t *Table, pks []string) (map[string
 				continue // a key that matched by type affinity, not as this text
 			}
 			st.inTable, st.live = true, !st.wasTomb
-			for j, c := range names {
-				st.values[c] = r[j]
+			st.values[names[0]] = r[0]
+			for j, c := range names[1:] {
+				if st.values[c], err = untyped(r[j+1]); err != nil {
+					return nil, fmt.Errorf("%s %s column %s: %w", t.Name, r[0], c, err)
+				}
 			}
 		}
-		extras, err := db.Query(ctx, "SELECT pk, col, val FROM _sync_extra WHERE tbl = ? AND pk IN ("+placeholders(len(chunk))+")", args...)
+		extras, err := db.Query(ctx, "SELECT pk, col, "+typed("val")+" FROM _sync_extra WHERE tbl = ? AND pk IN (SELECT value FROM json_each(?))", t.Name, string(keys))
 		if err != nil {
 			return nil, err
 		}
 		for _, e := range extras {
-			out[e[0].(string)].extras[e[1].(string)] = e[2]
+			if out[e[0].(string)].extras[e[1].(string)], err = untyped(e[2]); err != nil {
+				return nil, fmt.Errorf("%s %s extra column %s: %w", t.Name, e[0], e[1], err)
+			}
 		}
 	}
 	return out, nil

@@ -3,6 +3,7 @@ package syncer
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"strings"
@@ -40,6 +41,14 @@ func (e *conflictError) Error() string {
 }
 func (e *conflictError) Unwrap() error { return e.err }
 
+// Is makes a conflictError match ErrBusy.
+func (e *conflictError) Is(target error) bool { return target == ErrBusy }
+
+// ErrBusy is matched (errors.Is) by a push that failed whole because
+// another push committed first (two devices, or two Worker instances, at
+// once): nothing of it was written, and sending it again is safe.
+var ErrBusy = errors.New("sync: another push committed first")
+
 // rowState is one row as the merge sees it.
 type rowState struct {
 	t         *Table
@@ -58,28 +67,37 @@ type rowState struct {
 }
 
 func (s *Server) newMerge(ctx context.Context, sub string, ahead bool, changes []Change) (*merge, error) {
-	m := &merge{s: s, sub: sub, ahead: ahead, seen: map[string]bool{}, rows: map[rowKey]*rowState{}}
-	m.resp = PushResponse{Accepted: []string{}, Duplicate: []string{}, Rejected: []Rejection{}}
 	rows, err := s.db.Query(ctx, "SELECT v FROM _sync_meta WHERE k = 'seq'")
 	if err != nil || len(rows) == 0 {
 		return nil, fmt.Errorf("sync: read sequence: %v", err)
 	}
-	m.seq0 = asInt(rows[0][0])
+	return s.newMergeAt(ctx, sub, ahead, asInt(rows[0][0]), changes)
+}
+
+// newMergeAt starts a merge from the server sequence seq, read before
+// anything of the rows (the guard of flush compares with it).
+func (s *Server) newMergeAt(ctx context.Context, sub string, ahead bool, seq int64, changes []Change) (*merge, error) {
+	m := &merge{s: s, sub: sub, ahead: ahead, seen: map[string]bool{}, rows: map[rowKey]*rowState{}}
+	m.resp = PushResponse{Accepted: []string{}, Duplicate: []string{}, Rejected: []Rejection{}}
+	m.seq0 = seq
 	m.seq = m.seq0
-	for i := 0; i < len(changes); i += 50 {
-		chunk := changes[i:min(i+50, len(changes))]
-		args := []any{sub}
-		for _, ch := range chunk {
-			args = append(args, ch.ID)
-		}
-		q := "SELECT id FROM _sync_seen WHERE sub = ? AND id IN (" + strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",") + ")"
-		found, err := s.db.Query(ctx, q, args...)
-		if err != nil {
-			return nil, fmt.Errorf("sync: read seen changes: %w", err)
-		}
-		for _, r := range found {
-			m.seen[r[0].(string)] = true
-		}
+	if len(changes) == 0 {
+		return m, nil
+	}
+	ids := make([]string, len(changes))
+	for i, ch := range changes {
+		ids[i] = ch.ID
+	}
+	b, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	found, err := s.db.Query(ctx, "SELECT id FROM _sync_seen WHERE sub = ? AND id IN (SELECT value FROM json_each(?))", sub, string(b))
+	if err != nil {
+		return nil, fmt.Errorf("sync: read seen changes: %w", err)
+	}
+	for _, r := range found {
+		m.seen[r[0].(string)] = true
 	}
 	return m, nil
 }
@@ -230,19 +248,51 @@ func (m *merge) flush(ctx context.Context) error {
 		{"INSERT INTO _sync_guard (expect, actual) VALUES (?, (SELECT v FROM _sync_meta WHERE k = 'seq'))", []any{m.seq0}},
 		{"PRAGMA defer_foreign_keys = ON", nil},
 	}
+	// The clocks, _sync_rows lines and change ids of the whole batch are
+	// written by one statement each, from a JSON array: on D1 every
+	// statement of a batch costs, and a push of 500 inserts would
+	// otherwise be thousands of them.
+	var clocks, lines [][]any
+	var ins inserts
 	for _, key := range m.order {
 		st := m.rows[key]
 		if st.seq == 0 {
 			continue
 		}
-		rowStmts, err := st.statements(key.pk)
+		rowStmts, err := st.statements(key.pk, &ins, &clocks, &lines)
 		if err != nil {
 			return err
 		}
 		stmts = append(stmts, rowStmts...)
 	}
-	for _, n := range m.newSeen {
-		stmts = append(stmts, Stmt{"INSERT INTO _sync_seen (sub, id, seq) VALUES (?, ?, ?)", []any{m.sub, n.id, n.seq}})
+	stmts = append(stmts, ins.statements()...)
+	seen := make([][]any, len(m.newSeen))
+	for i, n := range m.newSeen {
+		seen[i] = []any{n.id, n.seq}
+	}
+	for _, w := range []struct {
+		sql  string
+		rows [][]any
+	}{
+		{`INSERT OR REPLACE INTO _sync_clock (tbl, pk, col, hlc)
+			SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)`, clocks},
+		{`INSERT INTO _sync_rows (tbl, pk, seq, owner, deleted, image)
+			SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?) WHERE true
+			ON CONFLICT (tbl, pk) DO UPDATE SET seq = excluded.seq, owner = excluded.owner, deleted = excluded.deleted, image = excluded.image`, lines},
+		{`INSERT INTO _sync_seen (sub, id, seq) SELECT ?, value ->> 0, value ->> 1 FROM json_each(?)`, seen},
+	} {
+		if len(w.rows) == 0 {
+			continue
+		}
+		b, err := json.Marshal(w.rows)
+		if err != nil {
+			return fmt.Errorf("sync: push: %w", err)
+		}
+		if strings.Contains(w.sql, "_sync_seen") {
+			stmts = append(stmts, Stmt{w.sql, []any{m.sub, string(b)}})
+		} else {
+			stmts = append(stmts, Stmt{w.sql, []any{string(b)}})
+		}
 	}
 	stmts = append(stmts,
 		Stmt{"UPDATE _sync_meta SET v = ? WHERE k = 'seq'", []any{m.seq}},
@@ -265,9 +315,10 @@ func (m *merge) bump(st *rowState) {
 	st.seq, m.bumped = m.seq, true
 }
 
-// statements writes one merged row: the table, its clocks, extras and
-// _sync_rows line.
-func (st *rowState) statements(pk string) ([]Stmt, error) {
+// statements writes one merged row: the table and its extras; its clocks
+// (tbl, pk, col, hlc) and _sync_rows line (tbl, pk, seq, owner, deleted,
+// image) are appended to clocks and lines, written for the whole batch.
+func (st *rowState) statements(pk string, ins *inserts, clocks, lines *[][]any) ([]Stmt, error) {
 	t := st.t
 	tq, pkq := quote(t.Name), quote(t.PK)
 	var out []Stmt
@@ -312,13 +363,12 @@ func (st *rowState) statements(pk string) ([]Stmt, error) {
 		}
 		switch {
 		case st.created:
-			out = append(out, Stmt{fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", tq, strings.Join(append([]string{pkq}, cols...), ", "),
-				strings.TrimSuffix(strings.Repeat("?, ", len(cols)+1), ", ")), append([]any{pk}, args...)})
+			ins.add(fmt.Sprintf("INSERT INTO %s (%s) VALUES ", tq, strings.Join(append([]string{pkq}, cols...), ", ")), append([]any{pk}, args...))
 		case len(sets) > 0:
 			out = append(out, Stmt{fmt.Sprintf("UPDATE %s SET %s WHERE %s = ?", tq, strings.Join(sets, ", "), pkq), append(args, pk)})
 		}
 		for c := range st.dirty {
-			out = append(out, Stmt{"INSERT OR REPLACE INTO _sync_clock (tbl, pk, col, hlc) VALUES (?, ?, ?, ?)", []any{t.Name, pk, c, st.clocks[c]}})
+			*clocks = append(*clocks, []any{t.Name, pk, c, st.clocks[c]})
 			if !t.has(c) {
 				out = append(out, Stmt{"INSERT OR REPLACE INTO _sync_extra (tbl, pk, col, val) VALUES (?, ?, ?, ?)", []any{t.Name, pk, c, st.extras[c]}})
 			} else if _, stale := st.extras[c]; stale {
@@ -326,9 +376,10 @@ func (st *rowState) statements(pk string) ([]Stmt, error) {
 			}
 		}
 	}
-	out = append(out, Stmt{`INSERT INTO _sync_rows (tbl, pk, seq, owner, deleted, image) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (tbl, pk) DO UPDATE SET seq = excluded.seq, owner = excluded.owner, deleted = excluded.deleted, image = excluded.image`,
-		[]any{t.Name, pk, st.seq, owner, deleted, image}})
+	if _, ok := owner.(string); !ok {
+		owner = nil // never visible to anyone (the owner rule compares text)
+	}
+	*lines = append(*lines, []any{t.Name, pk, st.seq, owner, deleted, image})
 	return out, nil
 }
 
@@ -351,4 +402,47 @@ func decodeImage(s string) (map[string]any, error) {
 		img[k] = v.V
 	}
 	return img, nil
+}
+
+// maxParams bounds the parameters of one statement: D1 allows 100.
+const maxParams = 90
+
+// inserts groups the INSERTs of new rows by table and column list, written
+// as multi-row VALUES of at most maxParams parameters: on D1 each
+// statement of a batch costs, and a push of 500 new rows would otherwise
+// be 500 INSERTs. Values stay bound parameters (exact, blobs included).
+// Should the grouped order trip a constraint the row-by-row order would
+// not, Push merges again change by change (pushEach).
+type inserts struct {
+	order  []string
+	groups map[string][][]any
+}
+
+func (in *inserts) add(head string, args []any) {
+	if in.groups == nil {
+		in.groups = map[string][][]any{}
+	}
+	if _, ok := in.groups[head]; !ok {
+		in.order = append(in.order, head)
+	}
+	in.groups[head] = append(in.groups[head], args)
+}
+
+func (in *inserts) statements() []Stmt {
+	var out []Stmt
+	for _, head := range in.order {
+		rows := in.groups[head]
+		width := len(rows[0])
+		per := max(1, maxParams/width)
+		tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")"
+		for i := 0; i < len(rows); i += per {
+			chunk := rows[i:min(i+per, len(rows))]
+			args := make([]any, 0, len(chunk)*width)
+			for _, r := range chunk {
+				args = append(args, r...)
+			}
+			out = append(out, Stmt{head + strings.TrimSuffix(strings.Repeat(tuple+", ", len(chunk)), ", "), args})
+		}
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Transport carries a device's requests to a server: HTTP to the edge in
@@ -36,6 +37,9 @@ type Counts struct {
 	Pushed   int         // changes the server now holds (accepted or already there)
 	Rejected []Rejection // changes the server refused, removed from the outbox
 	Pulled   int         // rows applied
+	// Tables lists, sorted, the synced tables that pulled rows changed on
+	// this device: the ones whose change events (live queries) to fire.
+	Tables []string
 }
 
 // Sync runs one round: push the whole outbox in batches of MaxBatch, then
@@ -78,6 +82,12 @@ func (c *Client) Sync(ctx context.Context, tr Transport, hello Hello) (Counts, e
 			return n, err
 		}
 		n.Pulled += len(page.Rows)
+		for _, r := range page.Rows {
+			if c.schema.Tables[r.Table] != nil && !slices.Contains(n.Tables, r.Table) {
+				n.Tables = append(n.Tables, r.Table)
+			}
+		}
+		slices.Sort(n.Tables)
 		if !page.More {
 			return n, nil
 		}

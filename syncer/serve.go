@@ -8,10 +8,13 @@ import (
 	"slices"
 )
 
-// Page sizes of Pull.
+// Page sizes of Pull. A page reads at most maxWherePage rows of each
+// where-rule table (each of their tombstones costs a query, and a Worker
+// may make only so many D1 calls per request).
 const (
-	DefaultPage = 200
-	MaxPage     = 1000
+	DefaultPage  = 200
+	MaxPage      = 1000
+	maxWherePage = 200
 )
 
 // Pull serves the user sub one page of the rows changed after req.Cursor
@@ -26,7 +29,8 @@ func (s *Server) Pull(ctx context.Context, sub string, req PullRequest) (PullRes
 	if sub == "" {
 		return PullResponse{}, &Error{CodeForbidden, "pull: no user subject"}
 	}
-	if _, err := s.hello(ctx, req.Hello); err != nil {
+	_, upTo, err := s.helloSeq(ctx, req.Hello)
+	if err != nil {
 		return PullResponse{}, err
 	}
 	limit := req.Limit
@@ -34,16 +38,23 @@ func (s *Server) Pull(ctx context.Context, sub string, req PullRequest) (PullRes
 		limit = DefaultPage
 	}
 	limit = min(limit, MaxPage)
-	top, err := s.db.Query(ctx, "SELECT v FROM _sync_meta WHERE k = 'seq'")
-	if err != nil || len(top) == 0 {
-		return PullResponse{}, fmt.Errorf("sync: pull: read sequence: %v", err)
-	}
-	upTo := asInt(top[0][0])
 	rows := []RowState{}
+	if upTo <= req.Cursor {
+		// Nothing changed since the cursor: one query in all (a device
+		// polling an idle server).
+		return PullResponse{Rows: rows, Cursor: req.Cursor}, nil
+	}
 	cutoff := max(upTo, req.Cursor)
 	more := false
 	for _, name := range s.schema.Config.TableNames() {
-		got, last, err := s.pullTable(ctx, s.schema.Tables[name], sub, req.Cursor, upTo, limit)
+		t := s.schema.Tables[name]
+		tl := limit
+		if t.Rule.Where != "" {
+			// Each tombstone of a where-rule table costs a query (its
+			// last image is checked against the rule): fewer per page.
+			tl = min(limit, maxWherePage)
+		}
+		got, last, err := s.pullTable(ctx, t, sub, req.Cursor, upTo, tl)
 		if err != nil {
 			return PullResponse{}, fmt.Errorf("sync: pull %s: %w", name, err)
 		}
@@ -110,7 +121,11 @@ func (s *Server) pullTable(ctx context.Context, t *Table, sub string, cursor, up
 		default:
 			row.Cols, row.Clocks = map[string]Value{}, map[string]string{}
 			for i, c := range names[1:] {
-				row.Cols[c] = Value{r[8+i]}
+				v, err := untyped(r[8+i])
+				if err != nil {
+					return nil, 0, fmt.Errorf("%s column %s: %w", row.PK, c, err)
+				}
+				row.Cols[c] = Value{v}
 			}
 			if c, ok := r[4].(string); ok {
 				if err := json.Unmarshal([]byte(c), &row.Clocks); err != nil {
@@ -132,10 +147,14 @@ func (s *Server) pullTable(ctx context.Context, t *Table, sub string, cursor, up
 }
 
 func (s *Server) extras(ctx context.Context, row *RowState) error {
-	extras, err := s.db.Query(ctx, "SELECT col, val FROM _sync_extra WHERE tbl = ? AND pk = ?", row.Table, row.PK)
+	extras, err := s.db.Query(ctx, "SELECT col, "+typed("val")+" FROM _sync_extra WHERE tbl = ? AND pk = ?", row.Table, row.PK)
 	for _, e := range extras {
 		if col := e[0].(string); !s.schema.Tables[row.Table].has(col) {
-			row.Cols[col] = Value{e[1]}
+			v, err := untyped(e[1])
+			if err != nil {
+				return fmt.Errorf("%s extra column %s: %w", row.PK, col, err)
+			}
+			row.Cols[col] = Value{v}
 		}
 	}
 	return err

@@ -44,11 +44,41 @@ CREATE TABLE IF NOT EXISTS _sync_extra (tbl TEXT NOT NULL, pk TEXT NOT NULL, col
 type Server struct {
 	db     Store
 	schema *Schema
+	budget int // see WithPushBudget
+}
+
+// WithPushBudget sets how many Store calls a push may make before it
+// answers the changes merged so far (PushBudget by default). The edge sets
+// it from SYNC_PUSH_BUDGET, for a plan that allows fewer D1 calls per
+// Worker invocation.
+func (s *Server) WithPushBudget(n int) *Server {
+	s.budget = n
+	return s
+}
+
+func (s *Server) pushBudget() int {
+	if s.budget > 0 {
+		return s.budget
+	}
+	return PushBudget
 }
 
 // NewServer checks cfg against the database's schema and creates the
-// server's tables.
+// server's tables: Prepare, then Serve.
 func NewServer(ctx context.Context, db Store, cfg *Config) (*Server, error) {
+	schema, err := Prepare(ctx, db, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return Serve(db, schema), nil
+}
+
+// Prepare checks cfg against the database's schema, creates the server's
+// tables and moves values kept in _sync_extra into columns a migration has
+// since added. It is needed once after each migration of the server's
+// database; the edge runs it once per isolate and bundle, keeps the Schema
+// (it marshals to JSON) and builds each request's Server with Serve.
+func Prepare(ctx context.Context, db Store, cfg *Config) (*Schema, error) {
 	schema, err := Check(ctx, db, cfg)
 	if err != nil {
 		return nil, err
@@ -62,11 +92,16 @@ func NewServer(ctx context.Context, db Store, cfg *Config) (*Server, error) {
 	if err := db.Exec(ctx, stmts); err != nil {
 		return nil, fmt.Errorf("sync: create server tables: %w", err)
 	}
-	s := &Server{db: db, schema: schema}
-	if err := s.foldExtras(ctx); err != nil {
+	if err := Serve(db, schema).foldExtras(ctx); err != nil {
 		return nil, err
 	}
-	return s, nil
+	return schema, nil
+}
+
+// Serve returns the Server over db for a schema that Prepare returned for
+// the same database (in this process or an earlier one).
+func Serve(db Store, schema *Schema) *Server {
+	return &Server{db: db, schema: schema}
 }
 
 // foldExtras moves values kept in _sync_extra into their table once a
@@ -76,7 +111,7 @@ func (s *Server) foldExtras(ctx context.Context) error {
 	var stmts []Stmt
 	for _, name := range s.schema.Config.TableNames() {
 		t := s.schema.Tables[name]
-		extras, err := s.db.Query(ctx, "SELECT pk, col, val FROM _sync_extra WHERE tbl = ?", name)
+		extras, err := s.db.Query(ctx, "SELECT pk, col, "+typed("val")+" FROM _sync_extra WHERE tbl = ?", name)
 		if err != nil {
 			return fmt.Errorf("sync: read _sync_extra: %w", err)
 		}
@@ -85,8 +120,12 @@ func (s *Server) foldExtras(ctx context.Context) error {
 			if !t.has(col) {
 				continue
 			}
+			v, err := untyped(e[2])
+			if err != nil {
+				return fmt.Errorf("sync: _sync_extra %s %s %s: %w", name, pk, col, err)
+			}
 			stmts = append(stmts,
-				Stmt{fmt.Sprintf("UPDATE %s SET %s = ? WHERE %s = ?", quote(name), quote(col), quote(t.PK)), []any{e[2], pk}},
+				Stmt{fmt.Sprintf("UPDATE %s SET %s = ? WHERE %s = ?", quote(name), quote(col), quote(t.PK)), []any{v, pk}},
 				Stmt{"DELETE FROM _sync_extra WHERE tbl = ? AND pk = ? AND col = ?", []any{name, pk, col}})
 		}
 	}
@@ -112,14 +151,33 @@ func (s *Server) Version(ctx context.Context) (ServerVersion, error) {
 }
 
 func (s *Server) hello(ctx context.Context, h Hello) (ahead bool, err error) {
-	v, err := s.Version(ctx)
-	if err != nil {
-		return false, err
+	ahead, _, err = s.helloSeq(ctx, h)
+	return ahead, err
+}
+
+// helloSeq checks h against the server's migrations and reads the server
+// sequence, in one query (a round trip on D1).
+func (s *Server) helloSeq(ctx context.Context, h Hello) (ahead bool, seq int64, err error) {
+	rows, err := s.db.Query(ctx, `SELECT coalesce(max(version), 0), coalesce(max(CASE WHEN breaking THEN version END), 0),
+		(SELECT v FROM _sync_meta WHERE k = 'seq') FROM _migrations`)
+	var v ServerVersion
+	switch {
+	case err != nil && strings.Contains(err.Error(), "no such table: _migrations"):
+		// A database not made by migrations (tests): version 0.
+		if rows, err = s.db.Query(ctx, "SELECT v FROM _sync_meta WHERE k = 'seq'"); err != nil || len(rows) == 0 {
+			return false, 0, fmt.Errorf("sync: read sequence: %v", err)
+		}
+		seq = asInt(rows[0][0])
+	case err != nil:
+		return false, 0, fmt.Errorf("sync: read _migrations and sequence: %w", err)
+	default:
+		v = ServerVersion{Version: asInt(rows[0][0]), Breaking: asInt(rows[0][1])}
+		seq = asInt(rows[0][2])
 	}
 	if err := CheckVersions(h, v); err != nil {
-		return false, err
+		return false, 0, err
 	}
-	return h.Version > v.Version, nil
+	return h.Version > v.Version, seq, nil
 }
 
 // MaxBatch is the most changes one push may carry.
@@ -141,20 +199,30 @@ func (s *Server) Push(ctx context.Context, sub string, req PushRequest) (PushRes
 	if len(req.Changes) > MaxBatch {
 		return PushResponse{}, &Error{CodeInvalid, fmt.Sprintf("push: %d changes, at most %d per batch", len(req.Changes), MaxBatch)}
 	}
-	ahead, err := s.hello(ctx, req.Hello)
+	ahead, seq, err := s.helloSeq(ctx, req.Hello)
 	if err != nil {
 		return PushResponse{}, err
 	}
-	m, err := s.newMerge(ctx, sub, ahead, req.Changes)
+	// Count the statements: a Worker may make only so many D1 calls per
+	// request, and where-rule tables cost a few per change. Past the
+	// budget the push answers the changes merged so far; the device sends
+	// the rest in its next request.
+	counted := &budgetStore{Store: s.db, max: s.pushBudget()}
+	s = &Server{db: counted, schema: s.schema}
+	m, err := s.newMergeAt(ctx, sub, ahead, seq, req.Changes)
 	if err != nil {
 		return PushResponse{}, err
 	}
 	if err := m.preload(ctx, req.Changes); err != nil {
 		return PushResponse{}, err
 	}
-	for _, ch := range req.Changes {
+	for i, ch := range req.Changes {
+		if counted.spent() && i > 0 {
+			req.Changes = req.Changes[:i]
+			break
+		}
 		if err := m.apply(ctx, ch); isConstraint(err) {
-			return s.pushEach(ctx, sub, ahead, req.Changes)
+			return s.pushEach(ctx, sub, ahead, req.Changes[:i+1])
 		} else if err != nil {
 			return PushResponse{}, err
 		}
@@ -173,12 +241,42 @@ func (s *Server) Push(ctx context.Context, sub string, req PushRequest) (PushRes
 	return m.resp, nil
 }
 
+// PushBudget is the default number of Store calls (queries and Execs) one
+// Push may make: Cloudflare allows a Worker invocation 1,000 D1 calls (50
+// on the Free plan: see WithPushBudget). A push of owner-rule changes
+// stays far below it; where-rule changes cost a few calls each.
+const PushBudget = 400
+
+// budgetStore counts the calls made through it.
+type budgetStore struct {
+	Store
+	n, max int
+}
+
+// spent reports whether starting another change could pass the budget: a
+// change costs up to about ten calls (a where-rule change, flushed).
+func (c *budgetStore) spent() bool { return c.n+10 > c.max }
+
+func (c *budgetStore) Query(ctx context.Context, sql string, args ...any) ([][]any, error) {
+	c.n++
+	return c.Store.Query(ctx, sql, args...)
+}
+
+func (c *budgetStore) Exec(ctx context.Context, stmts []Stmt) error {
+	c.n++
+	return c.Store.Exec(ctx, stmts)
+}
+
 func (s *Server) pushEach(ctx context.Context, sub string, ahead bool, changes []Change) (PushResponse, error) {
 	m, err := s.newMerge(ctx, sub, ahead, changes)
 	if err != nil {
 		return PushResponse{}, err
 	}
-	for _, ch := range changes {
+	counted, _ := s.db.(*budgetStore)
+	for i, ch := range changes {
+		if counted != nil && counted.spent() && i > 0 {
+			break // the device sends the rest again
+		}
 		if err := m.apply(ctx, ch); err != nil {
 			return PushResponse{}, err
 		}

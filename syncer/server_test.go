@@ -432,3 +432,41 @@ func TestRejectedChangeIsUndoneOnTheDevice(t *testing.T) {
 		t.Fatalf("pull after the rejection: %+v %v", page, err)
 	}
 }
+
+// A push of where-rule changes, which cost a few Store calls each, is
+// answered in part once it has used PushBudget calls; Sync sends the rest
+// in the next requests and every change lands once.
+func TestPushAnswersAPrefixPastItsBudget(t *testing.T) {
+	s, sconn := newServer(t, 0)
+	alice, other := newDevice(t, 0), newDevice(t, 0)
+	alice.exec("INSERT INTO lists (id, owner, name) VALUES ('L', 'alice', 'big')")
+	alice.sync(s, "alice")
+	for i := range 300 {
+		alice.exec("INSERT INTO list_items (id, list_id, body) VALUES (?, 'L', 'x')", fmt.Sprintf("i%03d", i))
+	}
+	changes, err := alice.c.Pending(MaxBatch)
+	if err != nil || len(changes) != 300 {
+		t.Fatalf("pending %d %v", len(changes), err)
+	}
+	resp := push(t, s, "alice", alice.hello, changes...)
+	if n := len(resp.Accepted); n == 0 || n >= 300 || len(resp.Rejected)+len(resp.Duplicate) != 0 {
+		t.Fatalf("one push answered %d accepted, %d rejected, %d duplicate", n, len(resp.Rejected), len(resp.Duplicate))
+	}
+	for i, id := range resp.Accepted {
+		if id != changes[i].ID {
+			t.Fatalf("accepted[%d] = %s, want the prefix of the batch", i, id)
+		}
+	}
+	if err := alice.c.Ack(resp); err != nil {
+		t.Fatal(err)
+	}
+	if n := alice.sync(s, "alice"); n.Pushed != 300-len(resp.Accepted) {
+		t.Fatalf("the rest: %+v", n)
+	}
+	if got := dump(t, sconn, "SELECT count(*), count(DISTINCT sub || id) FROM _sync_seen WHERE sub = 'alice'"); got != "int64:301|int64:301\n" {
+		t.Fatalf("seen %q", got)
+	}
+	if n := other.sync(s, "alice"); n.Pulled != 301 {
+		t.Fatalf("other pulled %+v", n)
+	}
+}
