@@ -76,7 +76,7 @@ package: build
 ## typecheck: `tsc --strict --noEmit` (TypeScript pinned in npm/test) over
 ## npm/test/types.test.ts, whose @ts-expect-error lines must fail, and
 ## larder.d.ts itself, and `node --test` over npm/test/ssr.test.mjs (the
-## package on a server: importing is inert, open() says it needs a browser),
+## package on a server: importing is inert, open() refuses clearly),
 ## against the packed package; the examples are
 ## type-checked by `make examples`
 .PHONY: typecheck
