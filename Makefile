@@ -35,13 +35,13 @@ $(WASM): $(WASM_SRC)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $@ ./wasm
 
 ## wasm-size: the bytes of code each Go package adds to larder.wasm
-## (internal/wasmsize, on a build that keeps the name section, which
-## larder.wasm itself strips)
+## (internal/wasmsize/cmd/wasmsize, on a build that keeps the name
+## section, which larder.wasm itself strips)
 .PHONY: wasm-size
 wasm-size:
 	@mkdir -p $(DIST)/wasmsize
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -o $(DIST)/wasmsize/larder.wasm ./wasm
-	$(GO) run ./internal/wasmsize $(DIST)/wasmsize/larder.wasm
+	$(GO) run ./internal/wasmsize/cmd/wasmsize ./wasm $(DIST)/wasmsize/larder.wasm
 
 ## build-testhooks: $(DIST)/testhooks/larder.wasm, larder.wasm with the
 ## fault-injection hooks of the browser tests (-tags larder_test_hooks:

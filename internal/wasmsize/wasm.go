@@ -1,32 +1,53 @@
-package main
+// Package wasmsize reads a wasm module built by Go and tells what each Go
+// package adds to it: the bytes of function bodies in the code section,
+// grouped by the package in each function's name (the module's "name"
+// section), and the size of every section. `go tool nm` does not read wasm
+// modules. Data (the data section: read-only data, type descriptors, the pc
+// tables) has no per-symbol record in wasm and can only be counted whole.
+//
+// A module built with -ldflags=-s has no name section: measure a build
+// without -s. Both the bench runner (bench/cmd/bench) and `make wasm-size`
+// (the command in cmd/wasmsize) use this package.
+package wasmsize
 
 import (
 	"bytes"
-	"cmp"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 )
 
-// module is what wasmsize reads of a wasm module
+// Module is what wasmsize reads of a wasm module
 // (https://webassembly.github.io/spec/core/binary/modules.html).
-type module struct {
-	sections []section
-	imported int            // imported functions: they come first in the function index space
-	bodies   []int          // size of each function body, by defined-function index
-	names    map[int]string // function index → name (the "name" custom section, subsection 1)
+type Module struct {
+	Size     int            // bytes of the whole module
+	Sections []Section      // in the order of the module
+	Imported int            // imported functions: they come first in the function index space
+	Bodies   []int          // size of each function body, by defined-function index
+	Names    map[int]string // function index → name (the "name" custom section, subsection 1)
 }
 
-type section struct {
-	name string
-	size int
+// Section is one section of a module; Size excludes its id and size bytes.
+type Section struct {
+	ID   byte
+	Name string // "code", "data", …; "custom:NAME" for a custom section
+	Size int
 }
+
+// Section ids (https://webassembly.github.io/spec/core/binary/modules.html#sections).
+const (
+	Custom byte = 0
+	Import byte = 2
+	Code   byte = 10
+	Data   byte = 11
+)
 
 var sectionNames = []string{"custom", "type", "import", "function", "table", "memory", "global",
 	"export", "start", "element", "code", "data", "datacount"}
 
 var errTruncated = errors.New("truncated module")
+
+// ErrNoNames is returned by Parse for a module without function names (built with -ldflags=-s).
+var ErrNoNames = errors.New("no function names (a build with -ldflags=-s?): build it without -s")
 
 type reader struct {
 	b   []byte
@@ -43,7 +64,7 @@ func (r *reader) byte() byte {
 	return c
 }
 
-// uint reads an unsigned LEB128 number.
+// uint reads an unsigned LEB128 number of at most 32 bits.
 func (r *reader) uint() int {
 	n, shift := 0, 0
 	for {
@@ -55,7 +76,7 @@ func (r *reader) uint() int {
 		if c < 0x80 {
 			return n
 		}
-		if shift += 7; shift > 35 {
+		if shift += 7; shift > 28 {
 			r.err = errors.New("LEB128 number too long")
 			return 0
 		}
@@ -74,54 +95,64 @@ func (r *reader) bytes(n int) []byte {
 
 func (r *reader) name() string { return string(r.bytes(r.uint())) }
 
-func parse(b []byte) (*module, error) {
+// Parse reads a module's sections, its imported functions (which shift the
+// indices of the defined ones), the sizes of its function bodies and the
+// function names of its name section. A module without names is an error
+// (ErrNoNames): nothing could be grouped by package.
+func Parse(b []byte) (*Module, error) {
 	if !bytes.HasPrefix(b, []byte("\x00asm\x01\x00\x00\x00")) {
 		return nil, errors.New("not a wasm module (version 1)")
 	}
-	m := &module{names: map[int]string{}}
+	m := &Module{Size: len(b), Names: map[int]string{}}
 	r := &reader{b: b[8:]}
 	for len(r.b) > 0 && r.err == nil {
-		id := int(r.byte())
+		id := r.byte()
 		body := &reader{b: r.bytes(r.uint())}
 		if r.err != nil {
 			break
 		}
 		name := fmt.Sprintf("id%d", id)
-		if id < len(sectionNames) {
+		if int(id) < len(sectionNames) {
 			name = sectionNames[id]
 		}
 		size := len(body.b)
 		switch id {
-		case 0:
+		case Custom:
 			name = "custom:" + body.name()
 			if name == "custom:name" {
 				m.readNames(body)
 			}
-		case 2:
+		case Import:
 			m.readImports(body)
-		case 10:
+		case Code:
 			for range body.uint() {
 				n := body.uint()
 				body.bytes(n)
-				m.bodies = append(m.bodies, n)
+				m.Bodies = append(m.Bodies, n)
 			}
 		}
 		if body.err != nil {
 			return nil, fmt.Errorf("section %s: %w", name, body.err)
 		}
-		m.sections = append(m.sections, section{name, size})
+		m.Sections = append(m.Sections, Section{id, name, size})
 	}
-	return m, r.err
+	if r.err != nil {
+		return nil, r.err
+	}
+	if len(m.Names) == 0 {
+		return nil, ErrNoNames
+	}
+	return m, nil
 }
 
-func (m *module) readImports(r *reader) {
+func (m *Module) readImports(r *reader) {
 	for range r.uint() {
 		r.name() // module
 		r.name() // field
 		switch kind := r.byte(); kind {
 		case 0: // function: type index
 			r.uint()
-			m.imported++
+			m.Imported++
 		case 1: // table: element type, limits
 			r.byte()
 			limits(r)
@@ -130,7 +161,9 @@ func (m *module) readImports(r *reader) {
 		case 3: // global: value type, mutability
 			r.bytes(2)
 		default:
-			r.err = fmt.Errorf("import kind %d", kind)
+			if r.err == nil {
+				r.err = fmt.Errorf("import kind %d", kind)
+			}
 			return
 		}
 	}
@@ -144,68 +177,28 @@ func limits(r *reader) {
 }
 
 // readNames reads the function names (subsection 1) of the name section.
-func (m *module) readNames(r *reader) {
+func (m *Module) readNames(r *reader) {
 	for len(r.b) > 0 && r.err == nil {
 		id := r.byte()
 		sub := &reader{b: r.bytes(r.uint())}
-		if id != 1 {
+		if id != 1 || r.err != nil {
 			continue
 		}
 		for range sub.uint() {
 			i := sub.uint()
-			m.names[i] = sub.name()
+			m.Names[i] = sub.name()
 		}
 		r.err = sub.err
 	}
 }
 
-type pkgSize struct {
-	name string
-	size int
-}
-
-// byPackage sums the function bodies by package, largest first.
-func (m *module) byPackage() []pkgSize {
-	sums := map[string]int{}
-	for i, n := range m.bodies {
-		sums[packageOf(m.names[m.imported+i])] += n
-	}
-	out := make([]pkgSize, 0, len(sums))
-	for p, n := range sums {
-		out = append(out, pkgSize{p, n})
-	}
-	slices.SortFunc(out, func(a, b pkgSize) int { return cmp.Or(b.size-a.size, strings.Compare(a.name, b.name)) })
-	return out
-}
-
-// packageOf returns the package of a Go function name as the wasm name
-// section spells it: "github.com_ncruces_go_sqlite3.__Conn_.Exec" (for
-// (*Conn).Exec) is in "github.com_ncruces_go_sqlite3" (Go writes / and
-// other punctuation as _ there), "fmt.__pp_.doPrintf" in "fmt". The
-// package ends at the first dot after the host name of its import path, if
-// it has one (std packages have none).
-func packageOf(fn string) string {
-	if fn == "" {
-		return "(unnamed)"
-	}
-	start := 0
-	if host, _, ok := strings.Cut(fn, "_"); ok && isHost(host) {
-		start = len(host) + 1
-	}
-	if i := strings.IndexByte(fn[start:], '.'); i >= 0 {
-		return fn[:start+i]
-	}
-	return fn
-}
-
-// isHost reports whether the first element of a mangled import path is a
-// host name (github.com, golang.org, gopkg.in, go.uber.org, …) rather than
-// a std package followed by a name with an underscore.
-func isHost(s string) bool {
-	for _, tld := range []string{".com", ".org", ".net", ".io", ".in", ".dev"} {
-		if strings.HasSuffix(s, tld) && len(s) > len(tld) {
-			return true
+// SectionSize is the sum of the sizes of the sections with this id.
+func (m *Module) SectionSize(id byte) int {
+	n := 0
+	for _, s := range m.Sections {
+		if s.ID == id {
+			n += s.Size
 		}
 	}
-	return false
+	return n
 }

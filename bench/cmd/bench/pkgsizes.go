@@ -4,30 +4,24 @@ package main
 
 // What each Go package contributes to larder.wasm. `go tool nm` does not
 // read wasm files, so the runner builds ./wasm once more as `make build`
-// does but without -s -w (which drop the symbol names), reads the name
-// section of that module (function index → Go symbol) and the size of every
-// function body in its code section, and sums the bodies by package path.
+// does but without -s -w (which drop the symbol names) and reads it with
+// internal/wasmsize: the name section (function index → Go symbol) and the
+// size of every function body in the code section, summed by package path.
 // Data segments (type descriptors, strings, static data) carry no names in
 // a wasm module and are reported as one line.
 
 import (
-	"bytes"
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
+
+	"github.com/larderdb/larder/internal/wasmsize"
 )
 
 // pkgSize is one package path's share of larder.wasm.
-type pkgSize struct {
-	Package string `json:"package"`
-	Bytes   int64  `json:"bytes"`
-	Funcs   int    `json:"funcs"`
-}
+type pkgSize = wasmsize.PackageSize
 
 // wasmBreakdown is larder.wasm by package, from a build with symbols.
 type wasmBreakdown struct {
@@ -78,183 +72,22 @@ func measurePackages(root string) (*wasmBreakdown, error) {
 	return bd, nil
 }
 
-// breakdown parses a wasm module: the imported functions (which shift the
-// indices of the defined ones), the code section's bodies and the name
-// section's function names, and sums the bodies by package (of pkgs, the
-// packages linked in).
+// breakdown reads a wasm module (package wasmsize) and sums its function
+// bodies by package (of pkgs, the packages linked in).
 func breakdown(m []byte, pkgs []string) (*wasmBreakdown, error) {
-	if len(m) < 8 || !bytes.Equal(m[:4], []byte("\x00asm")) {
-		return nil, errors.New("not a wasm module")
+	mod, err := wasmsize.Parse(m)
+	if err != nil {
+		return nil, err
 	}
-	bd := &wasmBreakdown{Total: int64(len(m))}
-	var bodies []int64
-	names := map[uint32]string{}
-	imported := uint32(0)
-	r := &wasmReader{b: m, p: 8}
-	for r.p < len(r.b) {
-		id := r.byte()
-		size := int(r.uleb())
-		if r.err != nil || r.p+size > len(r.b) {
-			return nil, errors.New("truncated section")
-		}
-		sec := &wasmReader{b: r.b[r.p : r.p+size]}
-		r.p += size
-		switch id {
-		case 2: // imports
-			for n := sec.uleb(); n > 0 && sec.err == nil; n-- {
-				sec.name()
-				sec.name()
-				kind := sec.byte()
-				switch kind {
-				case 0:
-					sec.uleb()
-					imported++
-				case 1: // table: reftype, limits
-					sec.byte()
-					sec.limits()
-				case 2:
-					sec.limits()
-				case 3:
-					sec.byte()
-					sec.byte()
-				default:
-					return nil, fmt.Errorf("import kind %d", kind)
-				}
-			}
-		case 10: // code
-			bd.Code += int64(size)
-			for n := sec.uleb(); n > 0 && sec.err == nil; n-- {
-				l := sec.uleb()
-				bodies = append(bodies, int64(l))
-				sec.p += int(l)
-			}
-		case 11:
-			bd.Data += int64(size)
-		case 0:
-			if sec.name() != "name" {
-				bd.Other += int64(size)
-				continue
-			}
-			bd.Other += int64(size)
-			for sec.p < len(sec.b) && sec.err == nil {
-				sub := sec.byte()
-				l := int(sec.uleb())
-				if sub != 1 {
-					sec.p += l
-					continue
-				}
-				fn := &wasmReader{b: sec.b[sec.p : sec.p+l]}
-				sec.p += l
-				for n := fn.uleb(); n > 0 && fn.err == nil; n-- {
-					idx := uint32(fn.uleb())
-					names[idx] = fn.name()
-				}
-			}
-		default:
-			bd.Other += int64(size)
-		}
-		if sec.err != nil {
-			return nil, fmt.Errorf("section %d: %w", id, sec.err)
-		}
+	bd := &wasmBreakdown{
+		Total:    int64(mod.Size),
+		Code:     int64(mod.SectionSize(wasmsize.Code)),
+		Data:     int64(mod.SectionSize(wasmsize.Data)),
+		Packages: mod.ByPackage(pkgs),
 	}
-	if len(names) == 0 {
-		return nil, errors.New("no name section (a build with -s?)")
+	for _, s := range mod.Sections {
+		bd.Other += int64(s.Size)
 	}
-	byPkg := map[string]*pkgSize{}
-	for i, n := range bodies {
-		pkg := packageOf(names[imported+uint32(i)], pkgs)
-		p := byPkg[pkg]
-		if p == nil {
-			p = &pkgSize{Package: pkg}
-			byPkg[pkg] = p
-		}
-		p.Bytes += n
-		p.Funcs++
-	}
-	for _, p := range byPkg {
-		bd.Packages = append(bd.Packages, *p)
-	}
-	slices.SortFunc(bd.Packages, func(a, b pkgSize) int {
-		if a.Bytes != b.Bytes {
-			return int(b.Bytes - a.Bytes)
-		}
-		return strings.Compare(a.Package, b.Package)
-	})
+	bd.Other -= bd.Code + bd.Data
 	return bd, nil
-}
-
-// packageOf is the package (of pkgs) a function name of the name section
-// belongs to. Go's wasm linker writes "github.com/x/y-z.(*T).M" as
-// "github.com_x_y_z.(*T).M", so each package path is compared in that form,
-// the longest match winning; what matches none (compiler-generated
-// "type:.eq.…", wrappers) goes under "(other)".
-func packageOf(sym string, pkgs []string) string {
-	best := ""
-	for _, p := range pkgs {
-		q := linkerName(p)
-		if len(q) > len(linkerName(best)) && strings.HasPrefix(sym, q) && len(sym) > len(q) && sym[len(q)] == '.' {
-			best = p
-		}
-	}
-	if best == "" {
-		return "(other)"
-	}
-	return best
-}
-
-// linkerName is a package path as Go's wasm linker writes it in names.
-func linkerName(p string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '/' || r == '-' {
-			return '_'
-		}
-		return r
-	}, p)
-}
-
-type wasmReader struct {
-	b   []byte
-	p   int
-	err error
-}
-
-func (r *wasmReader) byte() byte {
-	if r.p >= len(r.b) {
-		r.err = errors.New("unexpected end")
-		return 0
-	}
-	r.p++
-	return r.b[r.p-1]
-}
-
-func (r *wasmReader) uleb() uint64 {
-	if r.p >= len(r.b) {
-		r.err = errors.New("unexpected end")
-		return 0
-	}
-	v, n := binary.Uvarint(r.b[r.p:])
-	if n <= 0 {
-		r.err = errors.New("bad LEB128")
-		return 0
-	}
-	r.p += n
-	return v
-}
-
-func (r *wasmReader) name() string {
-	l := int(r.uleb())
-	if r.err != nil || r.p+l > len(r.b) {
-		r.err = errors.New("bad name")
-		return ""
-	}
-	s := string(r.b[r.p : r.p+l])
-	r.p += l
-	return s
-}
-
-func (r *wasmReader) limits() {
-	if r.byte()&1 == 1 {
-		r.uleb()
-	}
-	r.uleb()
 }

@@ -54,11 +54,16 @@ func TestBreakdownByPackage(t *testing.T) {
 	got := map[string]int64{}
 	for _, p := range bd.Packages {
 		got[p.Package] = p.Bytes
+		if p.Funcs != 1 {
+			t.Errorf("%s: %d functions, want 1", p.Package, p.Funcs)
+		}
 	}
 	if got["github.com/x/y-z"] != 3 || got["runtime"] != 5 || len(got) != 2 {
 		t.Errorf("by package: %v", got)
 	}
-	if bd.Total != int64(len(m)) || bd.Code == 0 {
+	// Three sections of one id byte and one size byte each after the 8-byte
+	// header; the code section: a count, then two bodies with their sizes.
+	if bd.Total != int64(len(m)) || bd.Code != 1+1+3+1+5 || bd.Data != 0 || bd.Code+bd.Other != bd.Total-8-3*2 {
 		t.Errorf("sections: %+v", bd)
 	}
 	if _, err := breakdown(wasmModule(nil), nil); err == nil {
@@ -66,21 +71,6 @@ func TestBreakdownByPackage(t *testing.T) {
 	}
 	if _, err := breakdown([]byte("not wasm"), nil); err == nil {
 		t.Error("not a module: no error")
-	}
-}
-
-func TestPackageOf(t *testing.T) {
-	pkgs := []string{"github.com/a/b", "github.com/a/b/c", "regexp", "regexp/syntax"}
-	for sym, want := range map[string]string{
-		"github.com_a_b_c.F":        "github.com/a/b/c",
-		"github.com_a_b.(*T).M":     "github.com/a/b",
-		"regexp_syntax.(*parser).x": "regexp/syntax",
-		"regexp.MustCompile":        "regexp",
-		"type:.eq.[2]string":        "(other)",
-	} {
-		if got := packageOf(sym, pkgs); got != want {
-			t.Errorf("packageOf(%q) = %q, want %q", sym, got, want)
-		}
 	}
 }
 

@@ -190,7 +190,7 @@ func writeReport(path string, res *results) error {
 // writePackages is the table of larder.wasm by Go package.
 func writePackages(p func(string, ...any), bd *wasmBreakdown) {
 	p("\n### larder.wasm by Go package\n\n")
-	p("Function bodies of each package in a build with symbols (`%s`, %s; `dist/larder.wasm` is built with `-s -w`: %s). `go tool nm` does not read wasm, so the runner reads the module's name and code sections (bench/cmd/bench/pkgsizes.go). Sections: code %s, data %s (type descriptors, strings, static data: no names to attribute them by), other %s (names, types, imports).\n\n",
+	p("Function bodies of each package in a build with symbols (`%s`, %s; `dist/larder.wasm` is built with `-s -w`: %s). `go tool nm` does not read wasm, so the runner reads the module's name and code sections (internal/wasmsize). Sections: code %s, data %s (type descriptors, strings, static data: no names to attribute them by), other %s (names, types, imports).\n\n",
 		bd.Build, fmtBytes(bd.Total), fmtBytes(bd.Stripped), fmtBytes(bd.Code), fmtBytes(bd.Data), fmtBytes(bd.Other))
 	p("| package | code | share of code | functions |\n|---|--:|--:|--:|\n")
 	var rest pkgSize
