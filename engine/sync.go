@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/larderdb/larder/internal/jsutil"
 	"github.com/larderdb/larder/syncer"
 )
 
@@ -150,7 +151,9 @@ func (g *gated) give() {
 // around runs one network request without the gate.
 func around[T any](g *gated, ctx context.Context, call func() (T, error)) (T, error) {
 	g.give()
+	done := jsutil.Blocking() // in the browser: the bridge answers other calls meanwhile
 	out, err := call()
+	done()
 	if terr := g.take(ctx); terr != nil {
 		var zero T
 		return zero, terr
