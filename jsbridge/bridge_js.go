@@ -21,7 +21,6 @@ import (
 	"github.com/larderdb/larder/internal/jsutil"
 	"github.com/larderdb/larder/migrations"
 	msqlite "github.com/larderdb/larder/migrations/sqlite"
-	"github.com/larderdb/larder/syncer"
 )
 
 // CodeCrashed is the code of every call after a Go panic: the instance's
@@ -643,10 +642,9 @@ func toJSError(err error) jsutil.Value {
 }
 
 // syncRound runs one sync round against the edge at url with the bearer
-// token the page fetched for it (Go's net/http runs on the worker's fetch).
+// token the page fetched for it (syncfetch_js.go).
 func syncRound(ctx context.Context, d *engine.Database, url, token string) (any, error) {
-	tr := &syncer.HTTP{URL: url, Token: func(context.Context) (string, error) { return token, nil }}
-	n, err := d.Sync(ctx, tr)
+	n, err := d.Sync(ctx, fetchTransport{url: url, token: token})
 	if err != nil {
 		return nil, err
 	}
