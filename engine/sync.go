@@ -58,6 +58,15 @@ func (d *Database) installSync(ctx context.Context, text string, migrated bool) 
 	return nil
 }
 
+// InstallSync installs sync with the declaration text unless it already
+// is: a database that another context opened for serving (a takeover of
+// the owner tab opens it without migrations or declaration) gets its sync
+// client from the first round. The capture triggers live in the schema,
+// so nothing written meanwhile was missed.
+func (d *Database) InstallSync(ctx context.Context, text string) error {
+	return d.installSync(ctx, text, false)
+}
+
 // closeSync finalizes the sync client's statements. d.mu held.
 func (d *Database) closeSync() {
 	if d.syncClient != nil {

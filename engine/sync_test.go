@@ -282,3 +282,27 @@ func TestSyncWaitsForTransaction(t *testing.T) {
 		t.Fatalf("other: %+v %v", n, err)
 	}
 }
+
+// A database opened for serving without a declaration (the new owner of a
+// takeover) gets its sync client from InstallSync on the first round; the
+// rows written before are queued, and a second InstallSync is a no-op.
+func TestInstallSyncLater(t *testing.T) {
+	ctx := context.Background()
+	url := syncServer(t, 0, nil)
+	h, _ := newHost(t)
+	defer h.CloseAll()
+	d, _, err := h.Open(ctx, OpenOptions{Name: "app", Storage: "memory", Migrations: syncMigs(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	execT(t, d, "INSERT INTO items (id, owner) VALUES ('before', 'u1')")
+	for range 2 {
+		if err := d.InstallSync(ctx, syncText(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	execT(t, d, "INSERT INTO items (id, owner) VALUES ('after', 'u1')")
+	if n, err := d.Sync(ctx, httpAs(url, "u1")); err != nil || n.Pushed != 2 {
+		t.Fatalf("%+v %v", n, err)
+	}
+}

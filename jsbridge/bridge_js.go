@@ -316,7 +316,12 @@ func (s *server) call(op string, req jsutil.Value) (res any, err error) {
 			out.SetIndex(i, t)
 		}
 		return out, nil
-	case "sync": // {db, url, token}: one round (client/sync.js) → {pushed, pulled, rejected, tables}
+	case "sync": // {db, url, token, config?}: one round (client/sync.js) → {pushed, pulled, rejected, tables}
+		if c := req.Get("config"); c.Type() == jsutil.TypeString {
+			if err := d.InstallSync(ctx, c.String()); err != nil {
+				return nil, err
+			}
+		}
 		return syncRound(ctx, d, str(req, "url"), str(req, "token"))
 	case "export":
 		b, err := d.Export(ctx)
