@@ -65,6 +65,9 @@ func newCutProxy(t *testing.T, target string) string {
 		t.Fatal(err)
 	}
 	p := &cutProxy{rp: httputil.NewSingleHostReverseProxy(u), arrived: make(chan struct{}, 1), release: make(chan struct{})}
+	// A fresh connection to dev.mjs per request: a kept-alive one it has
+	// closed would fail a POST, which Go's transport does not resend.
+	p.rp.Transport = &http.Transport{DisableKeepAlives: true}
 	t.Cleanup(func() { p.hold.Store(false) })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
