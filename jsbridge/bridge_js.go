@@ -126,10 +126,6 @@ func (s *server) call(op string, req jsutil.Value) (res any, err error) {
 	if op == "shutdown" { // the owner stops serving the database
 		return nil, s.h.Shutdown(str(req, "db"))
 	}
-	if op == "closeAll" { // pagehide: release every storage handle
-		s.h.CloseAll()
-		return nil, nil
-	}
 	if op == "warmup" { // the worker script's idle slices (see engine.Warmup)
 		return s.warmup(ctx, req)
 	}
