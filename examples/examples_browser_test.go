@@ -357,10 +357,24 @@ func checkViteReact(t *testing.T, url string) {
 }
 
 // TestWebpackExample serves examples/webpack (webpack 5, an entry and an
-// output, nothing else) and checks that it opens, migrates, writes with
-// RETURNING, shows a watched list, and keeps the data across a reload.
-func TestWebpackExample(t *testing.T) {
-	dir := built(t, "webpack", "dist/main.js")
+// output, nothing else) and checks the minimal app (checkMinimal).
+func TestWebpackExample(t *testing.T) { checkMinimal(t, "webpack", "dist/main.js") }
+
+// TestEsbuildExample serves examples/esbuild: esbuild with the package's
+// worker and wasm as entry points beside the app's, no plugin, no copy
+// step (docs/javascript.md, "esbuild").
+func TestEsbuildExample(t *testing.T) { checkMinimal(t, "esbuild", "dist/index.js") }
+
+// TestRollupExample serves examples/rollup: Rollup with node-resolve, the
+// worker as a second input and larder.wasm copied (docs/javascript.md,
+// "Rollup").
+func TestRollupExample(t *testing.T) { checkMinimal(t, "rollup", "dist/index.js") }
+
+// checkMinimal serves the example's folder (index.html and its dist/)
+// and checks that the app opens, migrates, writes with RETURNING, shows a
+// watched list, and keeps the data across a reload.
+func checkMinimal(t *testing.T, example, bundle string) {
+	dir := built(t, example, bundle)
 	srv := browsertest.Serve(t)
 	srv.Mount("/", dir)
 	b := browsertest.NewBrowser(t)
@@ -372,16 +386,16 @@ func TestWebpackExample(t *testing.T) {
 		t.Fatalf("db.version = %d, want 1", version)
 	}
 	var id int
-	eval(t, tab, `larderExample.add("from webpack")`, &id)
+	eval(t, tab, `larderExample.add("from `+example+`")`, &id)
 	if id != 1 {
 		t.Errorf("RETURNING id = %d, want 1", id)
 	}
-	waitListed(t, tab, "from webpack")
+	waitListed(t, tab, "from "+example)
 	if err := tab.Reload(); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, tab, "the app after reload", `document.body.dataset.ready === "true"`)
-	waitListed(t, tab, "from webpack")
+	waitListed(t, tab, "from "+example)
 	waitFor(t, tab, "one row after reload", `document.body.dataset.count === "1"`)
 	noErrors(t, tab)
 }
