@@ -52,6 +52,13 @@ export function validName(name) {
 
 export const OPFS_PROBE_DIR = "larder-probe";
 let opfsProof = null;
+let probed = null; // {start, end}: performance.now() around the proof
+
+/** opfsProbeTime is when this context proved OPFS (docs/startup.md,
+ * larder:opfs-probe), or null before it did. */
+export function opfsProbeTime() {
+  return probed;
+}
 
 function describe(e) {
   if (e && typeof e === "object" && e.name && e.message != null) return `${e.name}: ${e.message}`;
@@ -62,32 +69,39 @@ function describe(e) {
 // {missing: true} (no API here: a page or service worker) or {error} (the
 // API is here and failed: the first error, as "Name: message").
 function proveOPFS() {
-  return (opfsProof ||= (async () => {
-    const s = typeof navigator !== "undefined" && navigator.storage;
-    if (typeof FileSystemSyncAccessHandle !== "function" || !s || typeof s.getDirectory !== "function") return { missing: true };
-    let step = "navigator.storage.getDirectory()";
+  if (!opfsProof) {
+    const start = performance.now();
+    opfsProof = probeOPFS();
+    opfsProof.then(() => (probed = { start, end: performance.now() }));
+  }
+  return opfsProof;
+}
+
+async function probeOPFS() {
+  const s = typeof navigator !== "undefined" && navigator.storage;
+  if (typeof FileSystemSyncAccessHandle !== "function" || !s || typeof s.getDirectory !== "function") return { missing: true };
+  let step = "navigator.storage.getDirectory()";
+  try {
+    const root = await s.getDirectory();
+    step = `directory ${OPFS_PROBE_DIR}`;
+    const dir = await root.getDirectoryHandle(OPFS_PROBE_DIR, { create: true });
+    step = `file ${OPFS_PROBE_DIR}/${CONTEXT_ID}`;
+    const fh = await dir.getFileHandle(CONTEXT_ID, { create: true });
+    step = "createSyncAccessHandle()";
+    const h = await fh.createSyncAccessHandle();
     try {
-      const root = await s.getDirectory();
-      step = `directory ${OPFS_PROBE_DIR}`;
-      const dir = await root.getDirectoryHandle(OPFS_PROBE_DIR, { create: true });
-      step = `file ${OPFS_PROBE_DIR}/${CONTEXT_ID}`;
-      const fh = await dir.getFileHandle(CONTEXT_ID, { create: true });
-      step = "createSyncAccessHandle()";
-      const h = await fh.createSyncAccessHandle();
-      try {
-        step = "a write through the sync access handle";
-        h.write(new Uint8Array([1]), { at: 0 });
-        h.flush();
-      } finally {
-        h.close();
-      }
-      await dir.removeEntry(CONTEXT_ID).catch(() => {});
-      await root.removeEntry(OPFS_PROBE_DIR).catch(() => {}); // others may be probing: then it stays
-      return null;
-    } catch (e) {
-      return { error: `${describe(e)} (at ${step})` };
+      step = "a write through the sync access handle";
+      h.write(new Uint8Array([1]), { at: 0 });
+      h.flush();
+    } finally {
+      h.close();
     }
-  })());
+    await dir.removeEntry(CONTEXT_ID).catch(() => {});
+    await root.removeEntry(OPFS_PROBE_DIR).catch(() => {}); // others may be probing: then it stays
+    return null;
+  } catch (e) {
+    return { error: `${describe(e)} (at ${step})` };
+  }
 }
 
 // resolveStorage settles to {storage, fallback?} or {error} for a request
