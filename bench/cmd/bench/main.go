@@ -286,6 +286,9 @@ func measureAll(root, distDir, jsonPath string, b engine, srv *server, res *resu
 				if out.Info != nil {
 					cl.Info = out.Info
 				}
+				if out.Phases != nil {
+					cl.Phases = append(cl.Phases, out.Phases)
+				}
 				log.Printf("%-8s %-12s %-26s run %d: %9.1f ms  mem %s", b.name(), w.ID, c.key(), i+1, out.MS, fmtBytes(mem))
 			}
 		}
@@ -300,6 +303,7 @@ type pageResult struct {
 	MS     float64        `json:"ms"`
 	Memory *float64       `json:"memory"`
 	Info   map[string]any `json:"info"`
+	Phases []phase        `json:"phases"` // Larder's larder.timings()
 	// DevtoolsMemory is the workers' wasm memory read through DevTools
 	// (see memory.go), -1 when that failed.
 	DevtoolsMemory int64 `json:"-"`
