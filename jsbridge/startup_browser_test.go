@@ -231,11 +231,20 @@ return { code: err && err.code, message: err && err.message, n };`, &hidden)
 		if n := count(`"new tab"`); n != 3 {
 			t.Errorf("new tab after close: %d notes, want 3", n)
 		}
-		var owner struct{ Prepared string }
-		e.run(e.tab, `return { prepared: ([...L.__runtimes()][0].prepared.h || {}).state || "" };`, &owner)
-		if owner.Prepared != "adopted" {
-			t.Errorf("new tab: OPFS handles %q, want adopted (the tab owns the database)", owner.Prepared)
+		var owner struct {
+			Prepared string
+			Timings  []phase
 		}
+		e.run(e.tab, `return { prepared: ([...L.__runtimes()][0].prepared.h || {}).state || "", timings: L.timings() };`, &owner)
+		// Chromium ends the closed tab's worker with the tab, after its
+		// pagehide gave the database up: the new tab owns it. Firefox keeps
+		// that worker running a while after the tab closed (it got no
+		// pagehide message in time) and it serves the new tab as its owner
+		// until it ends, when the new tab takes over (TestBrowserOwnerFailover).
+		if e.engine == "chromium" && owner.Prepared != "adopted" {
+			t.Errorf("new tab: OPFS handles %q, want adopted (the tab owns the database); timings %+v", owner.Prepared, owner.Timings)
+		}
+		t.Logf("%s new tab: OPFS handles %q; timings %+v", e.engine, owner.Prepared, owner.Timings)
 		e.noErrors(e.tab)
 	})
 }
