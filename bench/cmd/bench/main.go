@@ -422,27 +422,35 @@ func machine() string {
 	return fmt.Sprintf("%s/%s, %d cores (%s)%s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), model, mem)
 }
 
-// snapshotDist copies the files of dist/ (not its subdirectories) into a
-// temporary directory.
+// snapshotDist copies the files of dist/ and of dist/client/ (the modules
+// larder.js imports) into a temporary directory; no other subdirectory.
 func snapshotDist(dist string) (string, error) {
 	tmp, err := os.MkdirTemp("", "larder-bench-dist-")
 	if err != nil {
 		return "", err
 	}
-	entries, err := os.ReadDir(dist)
-	if err != nil {
+	if _, err := os.Stat(dist); err != nil {
 		return tmp, nil // no dist/: peers only
 	}
-	for _, e := range entries {
-		if !e.Type().IsRegular() {
+	for _, sub := range []string{"", "client"} {
+		entries, err := os.ReadDir(filepath.Join(dist, sub))
+		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(dist, e.Name()))
-		if err != nil {
+		if err := os.MkdirAll(filepath.Join(tmp, sub), 0o755); err != nil {
 			return "", err
 		}
-		if err := os.WriteFile(filepath.Join(tmp, e.Name()), b, 0o644); err != nil {
-			return "", err
+		for _, e := range entries {
+			if !e.Type().IsRegular() {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(dist, sub, e.Name()))
+			if err != nil {
+				return "", err
+			}
+			if err := os.WriteFile(filepath.Join(tmp, sub, e.Name()), b, 0o644); err != nil {
+				return "", err
+			}
 		}
 	}
 	return tmp, nil
