@@ -95,6 +95,10 @@ type OpenResult struct {
 	Storage string // backend in use
 	Version int64  // newest applied migration
 	Applied []migrations.Result
+	// Opened is when the storage was open (the database's connection
+	// ready), Migrated when its migrations were read and applied: the
+	// start-up phases the JS client reports (docs/startup.md).
+	Opened, Migrated time.Time
 }
 
 func (h *Host) resolve(kind string) (string, Storage, error) {
@@ -149,7 +153,9 @@ func (h *Host) Open(ctx context.Context, o OpenOptions) (*Database, OpenResult, 
 		}
 		created = true
 	}
+	opened := time.Now()
 	res, err := d.migrate(ctx, o)
+	res.Opened, res.Migrated = opened, time.Now()
 	if err != nil {
 		if created {
 			d.shutdown()

@@ -236,6 +236,7 @@ func (s *server) warmup(ctx context.Context, req jsutil.Value) (any, error) {
 }
 
 func (s *server) open(ctx context.Context, req jsutil.Value) (any, error) {
+	start := time.Now()
 	o := engine.OpenOptions{Name: str(req, "name"), Storage: str(req, "storage")}
 	if v := req.Get("allowOutOfOrder"); v.Type() == jsutil.TypeBoolean {
 		o.AllowOutOfOrder = v.Bool()
@@ -252,11 +253,20 @@ func (s *server) open(ctx context.Context, req jsutil.Value) (any, error) {
 			o.Migrations = append(o.Migrations, m)
 		}
 	}
+	read := time.Now()
 	d, res, err := s.h.Open(ctx, o)
 	if err != nil {
 		return nil, err
 	}
 	out := jsutil.Object()
+	// The phases of this open, in ms from the call (client/host.js makes
+	// them larder:migrations-read, larder:storage-open and larder:migrate).
+	ms := func(t time.Time) float64 { return float64(t.Sub(start).Microseconds()) / 1000 }
+	phases := jsutil.Array(3)
+	phases.SetIndex(0, ms(read))
+	phases.SetIndex(1, ms(res.Opened))
+	phases.SetIndex(2, ms(res.Migrated))
+	out.Set("phases", phases)
 	out.Set("storage", res.Storage)
 	out.Set("version", integer(d.Version()))
 	applied := jsutil.Array(0)

@@ -1,6 +1,8 @@
 // The loading screen: a list of steps with their durations and a progress
 // bar. A cold load downloads and compiles a 17 MB wasm and applies every
 // migration, which takes from hundreds of milliseconds to seconds.
+import { preload } from "./dist/larder.js";
+
 const $ = (id) => document.getElementById(id);
 
 export class Loading {
@@ -39,27 +41,20 @@ export class Loading {
     s.li.textContent = `${text ?? s.text} (${Math.round(performance.now() - s.start)} ms)`;
   }
 
-  // prefetch downloads url with a byte counter, so that the worker's own
-  // fetch of it right after is a cache revalidation (304) or a service
-  // worker cache hit instead of a second download.
+  // prefetch follows the client's one fetch and compile of url (preload:
+  // the promise open() then uses; the worker gets the compiled module),
+  // with a byte counter.
   async prefetch(url) {
-    const res = await fetch(url);
-    if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${res.statusText}`);
-    // With Content-Encoding, Content-Length counts compressed bytes while the
-    // stream yields decoded ones: the fraction is then only an estimate.
-    const total = Number(res.headers.get("Content-Length")) || 0;
-    const encoded = res.headers.get("Content-Encoding");
-    const reader = res.body.getReader();
     let loaded = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      loaded += value.byteLength;
-      const mb = (loaded / 1048576).toFixed(1);
-      $("loading-step").textContent = `Downloading SQLite: ${mb} MB…`;
-      if (total && !encoded) this.#bar(0.05 + 0.5 * Math.min(1, loaded / total));
-    }
-    this.done("download", `Downloaded SQLite, ${(loaded / 1048576).toFixed(1)} MB`);
+    await preload(url, {
+      onProgress: (p) => {
+        loaded = p.loaded;
+        $("loading-step").textContent = `Downloading SQLite: ${(loaded / 1048576).toFixed(1)} MB…`;
+        // With Content-Encoding the total is unknown (0): no fraction.
+        if (p.total) this.#bar(0.05 + 0.5 * Math.min(1, loaded / p.total));
+      },
+    });
+    this.done("download", `Downloaded and compiled SQLite, ${(loaded / 1048576).toFixed(1)} MB`);
   }
 
   fail(err) {

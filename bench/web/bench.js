@@ -170,7 +170,9 @@ export async function measure(opts) {
   } catch (e) {
     memory = null;
   }
-  return { ms, memory, info: info || null };
+  // Larder's start-up phases (larder.timings(), docs/startup.md).
+  const phases = typeof db.timings === "function" ? db.timings() : null;
+  return { ms, memory, info: info || null, phases };
 }
 
 export async function finish() {

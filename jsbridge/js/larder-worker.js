@@ -25,7 +25,7 @@ export { checkMessage, checkDetail } from "./client/channel.js";
 export { v8WasmCodeCache, Warmer } from "./client/warmup.js";
 
 // The page's messages (see docs/PROTOCOL.md).
-const PAGE_MESSAGES = new Set(["init", "req", "pagehide", "warmup"]);
+const PAGE_MESSAGES = new Set(["init", "req", "pagehide", "pageshow", "warmup"]);
 
 // serveDedicated answers larder.js over postMessage, in the dedicated
 // worker it started.
@@ -47,6 +47,10 @@ function serveDedicated() {
       case "init":
         try {
           await host.init(msg.module || msg.wasm);
+          // Whether this worker fetched a .wasm itself (tests: one fetch
+          // per visit, the page's).
+          const wasmFetches = performance.getEntriesByType("resource").filter((r) => /\.wasm(\?|$)/.test(r.name)).length;
+          self.postMessage({ type: "started", wasmFetches });
         } catch (err) {
           const e = wireError(err);
           if (e.code !== CRASHED) {
@@ -57,7 +61,14 @@ function serveDedicated() {
         }
         return;
       case "pagehide":
+        // Give the databases up before the page is gone (the next tab or
+        // the reload then finds the lock and the OPFS handles free), and
+        // refuse what the dying page still sends.
+        host.hidden = true;
         if (host.runtime && !host.runtime.dead) host.releaseAll().catch(() => {});
+        return;
+      case "pageshow": // back from the back/forward cache: serve again
+        host.hidden = false;
         return;
       case "warmup":
         if (host.running) warmer.start(String(msg.key));
@@ -69,13 +80,19 @@ function serveDedicated() {
         host.request(msg, (res) => reply(msg.id, res));
     }
   });
+  // A WebAssembly.Module this engine cannot receive: ask for the URL.
+  self.addEventListener("messageerror", () => self.postMessage({ type: "need-wasm" }));
   self.addEventListener("unhandledrejection", (e) => {
     console.error("larder worker: unhandled rejection", e.reason);
   });
 }
 
 const dedicated = typeof DedicatedWorkerGlobalScope !== "undefined" && self instanceof DedicatedWorkerGlobalScope;
-if (dedicated) serveDedicated();
+if (dedicated) {
+  serveDedicated();
+  // The page's larder:worker-start ends here (docs/startup.md).
+  self.postMessage({ type: "hello", at: performance.now(), origin: performance.timeOrigin });
+}
 // Elsewhere (a service worker, an extension background): larder.js runs
 // this Host in-process.
 else provideHost(Host);

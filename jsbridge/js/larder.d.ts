@@ -234,8 +234,24 @@ export function open(options: OpenOptions): Promise<Database>;
 export function reset(name: string, options?: { storage?: Storage; wasm?: string | URL }): Promise<void>;
 
 /** Starts fetching and compiling a larder.wasm ahead of open() (default: the larder.wasm next to larder.js).
- * Importing larder.js downloads nothing: open() or preload() starts it. */
-export function preload(wasm?: string | URL): Promise<WebAssembly.Module>;
+ * Importing larder.js downloads nothing: open() or preload() starts it. preload() and open() share one fetch
+ * and one compile; onProgress follows the download (total: Content-Length, 0 when unknown or compressed). */
+export function preload(wasm?: string | URL, options?: { onProgress?: (p: { loaded: number; total: number }) => void }): Promise<WebAssembly.Module>;
+
+/** One start-up phase (docs/startup.md): name is "larder:<phase>" (fetch, compile, worker-start, instantiate,
+ * go-start, opfs-probe, election, opfs-handles, migrations-read, storage-open, migrate, open, first-query). */
+export interface StartupPhase {
+  name: string;
+  /** ms since the page's navigation (performance.timeOrigin), on the page's clock also for worker-side phases. */
+  start: number;
+  duration: number;
+  /** The database of a per-database phase. */
+  db?: string;
+}
+
+/** The start-up phases recorded so far on this page, in the order they ended; each is also a
+ * performance.measure of the same name (devtools' performance panel). */
+export function timings(): StartupPhase[];
 
 /** Decodes the row encoding of the worker (exposed for tools). */
 export function decodeRows(bytes: Uint8Array): Row[];

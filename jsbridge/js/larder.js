@@ -12,7 +12,7 @@
 // preload(), to start the download early) does.
 
 import { larderError, INVALID_ARGUMENT } from "./client/errors.js";
-import { connectionFor, liveConnections, preloadURL } from "./client/connection.js";
+import { connectionFor, liveConnections, preloadURL, phase, timings } from "./client/connection.js";
 import { loadMigrations } from "./client/migrations.js";
 import { Database, persistedNow, askPersistence } from "./client/database.js";
 import { Syncer, syncOptions } from "./client/sync.js";
@@ -41,16 +41,30 @@ function wasmURL(wasm) {
 }
 
 /** Starts fetching and compiling a larder.wasm (default: the one next to
- * larder.js), so that a later open() finds it compiled. */
-export function preload(wasm) {
-  return preloadURL(wasmURL(wasm));
+ * larder.js), so that a later open() finds it compiled: one fetch and one
+ * compile, shared with open(). onProgress({loaded, total}) follows the
+ * download (a loading bar). */
+export function preload(wasm, { onProgress } = {}) {
+  return preloadURL(wasmURL(wasm), onProgress);
 }
+
+/** The start-up phases recorded so far on this page ({name, start,
+ * duration, db?} in ms since navigation; docs/startup.md), also in the
+ * devtools' performance panel as performance.measure "larder:<phase>". */
+export { timings };
 
 /**
  * Opens (creating it if needed) the database `name` and applies its
  * migrations. See larder.d.ts for the options.
  */
 export async function open(options = {}) {
+  const t0 = performance.now();
+  const db = await opening(options);
+  phase("open", t0, performance.now(), { db: db.name });
+  return db;
+}
+
+async function opening(options) {
   const name = options.name;
   if (typeof name !== "string" || name === "") throw larderError(INVALID_ARGUMENT, "open: name is required");
   const storage = options.storage ?? "auto";

@@ -46,6 +46,10 @@ const demoReady = `new Promise((resolve, reject) => {
   poll();
 })`
 
+// demoTimings are Larder's start-up phases on the demo's page
+// (larder.timings() of the larder.js it imported).
+const demoTimings = `import(new URL("dist/larder.js", document.baseURI).href).then((L) => L.timings())`
+
 func measureDemo(engine string, srv *server, res *results, sel *regexp.Regexp, runs int, timeout time.Duration) error {
 	c, _ := configOf("larder", "demo")
 	var ws []workload
@@ -70,7 +74,7 @@ func measureDemo(engine string, srv *server, res *results, sel *regexp.Regexp, r
 		return nil
 	}
 	for i := 0; i < runs; i++ {
-		got, err := demoRun(engine, srv.demo+"/", timeout)
+		got, phases, err := demoRun(engine, srv.demo+"/", timeout)
 		for _, w := range workloads {
 			if !w.Demo {
 				continue
@@ -79,6 +83,9 @@ func measureDemo(engine string, srv *server, res *results, sel *regexp.Regexp, r
 			if ms, ok := got[w.ID]; ok {
 				cl.MS = append(cl.MS, ms)
 				cl.Memory = append(cl.Memory, -1)
+				if ps, ok := phases[w.ID]; ok {
+					cl.Phases = append(cl.Phases, ps)
+				}
 				log.Printf("%-8s %-12s %-26s run %d: %9.1f ms", engine, w.ID, c.key(), i+1, ms)
 			} else if err != nil {
 				cl.Error = firstLine(err.Error())
@@ -90,17 +97,18 @@ func measureDemo(engine string, srv *server, res *results, sel *regexp.Regexp, r
 }
 
 // demoRun is one run of the three demo figures in a fresh browser.
-func demoRun(engine, url string, timeout time.Duration) (map[string]float64, error) {
+func demoRun(engine, url string, timeout time.Duration) (map[string]float64, map[string][]phase, error) {
 	got := map[string]float64{}
+	phases := map[string][]phase{}
 	b, err := browsertest.Start(engine)
 	if err != nil {
-		return got, err
+		return got, phases, err
 	}
 	defer b.Close()
 	// A blank tab stays open: closing a WebDriver session's last window
 	// ends the session.
 	if _, err := b.OpenTab(); err != nil {
-		return got, err
+		return got, phases, err
 	}
 	ready := func(tab *browsertest.Tab, id string, load func() error) error {
 		if err := load(); err != nil {
@@ -111,27 +119,33 @@ func demoRun(engine, url string, timeout time.Duration) (map[string]float64, err
 			return fmt.Errorf("%s: %w", id, withPageErrors(err, tab))
 		}
 		got[id] = ms
+		var ps []phase
+		if err := tab.EvalTimeout(timeout, demoTimings, &ps); err != nil {
+			log.Printf("%s %s: larder.timings(): %v", engine, id, err)
+		} else {
+			phases[id] = ps
+		}
 		return nil
 	}
 	tab, err := b.OpenTab()
 	if err != nil {
-		return got, err
+		return got, phases, err
 	}
 	if err := ready(tab, "demo-first", func() error { return tab.NavigateTimeout(timeout, url) }); err != nil {
 		tab.Close()
-		return got, err
+		return got, phases, err
 	}
 	time.Sleep(demoHold)
 	if err := ready(tab, "demo-reload", func() error { return tab.ReloadTimeout(timeout) }); err != nil {
 		tab.Close()
-		return got, err
+		return got, phases, err
 	}
 	time.Sleep(time.Second) // a user reads, then closes the tab and opens another
 	tab.Close()
 	next, err := b.OpenTab()
 	if err != nil {
-		return got, err
+		return got, phases, err
 	}
 	defer next.Close()
-	return got, ready(next, "demo-newtab", func() error { return next.NavigateTimeout(timeout, url) })
+	return got, phases, ready(next, "demo-newtab", func() error { return next.NavigateTimeout(timeout, url) })
 }

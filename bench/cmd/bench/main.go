@@ -286,6 +286,9 @@ func measureAll(root, distDir, jsonPath string, b engine, srv *server, res *resu
 				if out.Info != nil {
 					cl.Info = out.Info
 				}
+				if out.Phases != nil {
+					cl.Phases = append(cl.Phases, out.Phases)
+				}
 				log.Printf("%-8s %-12s %-26s run %d: %9.1f ms  mem %s", b.name(), w.ID, c.key(), i+1, out.MS, fmtBytes(mem))
 			}
 		}
@@ -300,6 +303,7 @@ type pageResult struct {
 	MS     float64        `json:"ms"`
 	Memory *float64       `json:"memory"`
 	Info   map[string]any `json:"info"`
+	Phases []phase        `json:"phases"` // Larder's larder.timings()
 	// DevtoolsMemory is the workers' wasm memory read through DevTools
 	// (see memory.go), -1 when that failed.
 	DevtoolsMemory int64 `json:"-"`
@@ -418,27 +422,35 @@ func machine() string {
 	return fmt.Sprintf("%s/%s, %d cores (%s)%s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), model, mem)
 }
 
-// snapshotDist copies the files of dist/ (not its subdirectories) into a
-// temporary directory.
+// snapshotDist copies the files of dist/ and of dist/client/ (the modules
+// larder.js imports) into a temporary directory; no other subdirectory.
 func snapshotDist(dist string) (string, error) {
 	tmp, err := os.MkdirTemp("", "larder-bench-dist-")
 	if err != nil {
 		return "", err
 	}
-	entries, err := os.ReadDir(dist)
-	if err != nil {
+	if _, err := os.Stat(dist); err != nil {
 		return tmp, nil // no dist/: peers only
 	}
-	for _, e := range entries {
-		if !e.Type().IsRegular() {
+	for _, sub := range []string{"", "client"} {
+		entries, err := os.ReadDir(filepath.Join(dist, sub))
+		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(dist, e.Name()))
-		if err != nil {
+		if err := os.MkdirAll(filepath.Join(tmp, sub), 0o755); err != nil {
 			return "", err
 		}
-		if err := os.WriteFile(filepath.Join(tmp, e.Name()), b, 0o644); err != nil {
-			return "", err
+		for _, e := range entries {
+			if !e.Type().IsRegular() {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(dist, sub, e.Name()))
+			if err != nil {
+				return "", err
+			}
+			if err := os.WriteFile(filepath.Join(tmp, sub, e.Name()), b, 0o644); err != nil {
+				return "", err
+			}
 		}
 	}
 	return tmp, nil

@@ -156,6 +156,7 @@ func writeReport(path string, res *results) error {
 			p("%s\n\n", why)
 		}
 		writeEngine(p, res, e)
+		writePhases(p, res, e)
 	}
 
 	p("\n## Sizes\n\nWhat an app ships for each system (gzip -9; brotli at quality 11 through Node's zlib). `larder-fts5.wasm` is the build with FTS5 that the demo opens instead of `larder.wasm`; the Larder total counts `larder.wasm` only.\n\n")
@@ -422,4 +423,55 @@ func workloadByID(id string) workload {
 		}
 	}
 	panic("bench: no workload " + id)
+}
+
+// phaseOrder is the order of the phase columns (docs/startup.md).
+var phaseOrder = []string{"fetch", "compile", "worker-start", "instantiate", "go-start", "opfs-probe", "election", "opfs-handles", "migrations-read", "storage-open", "migrate", "open", "first-query"}
+
+// writePhases is Larder's start-up breakdown on engine e: for every cell
+// with larder.timings(), each phase's median start and duration over the
+// runs (ms since navigation; a phase a run lacks is left out of its median).
+func writePhases(p func(string, ...any), res *results, e string) {
+	var rows []string
+	for _, w := range workloads {
+		for _, cl := range res.Cells {
+			if cl.Engine != e || cl.Workload != w.ID || cl.System != "larder" || len(cl.Phases) == 0 {
+				continue
+			}
+			row := fmt.Sprintf("| %s | %s | %d |", w.ID, cl.Backend, len(cl.Phases))
+			for _, name := range phaseOrder {
+				var starts, durs []float64
+				for _, run := range cl.Phases {
+					for _, ph := range run {
+						if ph.Name == "larder:"+name {
+							starts = append(starts, ph.Start)
+							durs = append(durs, ph.Duration)
+							break
+						}
+					}
+				}
+				s, ok1 := summarize(starts)
+				d, ok2 := summarize(durs)
+				if ok1 && ok2 {
+					row += fmt.Sprintf(" %.0f+%.0f |", s.Median, d.Median)
+				} else {
+					row += " – |"
+				}
+			}
+			rows = append(rows, row+"\n")
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	p("\n### Larder's start-up phases\n\n")
+	p("From `larder.timings()` ([docs/startup.md](../docs/startup.md)): each phase as median start + median duration, in ms since the page's navigation, over the runs. Phases overlap where the work does (the fetch and the streaming compile; the worker's election and OPFS handles while the module compiles).\n\n")
+	p("| workload | storage | runs |")
+	for _, name := range phaseOrder {
+		p(" %s |", name)
+	}
+	p("\n|---|---|--:|%s\n", strings.Repeat("--:|", len(phaseOrder)))
+	for _, r := range rows {
+		p("%s", r)
+	}
 }

@@ -42,8 +42,11 @@ type cell struct {
 	MS       []float64      `json:"ms"`
 	Memory   []int64        `json:"memory,omitempty"` // bytes of wasm memory after the workload; -1 unknown
 	Info     map[string]any `json:"info,omitempty"`
-	Error    string         `json:"error,omitempty"`
-	At       string         `json:"at"`
+	// Phases are Larder's start-up phases of each run (larder.timings(),
+	// docs/startup.md), for the workloads that open a database.
+	Phases [][]phase `json:"phases,omitempty"`
+	Error  string    `json:"error,omitempty"`
+	At     string    `json:"at"`
 }
 
 func (r *results) find(engine, w, sys, backend string) *cell {
@@ -124,4 +127,11 @@ func memoryMedian(ms []int64) int64 {
 		return -1
 	}
 	return int64(s.Median)
+}
+
+// phase is one entry of larder.timings(): ms since the page's navigation.
+type phase struct {
+	Name     string  `json:"name"`
+	Start    float64 `json:"start"`
+	Duration float64 `json:"duration"`
 }

@@ -1,6 +1,6 @@
 // Page-side adapter for Larder: the public JS API of dist/larder.js, nothing
 // else. open() starts Larder's own worker.
-import { open as larderOpen } from "../../../dist/larder.js";
+import { open as larderOpen, timings } from "../../../dist/larder.js";
 
 export async function open({ backend, name, migrations, warmup }) {
   const db = await larderOpen({ name, storage: backend, migrations, warmup });
@@ -18,6 +18,7 @@ export async function open({ backend, name, migrations, warmup }) {
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
     export: () => db.export(),
     memory: () => larderMemory(db),
+    timings, // the page's start-up phases (larder.timings())
     close: () => db.close(),
   };
 }

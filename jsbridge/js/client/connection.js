@@ -3,28 +3,115 @@
 // in the same context (InProcessConnection). Both answer request(msg)
 // with a Promise of the result (docs/PROTOCOL.md, "Page ↔ worker").
 
-import { larderError, fromWire, CRASHED, STORAGE_UNAVAILABLE } from "./errors.js";
+import { larderError, fromWire, CRASHED, CLOSED, STORAGE_UNAVAILABLE } from "./errors.js";
 import { inProcessHost } from "./inprocess.js";
 import { toWire } from "./migrations.js";
 
 const compiled = new Map(); // wasm URL → Promise of its WebAssembly.Module
 const builds = new Map(); // wasm URL → Promise of its build key (see buildKey)
+const progress = new Map(); // wasm URL → {loaded, total, listeners}
+
+// ---- Start-up phases (docs/startup.md) ----
+//
+// Each phase is a performance.measure named "larder:<phase>" on the page's
+// clock (worker-side phases are posted here and converted through
+// performance.timeOrigin), and an entry of timings().
+const phases = []; // {name, start, duration, db?}, ms since the page's timeOrigin
+
+/** phase records phase name from start to end (performance.now() of the
+ * context whose timeOrigin is origin; default: this one). */
+export function phase(name, start, end, { db, origin, where } = {}) {
+  const shift = origin == null ? 0 : origin - performance.timeOrigin;
+  start += shift;
+  end += shift;
+  if (!(start >= 0) || !(end >= start)) return;
+  const p = { name: "larder:" + name, start, duration: end - start };
+  if (db != null) p.db = db;
+  if (where) p.where = where;
+  phases.push(p);
+  try {
+    performance.measure(p.name, { start, end, detail: { db, where } });
+  } catch {} // an engine without User Timing L3: timings() still has it
+}
+
+/** timings are the start-up phases recorded so far, in the order they ended. */
+export function timings() {
+  return phases.map((p) => ({ ...p }));
+}
 
 /** preload starts fetching and compiling a larder.wasm (url: absolute).
- * Nothing is fetched before preload() or open() is called. */
-export function preloadURL(url) {
+ * Nothing is fetched before preload() or open() is called. onProgress, if
+ * given, is called with {loaded, total} as the bytes arrive (total: the
+ * Content-Length, 0 when unknown or compressed). */
+export function preloadURL(url, onProgress) {
+  let pr = progress.get(url);
+  if (!pr) progress.set(url, (pr = { loaded: 0, total: 0, done: false, listeners: new Set() }));
+  if (typeof onProgress === "function") {
+    if (pr.done || pr.loaded > 0) onProgress({ loaded: pr.loaded, total: pr.total });
+    if (!pr.done) pr.listeners.add(onProgress);
+  }
   let p = compiled.get(url);
   if (!p) {
+    const t0 = performance.now();
     const resp = fetch(url);
     builds.set(url, resp.then(buildKey, () => null));
-    p = WebAssembly.compileStreaming(resp).catch(async () => {
-      const r = await fetch(url);
-      if (!r.ok) throw larderError(STORAGE_UNAVAILABLE, `larder: cannot load ${url}: HTTP ${r.status}`);
-      return WebAssembly.compile(await r.arrayBuffer());
-    });
+    p = resp
+      .then((r) => {
+        if (!r.ok) throw larderError(STORAGE_UNAVAILABLE, `larder: cannot load ${url}: HTTP ${r.status}`);
+        const t1 = performance.now();
+        const module = WebAssembly.compileStreaming(counted(r, pr, () => phase("fetch", t0, performance.now())));
+        return module.then((m) => (phase("compile", t1, performance.now()), m));
+      })
+      .catch(async (e) => {
+        if (e && e.code === STORAGE_UNAVAILABLE) throw e;
+        // A server without application/wasm: compile from the bytes.
+        const r = await fetch(url);
+        if (!r.ok) throw larderError(STORAGE_UNAVAILABLE, `larder: cannot load ${url}: HTTP ${r.status}`);
+        const bytes = await r.arrayBuffer();
+        const t1 = performance.now();
+        phase("fetch", t0, t1);
+        const m = await WebAssembly.compile(bytes);
+        phase("compile", t1, performance.now());
+        return m;
+      });
     compiled.set(url, p);
   }
   return p;
+}
+
+// counted is response r, its bytes counted into pr as compileStreaming
+// reads them (the loading bar's progress); ended() when the last arrives.
+function counted(r, pr, ended) {
+  const enc = r.headers.get("content-encoding");
+  pr.total = enc ? 0 : Number(r.headers.get("content-length")) || 0;
+  if (!r.body || typeof TransformStream !== "function") {
+    ended();
+    return r;
+  }
+  const tell = () => {
+    for (const f of pr.listeners) {
+      try {
+        f({ loaded: pr.loaded, total: pr.total });
+      } catch (e) {
+        console.error("larder: preload onProgress threw", e);
+      }
+    }
+  };
+  const body = r.body.pipeThrough(
+    new TransformStream({
+      transform(chunk, c) {
+        pr.loaded += chunk.byteLength;
+        tell();
+        c.enqueue(chunk);
+      },
+      flush() {
+        pr.done = true;
+        ended();
+        pr.listeners.clear();
+      },
+    }),
+  );
+  return new Response(body, { status: r.status, headers: { "content-type": r.headers.get("content-type") || "" } });
 }
 
 // buildKey names one build of larder.wasm as the browser's caches know it:
@@ -32,6 +119,18 @@ export function preloadURL(url) {
 function buildKey(r) {
   const h = (k) => r.headers.get(k) || "";
   return `${r.url} ${h("etag")} ${h("last-modified")} ${h("content-length")}`;
+}
+
+// firstQuery records larder:first-query, the first statement on a
+// database of conn after its open, from the request to its answer.
+function firstQuery(conn, msg, p) {
+  const name = msg.db;
+  if ((msg.op !== "query" && msg.op !== "exec" && msg.op !== "run") || conn.queried.has(name)) return p;
+  conn.queried.add(name);
+  const t0 = performance.now();
+  const done = () => phase("first-query", t0, performance.now(), { db: name });
+  p.then(done, done);
+  return p;
 }
 
 class WorkerConnection {
@@ -42,6 +141,9 @@ class WorkerConnection {
     this.handles = new Set();
     this.dead = null;
     this.prepared = {};
+    this.queried = new Set(); // databases whose first query was recorded
+    this.hidden = null; // the error of requests made between pagehide and pageshow
+    this.started = performance.now();
     this.worker = startWorker();
     this.worker.onmessage = (e) => this.onMessage(e.data);
     this.worker.onerror = (e) => {
@@ -49,13 +151,32 @@ class WorkerConnection {
       this.kill(`larder worker failed: ${e.message || "script error"} (larder-worker.js)`);
     };
     this.worker.onmessageerror = () => this.kill("larder worker: message could not be deserialized");
+    // The module compiled here goes to the worker (one fetch, one compile
+    // per visit); where a WebAssembly.Module cannot be posted, the worker
+    // fetches and compiles it itself (it says so: "need-wasm").
     preloadURL(wasm).then(
-      (module) => this.worker.postMessage({ type: "init", module, wasm }),
+      (module) => {
+        try {
+          this.worker.postMessage({ type: "init", module, wasm });
+        } catch {
+          this.worker.postMessage({ type: "init", wasm });
+        }
+      },
       () => this.worker.postMessage({ type: "init", wasm }),
     );
     if (typeof addEventListener === "function" && typeof window !== "undefined") {
+      // The page is going away (or into the back/forward cache): the worker
+      // gives up its databases at once, and whatever the page still asks
+      // fails with a clear error until it is shown again.
       addEventListener("pagehide", () => {
-        if (!this.dead) this.worker.postMessage({ type: "pagehide" });
+        if (this.dead) return;
+        this.hidden = larderError(CLOSED, "larder: the page is being unloaded (pagehide): no request is served until it is shown again");
+        this.worker.postMessage({ type: "pagehide" });
+      });
+      addEventListener("pageshow", (e) => {
+        if (!e.persisted || this.dead || !this.hidden) return;
+        this.hidden = null;
+        this.worker.postMessage({ type: "pageshow" });
       });
     }
   }
@@ -81,6 +202,20 @@ class WorkerConnection {
         break;
       case "warmup":
         this.warmup = { state: m.state, rounds: m.rounds, ms: m.ms, error: m.error };
+        break;
+      case "hello":
+        phase("worker-start", this.started, m.at + m.origin - performance.timeOrigin);
+        break;
+      case "phase":
+        phase(m.name, m.start, m.end, { origin: m.origin, db: m.db, where: m.where });
+        break;
+      case "need-wasm":
+        this.worker.postMessage({ type: "init", wasm: this.wasm });
+        break;
+      case "started":
+        // How many times the worker itself fetched a .wasm (its resource
+        // entries): 0 when it got the page's compiled module.
+        this.workerWasmFetches = m.wasmFetches;
         break;
       case "prepared":
         // What became of the OPFS handles the worker opened for an open
@@ -116,12 +251,16 @@ class WorkerConnection {
   // storage's handles) meanwhile. No await on the way: statements are the
   // calls that matter for speed.
   request(msg) {
-    if (this.dead) return Promise.reject(this.dead);
+    if (this.dead || this.hidden) return Promise.reject(this.dead || this.hidden);
     const id = ++this.seq;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ type: "req", id, ...msg });
-    });
+    return firstQuery(
+      this,
+      msg,
+      new Promise((resolve, reject) => {
+        this.pending.set(id, { resolve, reject });
+        this.worker.postMessage({ type: "req", id, ...msg });
+      }),
+    );
   }
 
   wireMigrations(migs) {
@@ -134,8 +273,10 @@ class InProcessConnection {
     this.wasm = wasm;
     this.handles = new Set();
     this.dead = null;
+    this.queried = new Set();
     this.host = new Host((m) => {
       if (m.type === "event") for (const h of this.handles) h._event(m.db, m.detail);
+      if (m.type === "phase") phase(m.name, m.start, m.end, { db: m.db, where: m.where });
       if (m.type === "exit" && !this.dead) {
         this.dead = fromWire(m.error);
         connections.delete(this.wasm);
@@ -149,7 +290,11 @@ class InProcessConnection {
     this.ready.catch(() => {});
   }
 
-  async request(msg) {
+  request(msg) {
+    return firstQuery(this, msg, this.call(msg));
+  }
+
+  async call(msg) {
     if (this.dead) throw this.dead;
     await this.ready;
     const res = await new Promise((resolve) => this.host.request(msg, resolve));

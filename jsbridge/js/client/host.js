@@ -2,12 +2,12 @@
 // worker running Larder in-process): the Host owns the larder.wasm Runtime
 // and one SharedDb (owner.js) per database shared with other tabs.
 
-import { failure, wireError, INVALID_ARGUMENT } from "./errors.js";
+import { failure, wireError, INVALID_ARGUMENT, CLOSED } from "./errors.js";
 import { Runtime, FEATURE_OPFS_ADOPT, FEATURE_TEST_HOOKS } from "./wasm.js";
 import { normalizeOpen } from "./migrations.js";
 import { SharedDb, forwarding } from "./owner.js";
 import { CONTEXT_ID, MSG } from "./channel.js";
-import { acquireOPFS, validName, resolveStorage } from "./storage.js";
+import { acquireOPFS, validName, resolveStorage, opfsProbeTime } from "./storage.js";
 
 // platformEnv: this context's Web Locks and BroadcastChannel, or nulls
 // where it has none (then it coordinates with no other context).
@@ -44,6 +44,13 @@ export class Host {
     });
     this.started.catch(() => {});
     this.running = false; // larder.wasm runs: direct may answer
+    this.hidden = false; // the page went away (pagehide): serve nothing until pageshow
+  }
+
+  // phase reports a start-up phase (docs/startup.md) to the page, on this
+  // context's clock: performance.now() values and its timeOrigin.
+  phase(name, start, end, db) {
+    this.emit({ type: "phase", name, start, end, origin: performance.timeOrigin, db });
   }
 
   // prepareFiles opens database name's OPFS sync access handles, all at
@@ -54,8 +61,10 @@ export class Host {
   // by the time Go starts.
   prepareFiles(name) {
     if (this.prepared.has(name) || !validName(name) || this.adopts === false) return;
+    const t0 = performance.now();
     const p = acquireOPFS(name);
     this.prepared.set(name, p);
+    p.then(() => this.phase("opfs-handles", t0, performance.now(), name), () => {});
     p.catch((e) => {
       if (this.prepared.get(name) === p) this.prepared.delete(name);
       this.emit({ type: "prepared", db: name, state: "failed", error: String(e && e.message ? `${e.name}: ${e.message}` : e) });
@@ -103,6 +112,7 @@ export class Host {
         this.emit({ type: "exit", error: wireError(err) });
       },
     );
+    this.runtime.onphase = (name, start, end) => this.phase(name, start, end);
     try {
       await this.runtime.start(source);
     } catch (e) {
@@ -126,6 +136,9 @@ export class Host {
   request(msg, reply) {
     this.lastRequest = performance.now();
     if (msg === null || typeof msg !== "object" || typeof msg.op !== "string") return reply(failure(INVALID_ARGUMENT, "request without an op"));
+    // A request the page posted as it went away must not take a database
+    // back (its lock, its handles) from the tab that follows.
+    if (this.hidden) return reply(failure(CLOSED, `${msg.op}: the page is being unloaded (pagehide): no request is served until it is shown again`));
     const r = this.direct(msg);
     if (r === null) this.handle(msg).then(reply);
     else if (r instanceof Promise) r.then(reply);
@@ -142,6 +155,11 @@ export class Host {
     // service worker IndexedDB. An owner on another backend then refuses
     // the open (LARDER_STORAGE_UNAVAILABLE) instead of mixing backends.
     const resolved = await resolveStorage(msg.storage || "auto", msg.op);
+    const probe = opfsProbeTime();
+    if (probe && !this.probeReported) {
+      this.probeReported = true;
+      this.phase("opfs-probe", probe.start, probe.end);
+    }
     if (resolved.error) return resolved.error;
     const { storage, fallback } = resolved;
     if (msg.storage === "auto" || msg.storage == null) msg = { ...msg, storage };
@@ -181,6 +199,11 @@ export class Host {
     if (!db) {
       db = new SharedDb(this, name, storage, this.env);
       this.dbs.set(name, db);
+    }
+    if (!db.electing) {
+      // The tabs' election (the Web Lock "larder:NAME"): route joins it.
+      const t0 = performance.now();
+      db.elect().then(() => this.phase("election", t0, performance.now(), name));
     }
     if (msg.op === "open") db.handles++;
     const res = await db.route(msg);
@@ -236,9 +259,25 @@ export class Host {
     if (req.tx != null || op === "commit" || op === "rollback" || op === "sync") return this.runtime.call(op, req); // a sync round waits on the network, not in line
     const key = op === "open" ? req.name : req.db;
     const prev = this.tails.get(key) || Promise.resolve();
-    const run = prev.then(() => this.runtime.call(op, req));
+    const run = prev.then(() => (op === "open" ? this.open(req) : this.runtime.call(op, req)));
     this.follow(key, run);
     return run;
+  }
+
+  // open runs an open and reports its phases (larder.wasm's "phases": ms
+  // from the call when the migrations were read, the storage open and the
+  // migrations applied).
+  async open(req) {
+    const t0 = performance.now();
+    const res = await this.runtime.call("open", req);
+    const p = res && res.phases;
+    if (Array.isArray(p) && p.length === 3) {
+      delete res.phases;
+      this.phase("migrations-read", t0, t0 + p[0], req.name);
+      this.phase("storage-open", t0 + p[0], t0 + p[1], req.name);
+      this.phase("migrate", t0 + p[1], t0 + p[2], req.name);
+    }
+    return res;
   }
 
   // pagehide: give up every ownership so the next owner is not kept

@@ -48,19 +48,25 @@ export class Runtime {
     const go = new Go();
     const hook = `__larder_${++hookSeq}_${Math.random().toString(36).slice(2)}`;
     go.env = { LARDER_HOOK: hook };
-    let instance;
-    if (source instanceof WebAssembly.Module) {
-      instance = await WebAssembly.instantiate(source, go.importObject);
-    } else {
-      const resp = fetch(source);
+    // The start-up phases (docs/startup.md), reported through onphase.
+    const phase = (name, t0) => this.onphase && this.onphase(name, t0, performance.now());
+    let module = source;
+    if (!(source instanceof WebAssembly.Module)) {
+      // The page could not hand its compiled module over: compile here.
+      const t0 = performance.now();
       try {
-        ({ instance } = await WebAssembly.instantiateStreaming(resp, go.importObject));
+        module = await WebAssembly.compileStreaming(fetch(source));
       } catch (e) {
         // A server without application/wasm: fall back to bytes.
         const bytes = await (await fetch(source)).arrayBuffer();
-        ({ instance } = await WebAssembly.instantiate(bytes, go.importObject));
+        module = await WebAssembly.compile(bytes);
       }
+      phase("compile", t0);
     }
+    let t0 = performance.now();
+    const instance = await WebAssembly.instantiate(module, go.importObject);
+    phase("instantiate", t0);
+    t0 = performance.now();
     // run() executes main synchronously until it blocks, by which time it
     // has published its API under the hook name.
     // The direct entry of exec and query (jsbridge.DirectRun): wasm
@@ -81,6 +87,7 @@ export class Runtime {
       this.kill("larder.wasm did not start");
       throw this.dead;
     }
+    phase("go-start", t0);
     this.api.onevent = (db, detail) => this.onevent && this.onevent(db, detail);
     this.api.settle = (id, failed, v) => this.settle(id, failed, v);
   }
