@@ -44,7 +44,7 @@ type tomlParser struct {
 
 // parseTOML reads text into its root table. Errors say "line N: what".
 func parseTOML(text string) (*tomlTable, error) {
-	p := &tomlParser{s: text, line: 1}
+	p := &tomlParser{s: strings.TrimPrefix(text, "\ufeff"), line: 1} // a byte order mark (editors on Windows) is not text
 	root := newTable()
 	cur := root
 	for {

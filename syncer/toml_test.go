@@ -84,6 +84,18 @@ func TestTOMLAgreesWithBurntSushi(t *testing.T) {
 		"[tables]\nx = 'o'\n",
 		"[tables.x]\n= 'o'\n",
 		"[tables.x] # comment\nowner = 'o'",
+		"\xef\xbb\xbf[tables.x]\nowner = 'o'\n",
+		"  \t[tables.x]  \n\towner='o'\n",
+		"[tables.\"\"]\nowner = 'o'\n",
+		"[tables.x]\nowner = \"\\e\\x41\"\n",
+		"[tables]\nx = {\n owner = 'o',\n}\n",
+		"[tables.x]\r\nwhere = \"\"\"\r\na\r\nb\"\"\"\r\n",
+		"[tables.x]\nowner = 'o'\n# comment at end without newline",
+		"[tables.x]\nowner = 'a\x7fb'\n",
+		"[tables.x]\nowner = \"\"\"\"\"\"\n",
+		"[tables.x]\nowner = 'o'\n[tables.x.y]\nk='v'\n",
+		"[tables.x]\nowner = \"\\ud800\"\n",
+		"[tables.x]\nowner = \"\\U00110000\"\n",
 	}
 	for _, text := range texts {
 		ref, refKeys, refErr := burntSushiParse([]byte(text))
