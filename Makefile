@@ -95,11 +95,14 @@ typecheck: package
 	cd npm/test && npm ci --no-audit --no-fund && npx tsc -p tsconfig.dts.json && npx tsc -p . && node --test ssr.test.mjs
 
 ## examples: examples/vite-react (React 19, Drizzle, Kysely, useQuery; Vite
-## with no plugin and no config) and examples/webpack (webpack 5, entry and
-## output only), each installed with `npm ci` from its lockfile plus the
-## packed tarball, type-checked (tsc --strict) and built for production
-## into examples/NAME/dist, which the browser tests in examples/ serve
-EXAMPLES := vite-react vite-react-vite7 webpack
+## with no plugin and no config; vite-react-vite7 builds it with Vite 7),
+## examples/webpack (webpack 5, entry and output only), examples/esbuild
+## (the worker and wasm as entry points) and examples/rollup (node-resolve,
+## the worker as an input, the wasm copied), each installed with `npm ci`
+## from its lockfile plus the packed tarball, built for production into
+## examples/NAME/dist (vite-react and webpack type-checked first by tsc
+## --strict), which the browser tests in examples/ serve
+EXAMPLES := vite-react vite-react-vite7 webpack esbuild rollup
 .PHONY: examples
 examples: package
 	for e in $(EXAMPLES); do (cd examples/$$e && npm ci --no-audit --no-fund && npm run build) || exit 1; done

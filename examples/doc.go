@@ -1,5 +1,6 @@
-// Package examples holds the example apps (vite-react, webpack), built by
-// `make examples` from the packed @larderdb/larder tarball; its browser
-// tests (-tags browser) serve each production build and drive it in
+// Package examples holds the example apps (vite-react, built by Vite 8 and
+// by Vite 7; webpack; esbuild; rollup), built by `make examples` from the
+// packed @larderdb/larder tarball; its browser tests (-tags browser) serve
+// each production build (and run Vite's dev servers) and drive them in
 // headless Chromium.
 package examples

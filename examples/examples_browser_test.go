@@ -118,11 +118,36 @@ func TestViteReactExample(t *testing.T) {
 	}
 }
 
-// TestViteDevServer starts `vite` (Vite 8, the dev server, no config: no
-// optimizeDeps) on examples/vite-react and checks that the app opens its
-// database and lists a write.
+// TestViteDevServer starts the dev server (`vite`, no config: no
+// optimizeDeps) of Vite 8 and of Vite 7 on examples/vite-react, with the
+// package installed from the tarball, and checks that the app opens its
+// database, migrates, and lists a write. Both pre-bundle the package into
+// node_modules/.vite/deps/ (--force: afresh, as the two share that
+// directory): the worker and the wasm must still load.
 func TestViteDevServer(t *testing.T) {
-	dir := built(t, "vite-react", "node_modules/.bin/vite")
+	for _, c := range []struct{ name, example, root string }{{"vite8", "vite-react", "."}, {"vite7", "vite-react-vite7", "../vite-react"}} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := built(t, c.example, "node_modules/.bin/vite")
+			url := devServer(t, dir, c.root)
+			b := browsertest.NewBrowser(t)
+			a := b.NewTab()
+			ready(t, a, url)
+			var version int
+			eval(t, a, `larderExample.version`, &version)
+			if version != 2 {
+				t.Fatalf("db.version = %d after open, want 2 (both migrations applied)", version)
+			}
+			eval(t, a, `larderExample.addKysely("from the dev server")`, nil)
+			waitListed(t, a, "from the dev server")
+			noErrors(t, a)
+		})
+	}
+}
+
+// devServer starts dir's `vite` serving root on a free port and returns
+// its URL once it answers.
+func devServer(t *testing.T, dir, root string) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +155,7 @@ func TestViteDevServer(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	var out syncBuffer
-	cmd := exec.Command(filepath.Join(dir, "node_modules", ".bin", "vite"), "--host", "127.0.0.1", "--port", fmt.Sprint(port), "--strictPort")
+	cmd := exec.Command(filepath.Join(dir, "node_modules", ".bin", "vite"), root, "--force", "--host", "127.0.0.1", "--port", fmt.Sprint(port), "--strictPort")
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -147,7 +172,7 @@ func TestViteDevServer(t *testing.T) {
 	for {
 		if r, err := http.Get(url); err == nil {
 			r.Body.Close()
-			break
+			return url
 		}
 		select {
 		case <-ctx.Done():
@@ -155,12 +180,6 @@ func TestViteDevServer(t *testing.T) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	b := browsertest.NewBrowser(t)
-	a := b.NewTab()
-	ready(t, a, url)
-	eval(t, a, `larderExample.addKysely("from the dev server")`, nil)
-	waitListed(t, a, "from the dev server")
-	noErrors(t, a)
 }
 
 // syncBuffer is the output of a process, read while it runs.
@@ -338,10 +357,24 @@ func checkViteReact(t *testing.T, url string) {
 }
 
 // TestWebpackExample serves examples/webpack (webpack 5, an entry and an
-// output, nothing else) and checks that it opens, migrates, writes with
-// RETURNING, shows a watched list, and keeps the data across a reload.
-func TestWebpackExample(t *testing.T) {
-	dir := built(t, "webpack", "dist/main.js")
+// output, nothing else) and checks the minimal app (checkMinimal).
+func TestWebpackExample(t *testing.T) { checkMinimal(t, "webpack", "dist/main.js") }
+
+// TestEsbuildExample serves examples/esbuild: esbuild with the package's
+// worker and wasm as entry points beside the app's, no plugin, no copy
+// step (docs/javascript.md, "esbuild").
+func TestEsbuildExample(t *testing.T) { checkMinimal(t, "esbuild", "dist/index.js") }
+
+// TestRollupExample serves examples/rollup: Rollup with node-resolve, the
+// worker as a second input and larder.wasm copied (docs/javascript.md,
+// "Rollup").
+func TestRollupExample(t *testing.T) { checkMinimal(t, "rollup", "dist/index.js") }
+
+// checkMinimal serves the example's folder (index.html and its dist/)
+// and checks that the app opens, migrates, writes with RETURNING, shows a
+// watched list, and keeps the data across a reload.
+func checkMinimal(t *testing.T, example, bundle string) {
+	dir := built(t, example, bundle)
 	srv := browsertest.Serve(t)
 	srv.Mount("/", dir)
 	b := browsertest.NewBrowser(t)
@@ -353,16 +386,16 @@ func TestWebpackExample(t *testing.T) {
 		t.Fatalf("db.version = %d, want 1", version)
 	}
 	var id int
-	eval(t, tab, `larderExample.add("from webpack")`, &id)
+	eval(t, tab, `larderExample.add("from `+example+`")`, &id)
 	if id != 1 {
 		t.Errorf("RETURNING id = %d, want 1", id)
 	}
-	waitListed(t, tab, "from webpack")
+	waitListed(t, tab, "from "+example)
 	if err := tab.Reload(); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, tab, "the app after reload", `document.body.dataset.ready === "true"`)
-	waitListed(t, tab, "from webpack")
+	waitListed(t, tab, "from "+example)
 	waitFor(t, tab, "one row after reload", `document.body.dataset.count === "1"`)
 	noErrors(t, tab)
 }

@@ -20,12 +20,19 @@ import { Syncer, syncOptions } from "./client/sync.js";
 export { decodeRows } from "./client/encoding.js";
 export { LarderError, isLarderError, CODES } from "./client/errors.js";
 
-const DEFAULT_WASM = new URL("./larder.wasm", import.meta.url).href;
+const WASM = new URL("./larder.wasm", import.meta.url).href;
+// Vite 7's dev server pre-bundles this module into node_modules/.vite/deps/
+// and leaves its relative URLs pointing there, where nothing is. Then the
+// package-name forms below, which that server resolves to the package's
+// own files, are used (docs/javascript.md, "Bundlers").
+const RELOCATED = /\/\.vite\/deps\/larder\.wasm$/.test(new URL(WASM).pathname);
+const DEFAULT_WASM = RELOCATED ? new URL("@larderdb/larder/larder.wasm", import.meta.url).href : WASM;
 
 // startWorker starts larder-worker.js, written literally as bundlers
 // (Vite, webpack 5, Rollup and esbuild plugins) recognise it: they then
 // emit the worker and what it imports (wasm_exec.js, client/*.js).
 function startWorker() {
+  if (RELOCATED) return new Worker(new URL("@larderdb/larder/larder-worker.js", import.meta.url), { type: "module" });
   return new Worker(new URL("./larder-worker.js", import.meta.url), { type: "module" });
 }
 
