@@ -4,7 +4,6 @@ package jsbridge
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -37,8 +36,10 @@ func (f fetchTransport) Pull(ctx context.Context, req syncer.PullRequest) (resp 
 // with a Larder error body is a *syncer.Error with its code; anything else
 // (a refused connection, a proxy's page) is a plain error, which the
 // engine reports as LARDER_HTTP_ERROR.
-func (f fetchTransport) post(route string, body, out any) error {
-	b, err := json.Marshal(body)
+func (f fetchTransport) post(route string, body interface{ MarshalJSON() ([]byte, error) }, out interface{ UnmarshalJSON([]byte) error }) error {
+	// The wire types write and read their own JSON (syncer/jsontext.go):
+	// encoding/json is not linked into larder.wasm.
+	b, err := body.MarshalJSON()
 	if err != nil {
 		return fmt.Errorf("%s: %w", route, err)
 	}
@@ -72,12 +73,12 @@ func (f fetchTransport) post(route string, body, out any) error {
 	data := []byte(text.String())
 	if status != 200 {
 		var eb syncer.ErrorBody
-		if json.Unmarshal(data, &eb) == nil && eb.Error.Code != "" {
+		if eb.UnmarshalJSON(data) == nil && eb.Error.Code != "" {
 			return &syncer.Error{Code: eb.Error.Code, Message: fmt.Sprintf("%s: %s (HTTP %d)", route, eb.Error.Message, status)}
 		}
 		return fmt.Errorf("%s: HTTP %d: %.200s", route, status, data)
 	}
-	if err := json.Unmarshal(data, out); err != nil {
+	if err := out.UnmarshalJSON(data); err != nil {
 		return fmt.Errorf("%s: the answer is not the JSON expected: %w", route, err)
 	}
 	return nil

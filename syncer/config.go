@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-
-	"github.com/BurntSushi/toml"
 )
 
 // FileName is the declaration file read beside the migrations.
@@ -33,6 +31,9 @@ const FileName = "sync.toml"
 type Config struct {
 	Tables map[string]*TableRule `toml:"tables"`
 }
+
+// The declaration is TOML, read by parseTOML (toml.go), which knows the
+// part of TOML a declaration can use; the tags above say which keys.
 
 // TableRule is the ownership rule of one synced table.
 type TableRule struct {
@@ -76,16 +77,16 @@ func Load(fsys fs.FS, dir string) (*Config, error) {
 // schema: see Check).
 func Parse(data []byte) (*Config, error) {
 	var c Config
-	md, err := toml.Decode(string(data), &c)
+	root, err := parseTOML(string(data))
 	if err != nil {
 		return nil, fmt.Errorf("sync: %s: %w", FileName, err)
 	}
-	if und := md.Undecoded(); len(und) > 0 {
-		keys := make([]string, len(und))
-		for i, k := range und {
-			keys[i] = k.String()
-		}
-		return nil, fmt.Errorf("sync: %s: unknown keys %s (a table takes owner or where)", FileName, strings.Join(keys, ", "))
+	unknown, err := decodeConfig(root, &c)
+	if err != nil {
+		return nil, fmt.Errorf("sync: %s: %w", FileName, err)
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("sync: %s: unknown keys %s (a table takes owner or where)", FileName, strings.Join(unknown, ", "))
 	}
 	if len(c.Tables) == 0 {
 		return nil, fmt.Errorf("sync: %s names no table: add [tables.NAME] with owner = \"COLUMN\"", FileName)

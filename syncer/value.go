@@ -3,7 +3,6 @@ package syncer
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -27,21 +26,25 @@ type Value struct{ V any }
 const maxSafeInt = 1<<53 - 1
 
 // MarshalJSON implements json.Marshaler.
-func (v Value) MarshalJSON() ([]byte, error) {
+func (v Value) MarshalJSON() ([]byte, error) { return v.appendJSON(nil) }
+
+// appendJSON appends v's JSON form to b (by hand: see jsontext.go).
+func (v Value) appendJSON(b []byte) ([]byte, error) {
 	switch x := v.V.(type) {
 	case nil:
-		return []byte("null"), nil
+		return append(b, "null"...), nil
 	case int64:
 		if x > maxSafeInt || x < -maxSafeInt {
-			return json.Marshal(map[string]string{"i": strconv.FormatInt(x, 10)})
+			b = strconv.AppendInt(append(b, `{"i":"`...), x, 10)
+			return append(b, `"}`...), nil
 		}
-		return strconv.AppendInt(nil, x, 10), nil
+		return strconv.AppendInt(b, x, 10), nil
 	case float64:
 		switch {
 		case math.IsInf(x, 1):
-			return []byte(`{"f":"inf"}`), nil
+			return append(b, `{"f":"inf"}`...), nil
 		case math.IsInf(x, -1):
-			return []byte(`{"f":"-inf"}`), nil
+			return append(b, `{"f":"-inf"}`...), nil
 		case math.IsNaN(x):
 			return nil, fmt.Errorf("value: NaN cannot be stored in SQLite")
 		}
@@ -49,30 +52,34 @@ func (v Value) MarshalJSON() ([]byte, error) {
 		if !strings.ContainsAny(s, ".e") {
 			s += ".0"
 		}
-		return []byte(s), nil
+		return append(b, s...), nil
 	case string:
-		return json.Marshal(x)
+		return appendString(b, x), nil
 	case []byte:
-		return json.Marshal(map[string]string{"b": base64.StdEncoding.EncodeToString(x)})
+		b = base64.StdEncoding.AppendEncode(append(b, `{"b":"`...), x)
+		return append(b, `"}`...), nil
 	}
 	return nil, fmt.Errorf("value: unsupported Go type %T", v.V)
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (v *Value) UnmarshalJSON(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var raw any
-	if err := dec.Decode(&raw); err != nil {
+	j, err := parseJSON(data)
+	if err != nil {
 		return fmt.Errorf("value: %w", err)
 	}
-	switch x := raw.(type) {
-	case nil:
+	return v.read(j)
+}
+
+// read sets v from a parsed JSON value.
+func (v *Value) read(j jsonValue) error {
+	switch j.kind {
+	case jsonNull:
 		v.V = nil
-	case string:
-		v.V = x
-	case json.Number:
-		s := string(x)
+	case jsonString:
+		v.V = j.text
+	case jsonNumber:
+		s := j.text
 		if strings.ContainsAny(s, ".eE") {
 			f, err := strconv.ParseFloat(s, 64)
 			if err != nil {
@@ -86,23 +93,27 @@ func (v *Value) UnmarshalJSON(data []byte) error {
 			return fmt.Errorf("value: INTEGER %s: %w", s, err)
 		}
 		v.V = i
-	case map[string]any:
-		return v.tagged(x)
+	case jsonObject:
+		return v.tagged(j)
 	default:
-		return fmt.Errorf("value: %s is not a SQLite value (null, number, string, {\"i\"}, {\"f\"} or {\"b\"})", data)
+		return fmt.Errorf("value: a JSON %s is not a SQLite value (null, number, string, {\"i\"}, {\"f\"} or {\"b\"})", kindNames[j.kind])
 	}
 	return nil
 }
 
-func (v *Value) tagged(m map[string]any) error {
+func (v *Value) tagged(j jsonValue) error {
+	m := make(map[string]jsonValue, len(j.keys))
+	for i, k := range j.keys {
+		m[k] = j.elems[i] // a repeated key: the last wins, as encoding/json reads it
+	}
 	if len(m) != 1 {
 		return fmt.Errorf("value: an object value needs exactly one of the keys i, f, b")
 	}
 	for k, raw := range m {
-		s, ok := raw.(string)
-		if !ok {
+		if raw.kind != jsonString {
 			return fmt.Errorf("value: {%q: ...} needs a string", k)
 		}
+		s := raw.text
 		switch k {
 		case "i":
 			i, err := strconv.ParseInt(s, 10, 64)

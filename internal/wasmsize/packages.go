@@ -47,6 +47,32 @@ func (m *Module) ByPackage(pkgs []string) []PackageSize {
 	return out
 }
 
+// FuncSize is one function's body in a module's code.
+type FuncSize struct {
+	Name  string // as in the name section (LinkerName form)
+	Bytes int
+}
+
+// Funcs lists the functions that ByPackage (with the same pkgs) counts in
+// pkg, largest first: what to look at once a package is found too big.
+func (m *Module) Funcs(pkg string, pkgs []string) []FuncSize {
+	mangled := make([]string, len(pkgs))
+	for i, p := range pkgs {
+		mangled[i] = LinkerName(p)
+	}
+	var out []FuncSize
+	for i, n := range m.Bodies {
+		name := m.Names[m.Imported+i]
+		if packageOf(name, pkgs, mangled) == pkg {
+			out = append(out, FuncSize{name, n})
+		}
+	}
+	slices.SortFunc(out, func(a, b FuncSize) int {
+		return cmp.Or(cmp.Compare(b.Bytes, a.Bytes), strings.Compare(a.Name, b.Name))
+	})
+	return out
+}
+
 // PackageOf is the package (of pkgs, import paths) a function name of the
 // name section belongs to. Go's wasm linker writes names with every
 // character but letters, digits, _ and . replaced by _

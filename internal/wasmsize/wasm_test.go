@@ -106,6 +106,14 @@ func TestByPackage(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("ByPackage = %v, want %v", got, want)
 	}
+	m, err = Parse(testModule([]int{3, 9, 5, 7}, []string{"runtime.wasmExit", "github.com_x_y.A", "runtime.x", "github.com_x_y.B", "github.com_x_y_z.C"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := m.Funcs("github.com/x/y", []string{"runtime", "github.com/x/y", "github.com/x/y-z"})
+	if want := []FuncSize{{"github.com_x_y.B", 5}, {"github.com_x_y.A", 3}}; !slices.Equal(fs, want) {
+		t.Errorf("Funcs = %v, want %v", fs, want)
+	}
 }
 
 func TestPackageOf(t *testing.T) {

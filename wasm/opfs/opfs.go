@@ -3,6 +3,7 @@ package opfs
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 
 	"github.com/larderdb/larder/wasm/vfscore"
 )
@@ -27,8 +28,12 @@ func checkLayout(b []byte) (fresh bool, err error) {
 	if len(b) == 0 {
 		return true, nil
 	}
-	var v int
-	if _, err := fmt.Sscanf(string(b), "larder-opfs %d\n", &v); err != nil {
+	// "larder-opfs N\n", read by hand: fmt's scanning half would be linked
+	// for this one line.
+	rest, ok := bytes.CutPrefix(b, []byte("larder-opfs "))
+	line, _, _ := bytes.Cut(rest, []byte("\n"))
+	v, err := strconv.Atoi(string(line))
+	if !ok || err != nil {
 		return false, fmt.Errorf("unrecognised layout marker %q", bytes.TrimSpace(b))
 	}
 	if v != layoutVersion {

@@ -26,7 +26,7 @@ func TestLayoutMarker(t *testing.T) {
 	if _, err := checkLayout([]byte("larder-opfs 1\n")); err != nil {
 		t.Errorf("version 1 marker refused: %v", err)
 	}
-	for _, bad := range []string{"larder-opfs 2\n", "garbage", "larder-idb 1\n"} {
+	for _, bad := range []string{"larder-opfs 2\n", "garbage", "larder-idb 1\n", "larder-opfs \n", "larder-opfs x1\n", "larder-opfs"} {
 		if _, err := checkLayout([]byte(bad)); err == nil {
 			t.Errorf("marker %q accepted", bad)
 		}

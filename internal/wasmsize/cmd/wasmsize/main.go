@@ -6,7 +6,7 @@
 // measure a build with names; `make wasm-size` does both:
 //
 //	GOOS=js GOARCH=wasm go build -trimpath -o /tmp/larder-names.wasm ./wasm
-//	go run ./internal/wasmsize/cmd/wasmsize [-top 40] ./wasm /tmp/larder-names.wasm
+//	go run ./internal/wasmsize/cmd/wasmsize [-top 40] [-funcs PKG] ./wasm /tmp/larder-names.wasm
 //
 // The first argument is the main package the module was built from: its
 // packages (GOOS=js GOARCH=wasm go list -deps) are how function names are
@@ -25,6 +25,7 @@ import (
 
 func main() {
 	top := flag.Int("top", 40, "packages to list, largest first")
+	funcs := flag.String("funcs", "", "also list the largest functions of this package (import path, as listed)")
 	flag.Parse()
 	if flag.NArg() != 2 {
 		fmt.Fprintln(os.Stderr, "usage: wasmsize [-top N] PACKAGE FILE.wasm (PACKAGE: the main package FILE, a GOOS=js build with its name section, was built from)")
@@ -62,5 +63,16 @@ func main() {
 			break
 		}
 		fmt.Printf("  %10d %6d  %s\n", p.Bytes, p.Funcs, p.Package)
+	}
+	if *funcs != "" {
+		fs := m.Funcs(*funcs, pkgs)
+		fmt.Printf("functions of %s (%d):\n", *funcs, len(fs))
+		for i, f := range fs {
+			if i == *top {
+				fmt.Printf("  … %d more\n", len(fs)-i)
+				break
+			}
+			fmt.Printf("  %10d  %s\n", f.Bytes, f.Name)
+		}
 	}
 }
