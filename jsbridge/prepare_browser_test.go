@@ -95,18 +95,29 @@ return got.map((g) => g.status === "fulfilled" ? "ok" : g.reason.code + ": " + g
 
 	// A preparation that fails (another worker still holds the database
 	// file, as a closing previous owner would) leaves the open to the VFS,
-	// which retries until the handle is free: nothing is lost.
+	// which retries until the handle is free: nothing is lost. The holder
+	// lets the file go only once the preparation has failed (a condition,
+	// not a delay: on a loaded machine the worker may start late).
 	late := e.page()
 	var third struct {
 		Prepared *state
 		N        int
 	}
 	e.run(late, `
-const src = "onmessage = async () => { const d = await (await (await navigator.storage.getDirectory()).getDirectoryHandle('larder')).getDirectoryHandle('prep');" +
-  " const h = await (await d.getFileHandle('db')).createSyncAccessHandle(); postMessage('held'); setTimeout(() => { h.close(); postMessage('closed'); }, 1500); };";
+const src = "let h; onmessage = async (m) => { if (m.data === 'close') { h.close(); postMessage('closed'); return; }" +
+  " const d = await (await (await navigator.storage.getDirectory()).getDirectoryHandle('larder')).getDirectoryHandle('prep');" +
+  " h = await (await d.getFileHandle('db')).createSyncAccessHandle(); postMessage('held'); };";
 const holder = new Worker(URL.createObjectURL(new Blob([src], { type: "text/javascript" })));
-await new Promise((resolve) => { holder.onmessage = (m) => m.data === "held" && resolve(); holder.postMessage(0); });
-const db = await `+open+`;
+await new Promise((resolve) => { holder.onmessage = (m) => m.data === "held" && resolve(); holder.postMessage("hold"); });
+const opening = `+open+`;
+opening.catch(() => {});
+for (;;) {
+  const p = [...L.__runtimes()][0]?.prepared?.prep;
+  if (p) break;
+  await new Promise((r) => setTimeout(r, 20));
+}
+holder.postMessage("close");
+const db = await opening;
 const [{ n }] = await db.query("SELECT count(*) AS n FROM note");
 await db.close();
 holder.terminate();
