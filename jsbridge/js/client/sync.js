@@ -6,7 +6,7 @@
 // "larder-sync:NAME" (the first tab to open it with sync; when it goes,
 // the lock and the scheduling pass to the next). It runs a round a
 // debounce after a local commit that captured changes (a change event
-// naming _sync_outbox, from any tab), every period, and on "online"; after
+// marked captured, from any tab), every period, and on "online"; after
 // a failure it waits a backoff that doubles up to a ceiling and is reset
 // by a success. A round is the op "sync" ({db, url, token, config}): like
 // every request it runs in the database's owner worker, which installs
@@ -121,9 +121,11 @@ export class Syncer {
   }
 
   // onChange sees every change event of the database: a commit that
-  // captured changes (the outbox was written) is pushed after the debounce.
-  onChange(tables) {
-    if (this.closed || !Array.isArray(tables) || !tables.includes("_sync_outbox")) return;
+  // captured changes (the engine marks its event captured: the outbox was
+  // written; the event's tables never name sync's own) is pushed after the
+  // debounce.
+  onChange(captured) {
+    if (this.closed || !captured) return;
     this.refreshPending();
     if (this.leader && this.failures === 0) this.schedule(timing.debounceMs);
   }

@@ -132,9 +132,9 @@ test("commits that captured changes are pushed after the debounce, once", async 
   await until(() => a.s.leader, "a leads");
   clock.advance(0);
   await until(() => a.s.status.connected && clock.next() === timing.periodMs, "first round done");
-  a.s.onChange(["drafts"]); // no captured change: nothing to push
+  a.s.onChange(false); // no captured change: nothing to push
   assert.equal(clock.next(), timing.periodMs);
-  for (let i = 0; i < 3; i++) a.s.onChange(["_sync_outbox", "_sync_state", "items"]);
+  for (let i = 0; i < 3; i++) a.s.onChange(true);
   assert.equal(clock.next(), timing.debounceMs);
   clock.advance(timing.debounceMs);
   await until(() => a.db.requests.length === 2 && clock.next() === timing.periodMs, "one round for three commits");
@@ -153,7 +153,7 @@ test("failures back off, doubling; a success resets; online retries at once", as
   for (let i = 1; i <= 7; i++) {
     await until(() => a.db.requests.length === i && clock.next() !== null && a.s.failures === i, `failure ${i}`);
     waits.push(clock.next());
-    a.s.onChange(["_sync_outbox"]); // a commit during backoff does not hurry it
+    a.s.onChange(true); // a commit during backoff does not hurry it
     assert.equal(clock.next(), waits.at(-1));
     clock.advance(clock.next());
   }
@@ -181,7 +181,7 @@ test("LARDER_OUTDATED stops uploads in every tab until reload", async () => {
   clock.advance(0);
   await until(() => a.s.status.outdated, "a outdated");
   assert.equal(clock.next(), null, "no round scheduled");
-  a.s.onChange(["_sync_outbox"]);
+  a.s.onChange(true);
   a.s.online();
   assert.equal(clock.next(), null);
   await assert.rejects(a.s.sync(), { code: "LARDER_OUTDATED" });
@@ -222,7 +222,7 @@ test("pending follows the outbox; a failed token is LARDER_UNAUTHORIZED", async 
   const a = tab(locks, bus, clock, ok, "a");
   await until(() => a.s.leader, "a leads");
   a.db.outbox = 4;
-  a.s.onChange(["_sync_outbox"]);
+  a.s.onChange(true);
   await until(() => a.s.status.pending === 4, "pending 4");
   a.s.opts.token = async () => {
     throw new Error("signed out");
