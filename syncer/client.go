@@ -85,7 +85,12 @@ func (c *Client) Pending(limit int) ([]Change, error) {
 }
 
 // Ack removes from the outbox every change the response lists: accepted
-// and duplicate ones are on the server, rejected ones never will be.
+// and duplicate ones are on the server, rejected ones never will be. A
+// rejected change whose row the server says is gone for this user (a new
+// row given to someone else, another user's row) drops the device's copy
+// of the row, with capture off, unless later changes of the row are still
+// in the outbox (their own answers decide). Any other rejected row is
+// served again by the server: the next pull brings its version back.
 func (c *Client) Ack(resp PushResponse) (err error) {
 	ids := append(append([]string{}, resp.Accepted...), resp.Duplicate...)
 	for _, r := range resp.Rejected {
@@ -96,6 +101,28 @@ func (c *Client) Ack(resp PushResponse) (err error) {
 	for _, id := range ids {
 		if err := c.db.exec("DELETE FROM _sync_outbox WHERE hlc = ?", id); err != nil {
 			return fmt.Errorf("sync: ack %s: %w", id, err)
+		}
+	}
+	for _, r := range resp.Rejected {
+		t := c.schema.Tables[r.Table]
+		if !r.Gone || t == nil {
+			continue
+		}
+		left, err := c.db.query("SELECT count(*) FROM _sync_outbox WHERE tbl = ? AND pk = ?", t.Name, r.PK)
+		if err != nil {
+			return fmt.Errorf("sync: ack: %w", err)
+		}
+		if left[0][0].(int64) > 0 {
+			continue
+		}
+		if err := c.conn.Exec("UPDATE _sync_state SET applying = 1 WHERE id = 1"); err != nil {
+			return fmt.Errorf("sync: ack: %w", err)
+		}
+		if err := c.db.exec(fmt.Sprintf("DELETE FROM %s WHERE %s = ?", quote(t.Name), quote(t.PK)), r.PK); err != nil {
+			return fmt.Errorf("sync: ack: drop %s %s: %w", t.Name, r.PK, err)
+		}
+		if err := c.conn.Exec("UPDATE _sync_state SET applying = 0 WHERE id = 1"); err != nil {
+			return fmt.Errorf("sync: ack: %w", err)
 		}
 	}
 	return nil

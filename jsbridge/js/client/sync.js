@@ -14,7 +14,8 @@
 // gate given back while on the network. Every tab that runs a round (the
 // scheduler, or any tab's db.sync()) posts the status on the
 // BroadcastChannel "larder-sync:NAME", so db.syncStatus and "syncstatus"
-// are the same in every tab.
+// are the same in every tab; it posts the changes the server refused
+// ("syncreject") there too.
 
 import { larderError, INVALID_ARGUMENT, INVALID_MIGRATIONS, CLOSED, OUTDATED, HTTP_ERROR } from "./errors.js";
 
@@ -113,6 +114,10 @@ export class Syncer {
   onMessage(m) {
     if (this.closed || !m || typeof m !== "object") return;
     if (m.t === "ask" && this.leader) this.channel.postMessage({ t: "status", status: this.status });
+    if (m.t === "reject" && Array.isArray(m.rejections)) {
+      const rejections = m.rejections.filter((r) => r && typeof r === "object" && typeof r.table === "string" && typeof r.pk === "string");
+      this.db.dispatchEvent(new CustomEvent("syncreject", { detail: { rejections: rejections.map((r) => ({ ...r })) } }));
+    }
     if (m.t === "status" && m.status && typeof m.status === "object") {
       const s = { ...freshStatus(), ...m.status };
       if (s.outdated) this.markOutdated(s.lastError);
@@ -166,11 +171,23 @@ export class Syncer {
       const pending = await this.countPending();
       this.set({ connected: true, uploading: false, downloading: false, pending, lastSyncedAt: this.env.now().toISOString(), lastError: null });
       if (this.leader) this.schedule(pending > 0 ? timing.debounceMs : timing.periodMs); // written meanwhile: go on
-      return { pushed: res.pushed, pulled: res.pulled, rejected: res.rejected };
+      const rejections = Array.isArray(res.rejections) ? res.rejections : [];
+      if (rejections.length > 0) this.rejected(rejections);
+      return { pushed: res.pushed, pulled: res.pulled, rejected: res.rejected, rejections };
     } catch (e) {
       this.failed(e);
       throw e;
     }
+  }
+
+  // rejected reports the changes the server refused, in every tab: a
+  // "syncreject" event whose detail is { rejections: [{ table, pk, code,
+  // message, dropped }] } (dropped: the server keeps no version of the row
+  // this user may see, so the device removed its copy; otherwise its next
+  // pull brought the server's version back).
+  rejected(rejections) {
+    this.onMessage({ t: "reject", rejections });
+    if (this.channel && !this.closed) this.channel.postMessage({ t: "reject", rejections });
   }
 
   failed(e) {

@@ -197,7 +197,7 @@ test("db.sync() from another tab runs a round there and resolves with the counts
   await until(() => a.s.leader, "a leads");
   const b = tab(locks, bus, clock, ok, "b");
   b.db.outbox = 0;
-  assert.deepEqual(await b.s.sync(), { pushed: 1, pulled: 2, rejected: 0 });
+  assert.deepEqual(await b.s.sync(), { pushed: 1, pulled: 2, rejected: 0, rejections: [] });
   assert.equal(b.db.requests[0].token, "b-token-1");
   await until(() => a.s.status.connected, "a sees b's round");
 });
@@ -229,4 +229,20 @@ test("pending follows the outbox; a failed token is LARDER_UNAUTHORIZED", async 
   };
   await assert.rejects(a.s.sync(), { code: "LARDER_UNAUTHORIZED", message: /signed out/ });
   assert.equal(a.s.status.lastError.code, "LARDER_UNAUTHORIZED");
+});
+
+test("changes the server refused are reported in every tab as syncreject", async () => {
+  const locks = new LockManager(), bus = new Bus(), clock = new Clock();
+  const refused = { table: "items", pk: "g", code: "LARDER_FORBIDDEN", message: "items g: not a row of this user", dropped: true };
+  const answer = () => ({ pushed: 0, pulled: 0, rejected: 1, rejections: [refused], tables: ["items"] });
+  const a = tab(locks, bus, clock, answer, "a");
+  await until(() => a.s.leader, "a leads");
+  const b = tab(locks, bus, clock, answer, "b");
+  const seen = { a: [], b: [] };
+  a.db.addEventListener("syncreject", (e) => seen.a.push(e.detail));
+  b.db.addEventListener("syncreject", (e) => seen.b.push(e.detail));
+  assert.deepEqual(await b.s.sync(), { pushed: 0, pulled: 0, rejected: 1, rejections: [refused] });
+  await until(() => seen.a.length === 1 && seen.b.length === 1, "syncreject in both tabs");
+  assert.deepEqual(seen.a[0], { rejections: [refused] });
+  assert.deepEqual(seen.b[0], { rejections: [refused] });
 });
