@@ -9,6 +9,16 @@ import (
 	"github.com/ncruces/go-sqlite3"
 )
 
+// stallHook is nil except in test-hooks builds (testhooks.go), where the
+// browser kill tests stall a round at a crash point and kill the worker.
+var stallHook func(point string)
+
+func stallAt(point string) {
+	if stallHook != nil {
+		stallHook(point)
+	}
+}
+
 // Client is the device side of sync over one connection: it reads the
 // outbox for a push, acknowledges what the server answered, and applies
 // pulled pages. It does no networking; the caller moves the requests. Like
@@ -125,6 +135,7 @@ func (c *Client) Ack(resp PushResponse) (err error) {
 			return fmt.Errorf("sync: ack: %w", err)
 		}
 	}
+	stallAt("ack")
 	return nil
 }
 
@@ -164,6 +175,7 @@ func (c *Client) Apply(ctx context.Context, from int64, page PullResponse) (err 
 		if err := c.applyRow(row); err != nil {
 			return fmt.Errorf("sync: apply %s %s: %w", row.Table, row.PK, err)
 		}
+		stallAt("apply")
 		for _, s := range row.Clocks {
 			if h, err := ParseHLC(s); err == nil && h.Compare(newest) > 0 {
 				newest = h

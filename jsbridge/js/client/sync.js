@@ -201,6 +201,7 @@ export class Syncer {
       return;
     }
     this.set({ connected: code !== HTTP_ERROR && this.status.connected, uploading: false, downloading: false, lastError });
+    this.refreshPending(); // a round may fail after it pushed (a refused pull)
     if (this.leader) this.schedule(backoff(this.failures));
   }
 
