@@ -38,6 +38,9 @@ import (
 const killPage = `<!doctype html><meta charset="utf-8"><title>larder sync kill test</title>
 <script type="module">
 import * as L from "/dist/larder.js";
+import { timing } from "/dist/client/sync.js";
+// quiet leaves rounds to the test: no debounced or periodic ones.
+window.quiet = () => { timing.debounceMs = timing.periodMs = 3600000; };
 window.dbs = {};
 window.tokens = {}; // the token each database's token function returns: the test changes them
 window.openSync = async (name, url, token) => {
@@ -461,4 +464,58 @@ func TestSyncTokenExpiringMidRound(t *testing.T) {
 		t.Fatalf("lastError after the fresh round: %s", code)
 	}
 	e.verify(sub, want)
+}
+
+// A change the server refuses (rows given to another user) is reported,
+// by db.sync()'s rejections and a syncreject event naming table and
+// primary key, and the device comes back to the server's state: a new row
+// the server keeps no version of is removed, an existing row gets the
+// server's version back, in the same round; both profiles and D1 agree.
+func TestSyncRejectedChangesAreReportedAndUndone(t *testing.T) {
+	e := newKillEnv(t)
+	const name, sub = "refused", "rita"
+	e.a.eval(`quiet(); return true`, nil)
+	e.open(e.a, name, sub)
+	e.open(e.b, name, sub)
+	e.a.eval(fmt.Sprintf(`await until(() => dbs[%q].syncStatus.lastSyncedAt !== null, "a's first round"); return true`, name), nil)
+	e.write(e.a, name, sub, 2)
+	before := e.settle(name, sub)
+
+	type rejection struct {
+		Table, PK, Code string
+		Dropped         bool
+	}
+	var out struct {
+		Round struct {
+			Pushed, Rejected int
+			Rejections       []rejection
+		}
+		Events []rejection
+		Tables []string
+		Items  string
+	}
+	e.a.eval(fmt.Sprintf(`const db = dbs[%q];
+	  db.tables.length = 0;
+	  await db.exec("INSERT INTO items (id, owner, title) VALUES ('given', 'bob', 'given away')");
+	  await db.exec("UPDATE items SET owner = 'bob', title = 'taken' WHERE id = 'r0001'");
+	  await db.exec("INSERT INTO items (id, owner, title) VALUES ('kept', %q, 'mine')");
+	  db.tables.length = 0;
+	  const round = await db.sync();
+	  await until(() => db.rejections.length === 2, "the syncreject event");
+	  const items = (await db.query("SELECT id, owner, title FROM items ORDER BY id")).map((r) => r.id + "|" + r.owner + "|" + r.title).join(",");
+	  return { round, events: db.rejections, tables: db.tables, items }`, name, sub), &out)
+	want := []rejection{{"items", "given", "LARDER_FORBIDDEN", true}, {"items", "r0001", "LARDER_FORBIDDEN", false}}
+	if out.Round.Pushed != 1 || out.Round.Rejected != 2 || fmt.Sprint(out.Round.Rejections) != fmt.Sprint(want) || fmt.Sprint(out.Events) != fmt.Sprint(want) {
+		t.Fatalf("the round %+v, syncreject %+v; want the rejections %+v", out.Round, out.Events, want)
+	}
+	if out.Items != "kept|rita|mine,r0001|rita|new,r0002|rita|edited" || fmt.Sprint(out.Tables) != "[items]" {
+		t.Fatalf("a after the round: %s (change events %v)", out.Items, out.Tables)
+	}
+	e.writes++ // 'kept': the one change the server took
+	e.seq++
+	got := e.settle(name, sub)
+	if !strings.Contains(got, "kept|rita|mine") || strings.Count(got, "\n") != strings.Count(before, "\n")+1 {
+		t.Fatalf("after the rejections:\n%s\nbefore:\n%s", got, before)
+	}
+	e.verify(sub, got)
 }
