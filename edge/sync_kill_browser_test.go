@@ -423,6 +423,7 @@ func TestSyncKillsLoseNothing(t *testing.T) {
 func TestSyncTokenExpiringMidRound(t *testing.T) {
 	e := newKillEnv(t)
 	const name, sub = "expiry", "tess"
+	e.a.eval(`quiet(); return true`, nil) // a's rounds are the test's: the one that meets the expiry pushed first
 	e.open(e.a, name, sub)
 	e.open(e.b, name, sub)
 	e.a.eval(fmt.Sprintf(`await until(() => dbs[%q].syncStatus.lastSyncedAt !== null, "a's first round"); return true`, name), nil)
@@ -439,7 +440,7 @@ func TestSyncTokenExpiringMidRound(t *testing.T) {
 	e.a.eval(fmt.Sprintf(`round(%q); return true`, name), nil)
 	s.wait(t)
 	// The round pushed before it pulled: the outbox is empty.
-	if n := e.a.str(fmt.Sprintf(`return String((await dbs[%q].query("SELECT count(*) AS n FROM _sync_outbox"))[0].n)`, name)); n != "0" {
+	if n := e.a.str(fmt.Sprintf(`return String((await dbs[%q].query("SELECT count(DISTINCT hlc) AS n FROM _sync_outbox"))[0].n)`, name)); n != "0" {
 		t.Fatalf("a's outbox holds %s changes while the pull is parked", n)
 	}
 	time.Sleep(time.Until(exp.Add(auth.Skew + 2*time.Second))) // past exp and the skew: the Worker refuses the pull
@@ -498,7 +499,7 @@ func TestSyncRejectedChangesAreReportedAndUndone(t *testing.T) {
 	  db.tables.length = 0;
 	  await db.exec("INSERT INTO items (id, owner, title) VALUES ('given', 'bob', 'given away')");
 	  await db.exec("UPDATE items SET owner = 'bob', title = 'taken' WHERE id = 'r0001'");
-	  await db.exec("INSERT INTO items (id, owner, title) VALUES ('kept', %q, 'mine')");
+	  await db.exec("INSERT INTO items (id, owner, title) VALUES ('kept', '%s', 'mine')");
 	  db.tables.length = 0;
 	  const round = await db.sync();
 	  await until(() => db.rejections.length === 2, "the syncreject event");
