@@ -428,15 +428,15 @@ func TestSyncTokenExpiringMidRound(t *testing.T) {
 	e.open(e.b, name, sub)
 	e.a.eval(fmt.Sprintf(`await until(() => dbs[%q].syncStatus.lastSyncedAt !== null, "a's first round"); return true`, name), nil)
 
-	// From now on a's token function returns a token valid for a few more
-	// seconds (the Worker allows auth.Skew past exp), and a's next pull is
-	// parked until the token has expired.
-	exp := time.Now().Add(-auth.Skew + 20*time.Second)
-	e.a.eval(fmt.Sprintf(`tokens[%q] = %q; return true`, name, tokenFor(t, sub, map[string]any{"exp": exp.Unix()})), nil)
-	s := e.a.proxy.park(t, "/sync/pull", false, false)
 	e.write(e.b, name, sub, 2)
 	e.b.eval(fmt.Sprintf(`await dbs[%q].sync(); return true`, name), nil)
 	e.write(e.a, name, sub, 2)
+	// a's next round gets a token valid for a few more seconds (the Worker
+	// allows auth.Skew past exp), and its pull is parked until the token
+	// has expired.
+	exp := time.Now().Add(-auth.Skew + 30*time.Second)
+	e.a.eval(fmt.Sprintf(`tokens[%q] = %q; return true`, name, tokenFor(t, sub, map[string]any{"exp": exp.Unix()})), nil)
+	s := e.a.proxy.park(t, "/sync/pull", false, false)
 	e.a.eval(fmt.Sprintf(`round(%q); return true`, name), nil)
 	s.wait(t)
 	// The round pushed before it pulled: the outbox is empty.
