@@ -208,6 +208,24 @@ type profile struct {
 	proxy *stopProxy
 }
 
+// eval is syncTab's with a longer bound: a kill makes the page start a
+// new worker (fetch and compile larder.wasm, open the database), which
+// takes minutes on a loaded 2-core machine. A bound on waiting, not an
+// expectation of speed.
+func (p profile) eval(body string, out any) {
+	p.t.Helper()
+	if err := p.tab.EvalTimeout(5*time.Minute, "(async () => {"+body+"})()", out); err != nil {
+		p.t.Fatalf("browser: %v\nconsole:\n%s\nworker:\n%s", err, strings.Join(p.tab.Logs(), "\n"), p.w.logs)
+	}
+}
+
+func (p profile) str(body string) string {
+	p.t.Helper()
+	var out string
+	p.eval(body, &out)
+	return out
+}
+
 type killEnv struct {
 	t      *testing.T
 	w      *worker
@@ -402,8 +420,9 @@ func TestSyncKillsLoseNothing(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 21))
 	var trail []string
-	for range 10 {
+	for i := range 10 {
 		k := rng.IntN(len(killPoints))
+		t.Logf("kill loop %d: %s, after %v", i, killPoints[k].name, trail)
 		if rng.IntN(2) == 0 {
 			e.killAt(k, e.a, e.b, name, sub)
 			trail = append(trail, "a:"+killPoints[k].name)
