@@ -24,7 +24,7 @@ EXT ?=
 WASM := $(DIST)/larder.wasm
 EXT_WASM := $(foreach e,$(EXT),$(DIST)/larder-$(e).wasm)
 JS_FILES := larder.js larder-worker.js larder.d.ts
-WASM_SRC := $(shell find wasm engine jsbridge internal migrations -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
+WASM_SRC := $(shell find wasm engine jsbridge internal migrations syncer -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
 build: cli $(WASM) $(EXT_WASM)
 	cp $(addprefix jsbridge/js/,$(JS_FILES)) $(DIST)/
 	rm -rf $(DIST)/client && mkdir -p $(DIST)/client && cp jsbridge/js/client/*.js $(DIST)/client/

@@ -100,6 +100,12 @@ func (p *cutProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.rp.ServeHTTP(w, r)
 }
 
+// syncCounts is what db.sync() resolves with.
+type syncCounts struct {
+	Pushed, Pulled, Rejected int
+	Rejections               []map[string]any
+}
+
 type syncTab struct {
 	t   *testing.T
 	tab *browsertest.Tab
@@ -220,6 +226,7 @@ func TestSyncBetweenBrowsers(t *testing.T) {
 	// outcome is checked, not one round's counts).
 	var bobOut struct {
 		Items   string `json:"items"`
+		After   string `json:"after"`
 		Pending int    `json:"pending"`
 	}
 	b.eval(fmt.Sprintf(`await openSync("bob", %q, %q);
@@ -228,8 +235,10 @@ func TestSyncBetweenBrowsers(t *testing.T) {
 	  await dbs.bob.exec("INSERT INTO items (id, owner, title) VALUES ('c1', 'bob', 'steal'), ('bob1', 'bob', 'mine')");
 	  await dbs.bob.sync();
 	  await until(() => dbs.bob.syncStatus.pending === 0, "bob's outbox drained");
-	  return { items: before, pending: dbs.bob.syncStatus.pending }`, edgeURL, bob), &bobOut)
-	if bobOut.Items != "" || bobOut.Pending != 0 {
+	  return { items: before, after: await items("bob"), pending: dbs.bob.syncStatus.pending }`, edgeURL, bob), &bobOut)
+	// bob's forged c1 was refused and, the server keeping no row of bob's
+	// under that id, dropped from bob's device.
+	if bobOut.Items != "" || bobOut.After != "bob1|bob|mine" || bobOut.Pending != 0 {
 		t.Fatalf("bob: %+v", bobOut)
 	}
 	a.eval(`return await dbs.app.sync()`, nil)
@@ -280,16 +289,16 @@ func TestSyncBetweenBrowsers(t *testing.T) {
 	close(proxy.release)
 	b.eval(`await until(async () => (await dbs.app.sync()) && (await items("app")).includes("k1|"), "the killed push on the server"); return true`, nil)
 	var after struct {
-		Pending int            `json:"pending"`
-		Round   map[string]int `json:"round"`
+		Pending int        `json:"pending"`
+		Round   syncCounts `json:"round"`
 	}
 	a.eval(fmt.Sprintf(`await openSync("app", %q, %q);
 	  const round = await dbs.app.sync();
 	  await until(() => dbs.app.syncStatus.pending === 0, "a's outbox empty");
 	  return { pending: dbs.app.syncStatus.pending, round }`, edgeURL, alice), &after)
-	var again map[string]int
+	var again syncCounts
 	b.eval(`return await dbs.app.sync()`, &again)
-	if after.Pending != 0 || again["pulled"] != 0 {
+	if after.Pending != 0 || again.Pulled != 0 {
 		t.Fatalf("after the kill (%s): a %+v, b's next round %+v (a change applied twice would pull again)", killedCode, after, again)
 	}
 	if got := b.str(`return items("app")`); strings.Count(got, "k1|") != 1 {

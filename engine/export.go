@@ -135,7 +135,7 @@ func (d *Database) ImportWith(ctx context.Context, b []byte, o ImportOptions) er
 	d.version = v
 	tables, _ := tableNames(d.conn)
 	clear(d.pending)
-	d.host.emit(d.name, Event{Type: "change", Tables: tables})
+	d.emitChange(tables, false)
 	return nil
 }
 

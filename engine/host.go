@@ -46,10 +46,14 @@ type FileExporter interface {
 
 // Event is a notification for the pages using a database.
 type Event struct {
-	Type     string   // "change" or "versionchange"
-	Tables   []string // change: tables written, sorted
-	From, To int64    // versionchange
-	Breaking bool     // versionchange: a breaking migration was applied
+	Type   string   // "change" or "versionchange"
+	Tables []string // change: the app's tables written, sorted (sync's own _sync_* tables never)
+	// Captured (change): the commit wrote a synced table and its capture
+	// triggers queued the change in the outbox: the sync scheduler's
+	// signal to push, which is not the app's business.
+	Captured bool
+	From, To int64 // versionchange
+	Breaking bool  // versionchange: a breaking migration was applied
 }
 
 // A Host holds the databases open in one larder.wasm instance.

@@ -101,9 +101,7 @@ func (d *Database) Sync(ctx context.Context, tr syncer.Transport) (syncer.Counts
 		clear(d.pending) // outbox, state and applied rows: reported below
 		g.give()
 	}
-	if len(counts.Tables) > 0 {
-		d.host.emit(d.name, Event{Type: "change", Tables: counts.Tables})
-	}
+	d.emitChange(counts.Tables, false)
 	if err != nil {
 		return counts, syncErr(err)
 	}

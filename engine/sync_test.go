@@ -169,6 +169,73 @@ func TestSyncTwoDevicesOverHTTP(t *testing.T) {
 	}
 }
 
+// Change events name the app's tables only, never sync's own (_sync_*):
+// a commit that wrote a synced table says Captured instead (the
+// scheduler's signal), a write to a local-only table does not, and a
+// pull's event names the synced tables it wrote.
+func TestChangeEventsHideSyncTables(t *testing.T) {
+	ctx := context.Background()
+	url := syncServer(t, 0, nil)
+	a, aEvents := openSynced(t, 0)
+	b, bEvents := openSynced(t, 0)
+	check := func(evs []Event, want []string, captured bool) {
+		t.Helper()
+		var got []Event
+		for _, e := range evs {
+			if e.Type == "change" {
+				got = append(got, e)
+			}
+		}
+		if len(got) != 1 || !slices.Equal(got[0].Tables, want) || got[0].Captured != captured {
+			t.Fatalf("change events %+v, want one naming %v with Captured %v", got, want, captured)
+		}
+	}
+	before := len(*aEvents)
+	execT(t, a, "INSERT INTO items (id, owner, title) VALUES ('x', 'u1', 'one')")
+	check((*aEvents)[before:], []string{"items"}, true)
+
+	before = len(*aEvents)
+	execT(t, a, "INSERT INTO drafts (body) VALUES ('local only')")
+	check((*aEvents)[before:], []string{"drafts"}, false)
+
+	before = len(*aEvents)
+	tx, err := a.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sql := range []string{"UPDATE items SET title = 'two' WHERE id = 'x'", "INSERT INTO drafts (body) VALUES ('d')"} {
+		if _, err := a.Exec(ctx, tx, sql, Params{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Commit(tx); err != nil {
+		t.Fatal(err)
+	}
+	check((*aEvents)[before:], []string{"drafts", "items"}, true)
+
+	before = len(*aEvents)
+	if _, err := a.Sync(ctx, httpAs(url, "u1")); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range (*aEvents)[before:] { // a pulls its own row back: applied, not captured
+		if e.Captured {
+			t.Fatalf("a's round fired a captured change: %+v", e)
+		}
+	}
+	before = len(*bEvents)
+	if _, err := b.Sync(ctx, httpAs(url, "u1")); err != nil {
+		t.Fatal(err)
+	}
+	check((*bEvents)[before:], []string{"items"}, false)
+	for _, e := range append(*aEvents, *bEvents...) {
+		for _, tb := range e.Tables {
+			if strings.HasPrefix(tb, "_sync_") {
+				t.Fatalf("an event named %s: %+v", tb, e)
+			}
+		}
+	}
+}
+
 // A user's rows never reach another user; a write claiming another
 // user's row is rejected and leaves the outbox.
 func TestSyncOwnership(t *testing.T) {

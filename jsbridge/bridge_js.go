@@ -177,7 +177,7 @@ func (s *server) call(op string, req jsutil.Value) (res any, err error) {
 			out.SetIndex(i, t)
 		}
 		return out, nil
-	case "sync": // {db, url, token, config?}: one round (client/sync.js) → {pushed, pulled, rejected, tables}
+	case "sync": // {db, url, token, config?}: one round (client/sync.js) → {pushed, pulled, rejected, rejections, tables}
 		if c := req.Get("config"); c.Type() == jsutil.TypeString {
 			if err := d.InstallSync(ctx, c.String()); err != nil {
 				return nil, err
@@ -290,6 +290,17 @@ func syncRound(ctx context.Context, d *engine.Database, url, token string) (any,
 	o.Set("pushed", float64(n.Pushed))
 	o.Set("pulled", float64(n.Pulled))
 	o.Set("rejected", float64(len(n.Rejected)))
+	rejections := jsutil.Array(len(n.Rejected))
+	for i, r := range n.Rejected {
+		ro := jsutil.Object()
+		ro.Set("table", r.Table)
+		ro.Set("pk", r.PK)
+		ro.Set("code", r.Code)
+		ro.Set("message", r.Message)
+		ro.Set("dropped", r.Gone)
+		rejections.SetIndex(i, ro)
+	}
+	o.Set("rejections", rejections)
 	tables := jsutil.Array(len(n.Tables))
 	for i, t := range n.Tables {
 		tables.SetIndex(i, t)

@@ -32,6 +32,9 @@ func (s *server) event(db string, ev engine.Event) {
 			tables.SetIndex(i, t)
 		}
 		o.Set("tables", tables)
+		if ev.Captured {
+			o.Set("captured", true) // for the sync scheduler (client/sync.js); database.js keeps it from the app
+		}
 	case "versionchange":
 		o.Set("from", integer(ev.From))
 		o.Set("to", integer(ev.To))

@@ -9,6 +9,16 @@ import (
 	"github.com/ncruces/go-sqlite3"
 )
 
+// stallHook is nil except in test-hooks builds (testhooks.go), where the
+// browser kill tests stall a round at a crash point and kill the worker.
+var stallHook func(point string)
+
+func stallAt(point string) {
+	if stallHook != nil {
+		stallHook(point)
+	}
+}
+
 // Client is the device side of sync over one connection: it reads the
 // outbox for a push, acknowledges what the server answered, and applies
 // pulled pages. It does no networking; the caller moves the requests. Like
@@ -85,7 +95,12 @@ func (c *Client) Pending(limit int) ([]Change, error) {
 }
 
 // Ack removes from the outbox every change the response lists: accepted
-// and duplicate ones are on the server, rejected ones never will be.
+// and duplicate ones are on the server, rejected ones never will be. A
+// rejected change whose row the server says is gone for this user (a new
+// row given to someone else, another user's row) drops the device's copy
+// of the row, with capture off, unless later changes of the row are still
+// in the outbox (their own answers decide). Any other rejected row is
+// served again by the server: the next pull brings its version back.
 func (c *Client) Ack(resp PushResponse) (err error) {
 	ids := append(append([]string{}, resp.Accepted...), resp.Duplicate...)
 	for _, r := range resp.Rejected {
@@ -98,6 +113,29 @@ func (c *Client) Ack(resp PushResponse) (err error) {
 			return fmt.Errorf("sync: ack %s: %w", id, err)
 		}
 	}
+	for _, r := range resp.Rejected {
+		t := c.schema.Tables[r.Table]
+		if !r.Gone || t == nil {
+			continue
+		}
+		left, err := c.db.query("SELECT count(*) FROM _sync_outbox WHERE tbl = ? AND pk = ?", t.Name, r.PK)
+		if err != nil {
+			return fmt.Errorf("sync: ack: %w", err)
+		}
+		if left[0][0].(int64) > 0 {
+			continue
+		}
+		if err := c.conn.Exec("UPDATE _sync_state SET applying = 1 WHERE id = 1"); err != nil {
+			return fmt.Errorf("sync: ack: %w", err)
+		}
+		if err := c.db.exec(fmt.Sprintf("DELETE FROM %s WHERE %s = ?", quote(t.Name), quote(t.PK)), r.PK); err != nil {
+			return fmt.Errorf("sync: ack: drop %s %s: %w", t.Name, r.PK, err)
+		}
+		if err := c.conn.Exec("UPDATE _sync_state SET applying = 0 WHERE id = 1"); err != nil {
+			return fmt.Errorf("sync: ack: %w", err)
+		}
+	}
+	stallAt("ack")
 	return nil
 }
 
@@ -137,6 +175,7 @@ func (c *Client) Apply(ctx context.Context, from int64, page PullResponse) (err 
 		if err := c.applyRow(row); err != nil {
 			return fmt.Errorf("sync: apply %s %s: %w", row.Table, row.PK, err)
 		}
+		stallAt("apply")
 		for _, s := range row.Clocks {
 			if h, err := ParseHLC(s); err == nil && h.Compare(newest) > 0 {
 				newest = h

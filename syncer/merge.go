@@ -116,8 +116,10 @@ func (m *merge) load(ctx context.Context, t *Table, pk string) (*rowState, error
 	return states[pk], nil
 }
 
-func (m *merge) reject(ch Change, code, msg string) {
-	m.resp.Rejected = append(m.resp.Rejected, Rejection{ID: ch.ID, Code: code, Message: msg})
+// reject refuses ch; gone says the user may see no version of its row
+// on the server (see Rejection).
+func (m *merge) reject(ch Change, code, msg string, gone bool) {
+	m.resp.Rejected = append(m.resp.Rejected, Rejection{ID: ch.ID, Code: code, Message: msg, Table: ch.Table, PK: ch.PK, Gone: gone})
 }
 
 func (m *merge) accept(ch Change, st *rowState) {
@@ -151,12 +153,14 @@ func (m *merge) apply(ctx context.Context, ch Change) error {
 	if err != nil {
 		return fmt.Errorf("sync: push: read %s %s: %w", t.Name, ch.PK, err)
 	}
-	forbidden := func() { m.reject(ch, CodeForbidden, fmt.Sprintf("%s %s: not a row of this user", t.Name, ch.PK)) }
+	forbidden := func(gone bool) {
+		m.reject(ch, CodeForbidden, fmt.Sprintf("%s %s: not a row of this user", t.Name, ch.PK), gone)
+	}
 	visible := func(img map[string]any) (bool, error) { return t.visible(ctx, m.s.db, img, m.sub) }
 
 	if st.tomb != "" { // deletes win: the change is taken and changes nothing
 		if ok, err := visible(st.image); err != nil || !ok {
-			forbidden()
+			forbidden(true)
 			return err
 		}
 		m.accept(ch, st)
@@ -164,11 +168,11 @@ func (m *merge) apply(ctx context.Context, ch Change) error {
 	}
 	if !st.live {
 		if ch.Op != OpInsert {
-			m.reject(ch, CodeInvalid, fmt.Sprintf("%s %s: %s of a row the server does not have", t.Name, ch.PK, ch.Op))
+			m.reject(ch, CodeInvalid, fmt.Sprintf("%s %s: %s of a row the server does not have", t.Name, ch.PK, ch.Op), true)
 			return nil
 		}
 	} else if ok, err := visible(st.values); err != nil || !ok {
-		forbidden()
+		forbidden(true)
 		return err
 	}
 	if ch.Op == OpDelete {
@@ -195,7 +199,7 @@ func (m *merge) apply(ctx context.Context, ch Change) error {
 		}
 	}
 	if ok, err := visible(values); err != nil || !ok {
-		forbidden()
+		forbidden(!st.live) // a new row given away: the server keeps none
 		if st.live && err == nil {
 			m.bump(st) // the device changed its copy: serve it the row again
 		}
@@ -224,18 +228,18 @@ func (m *merge) discard() {
 }
 
 // revert serves the row of a rejected change again (see bump), when the
-// user may see it.
-func (m *merge) revert(ctx context.Context, ch Change) error {
+// user may see it; served reports whether it does.
+func (m *merge) revert(ctx context.Context, ch Change) (served bool, err error) {
 	t := m.s.schema.Tables[ch.Table]
 	st, err := m.load(ctx, t, ch.PK)
 	if err != nil || !st.live {
-		return err
+		return false, err
 	}
 	if ok, err := t.visible(ctx, m.s.db, st.values, m.sub); err != nil || !ok {
-		return err
+		return false, err
 	}
 	m.bump(st)
-	return m.flush(ctx)
+	return true, m.flush(ctx)
 }
 
 // flush writes the merged rows, the new change ids and the sequence in one

@@ -35,7 +35,7 @@ func (l Local) Pull(ctx context.Context, req PullRequest) (PullResponse, error) 
 // Counts is what one Sync round did.
 type Counts struct {
 	Pushed   int         // changes the server now holds (accepted or already there)
-	Rejected []Rejection // changes the server refused, removed from the outbox
+	Rejected []Rejection // changes the server refused, removed from the outbox, each naming its row
 	Pulled   int         // rows applied
 	// Tables lists, sorted, the synced tables that pulled rows changed on
 	// this device: the ones whose change events (live queries) to fire.
@@ -63,11 +63,22 @@ func (c *Client) Sync(ctx context.Context, tr Transport, hello Hello) (Counts, e
 		if len(resp.Accepted)+len(resp.Duplicate)+len(resp.Rejected) == 0 {
 			return n, errors.New("sync: push: the server answered none of the changes")
 		}
+		// Each rejection names its row as this device knows it.
+		for i, r := range resp.Rejected {
+			if j := slices.IndexFunc(changes, func(ch Change) bool { return ch.ID == r.ID }); j >= 0 {
+				resp.Rejected[i].Table, resp.Rejected[i].PK = changes[j].Table, changes[j].PK
+			}
+		}
 		if err := c.Ack(resp); err != nil {
 			return n, err
 		}
 		n.Pushed += len(resp.Accepted) + len(resp.Duplicate)
 		n.Rejected = append(n.Rejected, resp.Rejected...)
+		for _, r := range resp.Rejected {
+			if r.Gone && c.schema.Tables[r.Table] != nil && !slices.Contains(n.Tables, r.Table) {
+				n.Tables = append(n.Tables, r.Table) // Ack dropped the row
+			}
+		}
 	}
 	for {
 		cur, err := c.Cursor()

@@ -283,10 +283,11 @@ func (s *Server) pushEach(ctx context.Context, sub string, ahead bool, changes [
 		switch err := m.flush(ctx); {
 		case isConstraint(err):
 			m.discard()
-			m.reject(ch, CodeInvalid, err.Error())
-			if err := m.revert(ctx, ch); err != nil {
-				return PushResponse{}, err
+			served, rerr := m.revert(ctx, ch)
+			if rerr != nil {
+				return PushResponse{}, rerr
 			}
+			m.reject(ch, CodeInvalid, err.Error(), !served)
 		case err != nil:
 			return PushResponse{}, err
 		}
@@ -297,7 +298,7 @@ func (s *Server) pushEach(ctx context.Context, sub string, ahead bool, changes [
 
 func (m *merge) validate(ch Change) *Rejection {
 	bad := func(format string, args ...any) *Rejection {
-		return &Rejection{ID: ch.ID, Code: CodeInvalid, Message: fmt.Sprintf(format, args...)}
+		return &Rejection{ID: ch.ID, Code: CodeInvalid, Message: fmt.Sprintf(format, args...), Table: ch.Table, PK: ch.PK}
 	}
 	if _, err := ParseHLC(ch.ID); err != nil {
 		return bad("change id: %v", err)

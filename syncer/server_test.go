@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -420,10 +421,51 @@ func TestRejectedChangeIsUndoneOnTheDevice(t *testing.T) {
 	if got := dump(t, d.conn, "SELECT owner, title FROM items"); got != "string:alice|string:mine\n" {
 		t.Fatalf("device has %q", got)
 	}
+	if r := r.Rejected[0]; r.Table != "items" || r.PK != "x" || r.Gone {
+		t.Fatalf("the rejection names %+v", r)
+	}
+
+	// A new row given to someone else: the server keeps none of it, so the
+	// device drops its copy (and says so: its table changed); a later
+	// change of such a row in the outbox holds the drop off until its own
+	// answer.
+	d.exec("INSERT INTO items (id, owner, title) VALUES ('g', 'bob', 'given away')")
+	r = d.sync(s, "alice")
+	if len(r.Rejected) != 1 || !r.Rejected[0].Gone || r.Rejected[0].PK != "g" || !slices.Contains(r.Tables, "items") {
+		t.Fatalf("%+v", r)
+	}
+	if got := dump(t, d.conn, "SELECT id FROM items ORDER BY id"); got != "string:x\n" {
+		t.Fatalf("device has %q", got)
+	}
+	d.exec("INSERT INTO items (id, owner, title) VALUES ('h', 'bob', 'given away')")
+	d.exec("UPDATE items SET title = 'still given away' WHERE id = 'h'")
+	changes, err := d.c.Pending(1)
+	if err != nil || len(changes) != 1 {
+		t.Fatal(changes, err)
+	}
+	resp := push(t, s, "alice", d.hello, changes...)
+	if len(resp.Rejected) != 1 || !resp.Rejected[0].Gone {
+		t.Fatalf("%+v", resp)
+	}
+	if err := d.c.Ack(resp); err != nil {
+		t.Fatal(err)
+	}
+	if got := dump(t, d.conn, "SELECT count(*) FROM items WHERE id = 'h'"); got != "int64:1\n" {
+		t.Fatalf("dropped with a change of it still in the outbox: %q", got)
+	}
+	if r := d.sync(s, "alice"); len(r.Rejected) != 1 || !r.Rejected[0].Gone {
+		t.Fatalf("%+v", r)
+	}
+	if got := dump(t, d.conn, "SELECT id FROM items ORDER BY id"); got != "string:x\n" {
+		t.Fatalf("device has %q", got)
+	}
+	if got := dump(t, d.conn, "SELECT count(*) FROM _sync_outbox"); got != "int64:0\n" {
+		t.Fatalf("the drop was captured: outbox %q", got)
+	}
 
 	// A change the server's schema refuses: the row is served again too.
 	cur, _ := d.c.Cursor()
-	resp := push(t, s, "alice", d.hello, Change{ID: hlc(2e13, 0, "aa"), Table: "items", PK: "x", Op: OpUpdate, Cols: cols("title", nil)})
+	resp = push(t, s, "alice", d.hello, Change{ID: hlc(2e13, 0, "aa"), Table: "items", PK: "x", Op: OpUpdate, Cols: cols("title", nil)})
 	if len(resp.Rejected) != 1 || !strings.Contains(resp.Rejected[0].Message, "NOT NULL") {
 		t.Fatalf("%+v", resp)
 	}

@@ -46,11 +46,18 @@ type PushResponse struct {
 	Seq int64 `json:"seq"`
 }
 
-// Rejection is one change the server refused, with a Larder code.
+// Rejection is one change the server refused, with a Larder code, and the
+// row it was for. Gone says that the server holds no version of the row
+// this user may see (a new row given to someone else, a row of another
+// user): the device drops its copy. Otherwise the server serves its
+// version of the row again, so the device's next pull brings it back.
 type Rejection struct {
 	ID      string `json:"id"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	Table   string `json:"table,omitempty"`
+	PK      string `json:"pk,omitempty"`
+	Gone    bool   `json:"gone,omitempty"`
 }
 
 // PullRequest asks for the rows changed after Cursor that the user may see.

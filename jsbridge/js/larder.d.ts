@@ -288,6 +288,18 @@ export interface SyncStatus {
   outdated: boolean;
 }
 export interface SyncStatusEvent extends CustomEvent<SyncStatus> {}
+/** A change the server refused (docs/sync.md, "Refused changes"): it left the outbox, and the device came back to
+ * the server's state: its version of the row was pulled again, or (dropped) the device's copy was removed. */
+export interface SyncRejection {
+  table: string;
+  pk: string;
+  /** LARDER_FORBIDDEN (another user's row, or a write giving the row away) or LARDER_INVALID_ARGUMENT (the server's schema refused it). */
+  code: string;
+  message: string;
+  /** The server keeps no version of the row this user may see: the device removed its copy. */
+  dropped: boolean;
+}
+export interface SyncRejectEvent extends CustomEvent<{ rejections: SyncRejection[] }> {}
 export interface OpenOptions {
   /** Sync this database through the edge: the tab holding the Web Lock "larder-sync:NAME" pushes and pulls on commit
    * (debounced), every 30 s and on "online", with backoff after failures. */
@@ -296,8 +308,10 @@ export interface OpenOptions {
 export interface Database {
   /** Runs a round now (after any running): rejects with its code (LARDER_OUTDATED, LARDER_SERVER_BEHIND,
    * LARDER_UNAUTHORIZED, LARDER_FORBIDDEN, LARDER_BUSY, LARDER_HTTP_ERROR, LARDER_SYNC_OFF without open({sync})). */
-  sync(): Promise<{ pushed: number; pulled: number; rejected: number }>;
+  sync(): Promise<{ pushed: number; pulled: number; rejected: number; rejections: SyncRejection[] }>;
   /** The same in every tab; null without open({sync}). */
   readonly syncStatus: SyncStatus | null;
   addEventListener(type: "syncstatus", listener: (e: SyncStatusEvent) => void, options?: boolean | AddEventListenerOptions): void;
+  /** Changes a round's push had refused, in every tab. */
+  addEventListener(type: "syncreject", listener: (e: SyncRejectEvent) => void, options?: boolean | AddEventListenerOptions): void;
 }

@@ -67,8 +67,8 @@ export class Database extends EventTarget {
         );
       }
     }
-    if (detail.type === "change" && this._sync) this._sync.onChange(detail.tables);
-    const { type, ...rest } = detail;
+    if (detail.type === "change" && this._sync) this._sync.onChange(detail.captured === true);
+    const { type, captured, ...rest } = detail; // captured: sync's signal, not the app's
     this.dispatchEvent(new CustomEvent(type, { detail: rest }));
   }
 

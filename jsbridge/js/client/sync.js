@@ -6,7 +6,7 @@
 // "larder-sync:NAME" (the first tab to open it with sync; when it goes,
 // the lock and the scheduling pass to the next). It runs a round a
 // debounce after a local commit that captured changes (a change event
-// naming _sync_outbox, from any tab), every period, and on "online"; after
+// marked captured, from any tab), every period, and on "online"; after
 // a failure it waits a backoff that doubles up to a ceiling and is reset
 // by a success. A round is the op "sync" ({db, url, token, config}): like
 // every request it runs in the database's owner worker, which installs
@@ -14,7 +14,8 @@
 // gate given back while on the network. Every tab that runs a round (the
 // scheduler, or any tab's db.sync()) posts the status on the
 // BroadcastChannel "larder-sync:NAME", so db.syncStatus and "syncstatus"
-// are the same in every tab.
+// are the same in every tab; it posts the changes the server refused
+// ("syncreject") there too.
 
 import { larderError, INVALID_ARGUMENT, INVALID_MIGRATIONS, CLOSED, OUTDATED, HTTP_ERROR } from "./errors.js";
 
@@ -113,6 +114,10 @@ export class Syncer {
   onMessage(m) {
     if (this.closed || !m || typeof m !== "object") return;
     if (m.t === "ask" && this.leader) this.channel.postMessage({ t: "status", status: this.status });
+    if (m.t === "reject" && Array.isArray(m.rejections)) {
+      const rejections = m.rejections.filter((r) => r && typeof r === "object" && typeof r.table === "string" && typeof r.pk === "string");
+      this.db.dispatchEvent(new CustomEvent("syncreject", { detail: { rejections: rejections.map((r) => ({ ...r })) } }));
+    }
     if (m.t === "status" && m.status && typeof m.status === "object") {
       const s = { ...freshStatus(), ...m.status };
       if (s.outdated) this.markOutdated(s.lastError);
@@ -121,9 +126,11 @@ export class Syncer {
   }
 
   // onChange sees every change event of the database: a commit that
-  // captured changes (the outbox was written) is pushed after the debounce.
-  onChange(tables) {
-    if (this.closed || !Array.isArray(tables) || !tables.includes("_sync_outbox")) return;
+  // captured changes (the engine marks its event captured: the outbox was
+  // written; the event's tables never name sync's own) is pushed after the
+  // debounce.
+  onChange(captured) {
+    if (this.closed || !captured) return;
     this.refreshPending();
     if (this.leader && this.failures === 0) this.schedule(timing.debounceMs);
   }
@@ -164,11 +171,23 @@ export class Syncer {
       const pending = await this.countPending();
       this.set({ connected: true, uploading: false, downloading: false, pending, lastSyncedAt: this.env.now().toISOString(), lastError: null });
       if (this.leader) this.schedule(pending > 0 ? timing.debounceMs : timing.periodMs); // written meanwhile: go on
-      return { pushed: res.pushed, pulled: res.pulled, rejected: res.rejected };
+      const rejections = Array.isArray(res.rejections) ? res.rejections : [];
+      if (rejections.length > 0) this.rejected(rejections);
+      return { pushed: res.pushed, pulled: res.pulled, rejected: res.rejected, rejections };
     } catch (e) {
       this.failed(e);
       throw e;
     }
+  }
+
+  // rejected reports the changes the server refused, in every tab: a
+  // "syncreject" event whose detail is { rejections: [{ table, pk, code,
+  // message, dropped }] } (dropped: the server keeps no version of the row
+  // this user may see, so the device removed its copy; otherwise its next
+  // pull brought the server's version back).
+  rejected(rejections) {
+    this.onMessage({ t: "reject", rejections });
+    if (this.channel && !this.closed) this.channel.postMessage({ t: "reject", rejections });
   }
 
   failed(e) {
@@ -182,6 +201,7 @@ export class Syncer {
       return;
     }
     this.set({ connected: code !== HTTP_ERROR && this.status.connected, uploading: false, downloading: false, lastError });
+    this.refreshPending(); // a round may fail after it pushed (a refused pull)
     if (this.leader) this.schedule(backoff(this.failures));
   }
 

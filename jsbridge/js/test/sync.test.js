@@ -132,9 +132,9 @@ test("commits that captured changes are pushed after the debounce, once", async 
   await until(() => a.s.leader, "a leads");
   clock.advance(0);
   await until(() => a.s.status.connected && clock.next() === timing.periodMs, "first round done");
-  a.s.onChange(["drafts"]); // no captured change: nothing to push
+  a.s.onChange(false); // no captured change: nothing to push
   assert.equal(clock.next(), timing.periodMs);
-  for (let i = 0; i < 3; i++) a.s.onChange(["_sync_outbox", "_sync_state", "items"]);
+  for (let i = 0; i < 3; i++) a.s.onChange(true);
   assert.equal(clock.next(), timing.debounceMs);
   clock.advance(timing.debounceMs);
   await until(() => a.db.requests.length === 2 && clock.next() === timing.periodMs, "one round for three commits");
@@ -153,7 +153,7 @@ test("failures back off, doubling; a success resets; online retries at once", as
   for (let i = 1; i <= 7; i++) {
     await until(() => a.db.requests.length === i && clock.next() !== null && a.s.failures === i, `failure ${i}`);
     waits.push(clock.next());
-    a.s.onChange(["_sync_outbox"]); // a commit during backoff does not hurry it
+    a.s.onChange(true); // a commit during backoff does not hurry it
     assert.equal(clock.next(), waits.at(-1));
     clock.advance(clock.next());
   }
@@ -181,7 +181,7 @@ test("LARDER_OUTDATED stops uploads in every tab until reload", async () => {
   clock.advance(0);
   await until(() => a.s.status.outdated, "a outdated");
   assert.equal(clock.next(), null, "no round scheduled");
-  a.s.onChange(["_sync_outbox"]);
+  a.s.onChange(true);
   a.s.online();
   assert.equal(clock.next(), null);
   await assert.rejects(a.s.sync(), { code: "LARDER_OUTDATED" });
@@ -197,7 +197,7 @@ test("db.sync() from another tab runs a round there and resolves with the counts
   await until(() => a.s.leader, "a leads");
   const b = tab(locks, bus, clock, ok, "b");
   b.db.outbox = 0;
-  assert.deepEqual(await b.s.sync(), { pushed: 1, pulled: 2, rejected: 0 });
+  assert.deepEqual(await b.s.sync(), { pushed: 1, pulled: 2, rejected: 0, rejections: [] });
   assert.equal(b.db.requests[0].token, "b-token-1");
   await until(() => a.s.status.connected, "a sees b's round");
 });
@@ -222,11 +222,27 @@ test("pending follows the outbox; a failed token is LARDER_UNAUTHORIZED", async 
   const a = tab(locks, bus, clock, ok, "a");
   await until(() => a.s.leader, "a leads");
   a.db.outbox = 4;
-  a.s.onChange(["_sync_outbox"]);
+  a.s.onChange(true);
   await until(() => a.s.status.pending === 4, "pending 4");
   a.s.opts.token = async () => {
     throw new Error("signed out");
   };
   await assert.rejects(a.s.sync(), { code: "LARDER_UNAUTHORIZED", message: /signed out/ });
   assert.equal(a.s.status.lastError.code, "LARDER_UNAUTHORIZED");
+});
+
+test("changes the server refused are reported in every tab as syncreject", async () => {
+  const locks = new LockManager(), bus = new Bus(), clock = new Clock();
+  const refused = { table: "items", pk: "g", code: "LARDER_FORBIDDEN", message: "items g: not a row of this user", dropped: true };
+  const answer = () => ({ pushed: 0, pulled: 0, rejected: 1, rejections: [refused], tables: ["items"] });
+  const a = tab(locks, bus, clock, answer, "a");
+  await until(() => a.s.leader, "a leads");
+  const b = tab(locks, bus, clock, answer, "b");
+  const seen = { a: [], b: [] };
+  a.db.addEventListener("syncreject", (e) => seen.a.push(e.detail));
+  b.db.addEventListener("syncreject", (e) => seen.b.push(e.detail));
+  assert.deepEqual(await b.s.sync(), { pushed: 0, pulled: 0, rejected: 1, rejections: [refused] });
+  await until(() => seen.a.length === 1 && seen.b.length === 1, "syncreject in both tabs");
+  assert.deepEqual(seen.a[0], { rejections: [refused] });
+  assert.deepEqual(seen.b[0], { rejections: [refused] });
 });
