@@ -540,6 +540,12 @@ func (r *PushResponse) UnmarshalJSON(data []byte) error {
 						return readString(path+".code", e, &rj.Code)
 					case "message":
 						return readString(path+".message", e, &rj.Message)
+					case "table":
+						return readString(path+".table", e, &rj.Table)
+					case "pk":
+						return readString(path+".pk", e, &rj.PK)
+					case "gone":
+						return readBool(path+".gone", e, &rj.Gone)
 					}
 					return nil
 				})

@@ -168,7 +168,8 @@ func TestJSONTextAgreesWithEncodingJSON(t *testing.T) {
 		}
 		for range r.IntN(3) {
 			pr.Accepted = append(pr.Accepted, randString(r))
-			pr.Rejected = append(pr.Rejected, Rejection{randString(r), CodeForbidden, randString(r)})
+			pr.Rejected = append(pr.Rejected, Rejection{ID: randString(r), Code: CodeForbidden, Message: randString(r),
+				Table: randString(r), PK: randString(r), Gone: r.IntN(2) == 0})
 		}
 		checkRead(t, &pr, &PushResponse{}, &refPushResponse{})
 		pl := refPullResponse{Cursor: r.Int64(), More: n%2 == 0}
