@@ -80,7 +80,7 @@ export function checkMessage(m, name) {
     case "owner":
       return isId(m.owner);
     case "req":
-      return isId(m.from) && isSeq(m.id) && checkRequest(m.msg, name);
+      return isId(m.from) && isSeq(m.id) && (m.to == null || isId(m.to)) && checkRequest(m.msg, name);
     case "ack":
       return isId(m.to) && isSeq(m.id) && isId(m.owner);
     case "res":

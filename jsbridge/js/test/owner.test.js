@@ -120,6 +120,29 @@ test("a request the gone owner had acknowledged rejects with LARDER_OWNER_GONE",
   assert.match(r.error.message, /outcome is unknown/);
 });
 
+test("an owner that acknowledged and closed before its ack was checked: the request is not run again", async () => {
+  const locks = new LockManager(), bus = new Bus();
+  const a = context(locks, bus), c = context(locks, bus), b = context(locks, bus);
+  await a.db.route(open);
+  await c.db.route(open); // c queued for the lock first: c owns next
+  await b.db.route(open);
+  a.host.gate = gate(); // the owner's statement runs when it closes
+  // The owner closes right after posting its ack, so the ack reaches b
+  // after the lock went to c: b's check of the sender (the lock holder)
+  // fails, as it did in WebKit when the owner tab closed.
+  const post = a.db.channel.postMessage.bind(a.db.channel);
+  a.db.channel.postMessage = (m) => {
+    post(m);
+    if (m.t === "ack") a.kill();
+  };
+  b.db.verified = null; // no recent check of a to reuse
+  const r = await b.db.route(exec("INSERT 4"));
+  assert.equal(r.ok, false, JSON.stringify(r));
+  assert.equal(r.error.code, "LARDER_OWNER_GONE");
+  assert.equal(c.db.role, "owner");
+  assert.equal(c.calls.filter((x) => x.op === "exec").length, 0, "the new owner did not run it again");
+});
+
 test("liveness: an acknowledged request waits for a slow owner past timeoutMs", async () => {
   forwarding.timeoutMs = 100;
   forwarding.stallMs = 150;
