@@ -15,7 +15,7 @@ cli:
 	$(GO) build -ldflags "-X main.buildVersion=$(VERSION)" -o $(DIST)/bin/larder ./cmd/larder
 
 ## build: everything the browser needs, into dist/: larder.js,
-## larder-worker.js, larder.d.ts, wasm_exec.js (of the Go that built the
+## larder-worker.js, the modules they import (client/*.js), larder.d.ts, wasm_exec.js (of the Go that built the
 ## wasm) and larder.wasm, which stays lean (no FTS5). EXT=fts5 builds
 ## dist/larder-fts5.wasm as well: the same module with -tags fts5 (FTS5 on
 ## every connection, about 3 MB more), which apps open with
@@ -27,6 +27,7 @@ JS_FILES := larder.js larder-worker.js larder.d.ts
 WASM_SRC := $(shell find wasm engine jsbridge internal migrations -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
 build: cli $(WASM) $(EXT_WASM)
 	cp $(addprefix jsbridge/js/,$(JS_FILES)) $(DIST)/
+	rm -rf $(DIST)/client && mkdir -p $(DIST)/client && cp jsbridge/js/client/*.js $(DIST)/client/
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(DIST)/wasm_exec.js
 
 $(WASM): $(WASM_SRC)
@@ -59,6 +60,7 @@ extension: build
 	mkdir -p $(DIST)/extension/larder
 	cp web/extension/manifest.json web/extension/*.js web/extension/*.html web/extension/*.css $(DIST)/extension/
 	cp $(addprefix $(DIST)/,larder.js larder-worker.js wasm_exec.js larder.wasm) $(DIST)/extension/larder/
+	cp -r $(DIST)/client $(DIST)/extension/larder/
 	$(DIST)/bin/larder migrate bundle --dir web/extension/migrations > $(DIST)/extension/migrations.json
 
 ## run: build (with larder-fts5.wasm, which the demo opens) and serve the
@@ -105,7 +107,14 @@ fuzz-short:
 	$(GO) test ./migrations -run '^$$' -fuzz '^FuzzParseRebuildDirective$$' -fuzztime $(FUZZTIME)
 
 ## test: every test, browser ones included
-test: vet fuzz-short gotest
+test: vet fuzz-short jstest gotest
+
+## jstest: the JS unit tests (Node's test runner, jsbridge/js/test/): the
+## encodings against testdata/wire, the owner protocol over a fake channel
+## and lock, the error codes.
+.PHONY: jstest
+jstest:
+	node --test jsbridge/js/test/
 
 # The demo's browser tests (web/) open larder-fts5.wasm.
 gotest: $(DIST)/larder-fts5.wasm

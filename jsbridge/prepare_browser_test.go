@@ -127,9 +127,13 @@ return { prepared: `+prepared+`, n };`, &third)
 	if err != nil {
 		t.Fatal(err)
 	}
+	wasmJS, err := os.ReadFile(filepath.Join(browsertest.Dist(t), "client", "wasm.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	const features = `this.features = typeof ex.larder_features === "function" ? ex.larder_features() : 0;`
-	if !strings.Contains(string(worker), features) {
-		t.Fatal("larder-worker.js no longer reads larder_features as this test expects")
+	if !strings.Contains(string(wasmJS), features) {
+		t.Fatal("client/wasm.js no longer reads larder_features as this test expects")
 	}
 	const start = `await host.init(msg.module || msg.wasm);`
 	if !strings.Contains(string(worker), start) {
@@ -137,8 +141,8 @@ return { prepared: `+prepared+`, n };`, &third)
 	}
 	// Start larder.wasm late enough for the election and the handles to
 	// be done first, as they are when the module compiles.
-	old := strings.Replace(string(worker), features, "this.features = 0;", 1)
-	old = strings.Replace(old, start, `await new Promise((r) => setTimeout(r, 500)).then(() => host.init(msg.module || msg.wasm));`, 1)
+	e.srv.SetFile("/dist/client/wasm.js", []byte(strings.Replace(string(wasmJS), features, "this.features = 0;", 1)))
+	old := strings.Replace(string(worker), start, `await new Promise((r) => setTimeout(r, 500)).then(() => host.init(msg.module || msg.wasm));`, 1)
 	e.srv.SetFile("/dist/larder-worker.js", []byte(old))
 	older := e.page()
 	var fourth struct {

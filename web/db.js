@@ -1,13 +1,17 @@
 // Opening the demo's database, and the few things the app does with the
 // handle as a whole (reopen after reset or import). Only the public API of
 // dist/larder.js is used.
-import { open } from "./dist/larder.js";
+import { open, preload } from "./dist/larder.js";
 
 export const DB_NAME = "notes";
 
 // The demo searches with FTS5, which the default larder.wasm leaves out to
 // stay small: it runs larder-fts5.wasm (`make build EXT=fts5`).
 export const WASM_URL = new URL("./dist/larder-fts5.wasm", import.meta.url).href;
+
+// Importing larder.js downloads nothing: start fetching and compiling the
+// module now, while the page sets itself up (errors come again from open).
+preload(WASM_URL).catch(() => {});
 
 // The `larder migrate bundle` of web/migrations; `larder serve` builds it
 // from the migration files when it starts.

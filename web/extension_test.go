@@ -52,6 +52,17 @@ func assembleExtension(t *testing.T, dist string) string {
 	for _, f := range []string{"larder.js", "larder-worker.js", "wasm_exec.js", "larder.wasm"} {
 		copyFile(filepath.Join(dist, f), filepath.Join(dir, "larder", f))
 	}
+	// The modules larder.js and larder-worker.js import.
+	modules, err := filepath.Glob(filepath.Join(dist, "client", "*.js"))
+	if err != nil || len(modules) == 0 {
+		t.Fatalf("no %s: run make build: %v", filepath.Join(dist, "client", "*.js"), err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "larder", "client"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range modules {
+		copyFile(m, filepath.Join(dir, "larder", "client", filepath.Base(m)))
+	}
 	migs, err := migrations.Load(os.DirFS("extension/migrations"), ".")
 	if err != nil {
 		t.Fatal(err)

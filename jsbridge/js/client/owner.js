@@ -1,0 +1,407 @@
+// owner.js — many tabs: one owner per database, the others forward to it.
+//
+// Every context that opens database NAME asks for the Web Lock
+// "larder:NAME"; the holder is the owner: its larder.wasm has the database
+// open and runs every request, its own and those other contexts forward
+// over the BroadcastChannel "larder:NAME". The others queue for the lock,
+// so when the owner goes (tab closed, worker dead, page hidden) the next
+// one takes over and announces itself. Forwarded requests are re-posted
+// until acknowledged; those never acknowledged go to the new owner, those
+// acknowledged by a gone owner reject with LARDER_OWNER_GONE. How long a
+// request waits follows the owner's liveness (watchOwner). The messages,
+// their checks (channel.js) and the liveness rules are in
+// docs/PROTOCOL.md, "Tab ↔ tab" and "Liveness".
+
+import { failure, wireError, OWNER_GONE, TIMEOUT } from "./errors.js";
+import { normalizeOpen } from "./migrations.js";
+import { CONTEXT_ID, DB_LOCK, MSG, VERIFIED_MS, checkMessage, contextLocked, contextGone, isLockHolder, isHeld } from "./channel.js";
+
+const RESEND_MS = 250;
+const LIVENESS_MS = 1000;
+const BEAT_MS = 1000; // the owner's heartbeat while it serves others
+const BEAT_IDLE_MS = 10000; // no request from others for this long: no beats
+const GONE_MS = 3000;
+const STALL_MS = 60000;
+const TX_WATCH_MS = 500;
+const SEEN_MS = 60000;
+
+// The forwarded requests' limits (timeoutMs: GONE_MS, stallMs: STALL_MS),
+// and how many requests outlived timeoutMs because their owner lived:
+// tests shorten them and read the count (Host's "__forwarding",
+// test-hooks builds only; the Node tests).
+export const forwarding = { timeoutMs: GONE_MS, stallMs: STALL_MS, keptAlive: 0 };
+
+export class SharedDb {
+  // env: {locks, Channel}, the platform's navigator.locks and
+  // BroadcastChannel (fakes in the Node tests).
+  constructor(host, name, storage, env) {
+    this.host = host;
+    this.id = env.id || CONTEXT_ID; // this context on the channel
+    this.locks = env.locks;
+    // Held for as long as this context lives: an owner tells from it that
+    // the context behind a transaction died (contextGone).
+    this.contextLocked = contextLocked(this.locks, this.id);
+    this.name = name;
+    this.storage = storage;
+    this.lockName = DB_LOCK + name;
+    this.role = "none"; // "owner" | "client" | "none"
+    this.ownerId = null;
+    this.serving = false;
+    this.handles = 0; // open handles of this context
+    this.pending = new Map(); // forwarded requests of this context
+    this.seen = new Map(); // requests run for others: key → result | null
+    this.answered = []; // [key, Date.now()] of answers kept in seen, oldest first
+    this.inflight = 0;
+    this.txOwner = new Map(); // tx id → owner that began it
+    this.seq = 0;
+    this.electing = null;
+    this.verified = null; // {id, at}: the owner, as last checked
+    this.inbox = null; // Promise of the owner's messages being checked, in order
+    this.lastBeat = 0; // Date.now() of the owner's last sign of life on the channel
+    this.lastRemote = 0; // Date.now() of the last request of another context (owner)
+    this.beating = null;
+    this.channel = new env.Channel(this.lockName);
+    this.channel.onmessage = (e) => this.onChannel(e.data);
+    this.channel.onmessageerror = () => {}; // undeserializable: dropped
+  }
+
+  // elect settles once this context knows its role.
+  elect() {
+    if (this.electing) return this.electing;
+    this.electing = new Promise((resolve) => {
+      this.locks.request(this.lockName, { ifAvailable: true }, async (lock) => {
+        if (lock) {
+          await this.becomeOwner(false);
+          resolve();
+          return this.hold();
+        }
+        this.role = "client";
+        this.channel.postMessage({ t: MSG.hello, from: this.id });
+        resolve();
+        // Queue for the takeover.
+        this.locks.request(this.lockName, async () => {
+          if (this.role === "none") return; // released meanwhile
+          await this.becomeOwner(true);
+          return this.hold();
+        });
+      });
+    });
+    return this.electing;
+  }
+
+  hold() {
+    return new Promise((r) => (this.releaseLock = r));
+  }
+
+  // becomeOwner: on a takeover the database was open elsewhere, so open it
+  // here at once; on a first election the page's own open() opens it.
+  async becomeOwner(takeover) {
+    this.role = "owner";
+    this.ownerId = this.id;
+    // On OPFS, open the database's sync access handles at once, all in
+    // parallel, whether larder.wasm runs yet or not: its VFS adopts them
+    // when it opens the database (the takeover's serve, or the open).
+    if (this.storage === "opfs" && !this.serving) this.host.prepareFiles(this.name);
+    if (takeover) await this.serve().catch(() => {});
+    await this.contextLocked; // others check this claim against the context lock
+    this.channel.postMessage({ t: MSG.owner, owner: this.id });
+    // Our own forwarded requests: not started → run here; started by the
+    // old owner → outcome unknown.
+    for (const [id, p] of this.pending) this.reroute(id, p, this.id);
+  }
+
+  // serve opens the database for serving (no migrations: each context's
+  // open() validates and applies its own).
+  async serve() {
+    if (this.serving) return;
+    await this.host.started;
+    await this.host.runtime.call("open", { name: this.name, storage: this.storage, migrations: [] });
+    this.serving = true;
+  }
+
+  async route(msg) {
+    if (msg.tx != null && this.txOwner.has(msg.tx) && this.txOwner.get(msg.tx) !== this.currentOwner()) {
+      return failure(OWNER_GONE, `the tab that ran this transaction closed; it was rolled back`);
+    }
+    // An election under way (an earlier request's, made while larder.wasm
+    // was still starting) is joined, never run twice: a second lock request would lose to the
+    // first and make this context a client of itself.
+    await this.elect();
+    const res = this.role === "owner" ? await this.local(msg) : await this.forward(msg);
+    if (msg.op === "begin" && res.ok) this.txOwner.set(res.result, res.owner || this.id);
+    if ((msg.op === "commit" || msg.op === "rollback") && msg.tx != null) this.txOwner.delete(msg.tx);
+    return res;
+  }
+
+  currentOwner() {
+    return this.role === "owner" ? this.id : this.ownerId;
+  }
+
+  async local(msg) {
+    try {
+      await this.host.started;
+      // An open opens the database itself (one read of _migrations when
+      // the schema is current); other calls need it open for serving.
+      // After a reset only an open brings the database back: older
+      // handles get LARDER_CLOSED rather than a fresh empty database.
+      if (msg.op !== "reset" && msg.op !== "open" && !this.wasReset) await this.serve();
+      // A reset deletes the files: handles prepared for an open that has
+      // not come yet would hold them.
+      if (msg.op === "reset") await this.host.dropPrepared(this.name);
+      const req = msg.op === "open" ? normalizeOpen(msg) : msg;
+      const result = await this.host.ordered(msg.op, req);
+      if (msg.op === "open") {
+        this.serving = true;
+        this.wasReset = false;
+      }
+      if (msg.op === "reset") {
+        this.serving = false;
+        this.wasReset = true;
+      }
+      return { ok: true, result, owner: this.id };
+    } catch (e) {
+      if (msg.op === "reset") this.serving = false;
+      return { ok: false, error: wireError(e) };
+    }
+  }
+
+  forward(msg) {
+    return new Promise((resolve) => {
+      const id = ++this.seq;
+      const now = Date.now();
+      const p = { msg, resolve, started: null, t0: now, alive: now };
+      this.pending.set(id, p);
+      const post = () => this.channel.postMessage({ t: MSG.req, from: this.id, id, msg });
+      p.post = post;
+      post();
+      p.timer = setInterval(() => {
+        if (!p.started) post();
+      }, RESEND_MS);
+      this.watchOwner();
+    });
+  }
+
+  // watchOwner applies the liveness rules (see "How long a forwarded
+  // request waits") to the pending requests, every LIVENESS_MS while there
+  // are any.
+  watchOwner() {
+    if (this.watching) return;
+    this.watching = setInterval(async () => {
+      if (this.pending.size === 0) {
+        clearInterval(this.watching);
+        this.watching = null;
+        return;
+      }
+      const held = await isHeld(this.locks, this.lockName).catch(() => false);
+      const now = Date.now();
+      const { timeoutMs, stallMs } = forwarding;
+      for (const [id, p] of this.pending) {
+        if (!held) {
+          if (now - p.alive > timeoutMs) {
+            this.settle(id, failure(TIMEOUT, `no tab has owned database "${this.name}" for ${timeoutMs} ms: nobody can answer ${p.msg.op}`));
+          }
+          continue;
+        }
+        p.alive = now;
+        if (!p.kept && now - p.t0 > timeoutMs) {
+          p.kept = true;
+          forwarding.keptAlive++;
+        }
+        if (!p.started && now - Math.max(p.t0, this.lastBeat) > stallMs) {
+          this.settle(id, failure(TIMEOUT, `the tab that owns database "${this.name}" has shown no progress for ${stallMs} ms (a frozen tab?): nobody answered ${p.msg.op}`));
+        }
+      }
+    }, Math.min(LIVENESS_MS, forwarding.timeoutMs));
+  }
+
+  // heartbeat: while other contexts send requests, the owner posts
+  // {t:"beat"} every BEAT_MS (none while its worker is blocked in a long
+  // statement: its acknowledgements cover that).
+  heartbeat() {
+    this.lastRemote = Date.now();
+    if (this.beating) return;
+    this.beating = setInterval(() => {
+      if (this.role !== "owner" || this.releasing || Date.now() - this.lastRemote > BEAT_IDLE_MS) {
+        clearInterval(this.beating);
+        this.beating = null;
+        return;
+      }
+      this.channel.postMessage({ t: MSG.beat, from: this.id });
+    }, BEAT_MS);
+  }
+
+  settle(id, res) {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    clearInterval(p.timer);
+    p.resolve(res);
+  }
+
+  reroute(id, p, newOwner) {
+    if (p.started && p.started !== newOwner) {
+      this.settle(id, failure(OWNER_GONE, `the tab that owned database "${this.name}" closed while running ${p.msg.op}; its outcome is unknown`));
+    } else if (!p.started) {
+      if (newOwner === this.id) {
+        this.pending.delete(id);
+        clearInterval(p.timer);
+        this.local(p.msg).then(p.resolve);
+      } else p.post();
+    }
+  }
+
+  onChannel(m) {
+    if (!checkMessage(m, this.name)) return; // malformed: dropped
+    switch (m.t) {
+      case "req":
+        this.host.lastRequest = performance.now();
+        if (this.role === "owner") {
+          this.heartbeat();
+          this.serveRemote(m);
+        }
+        break;
+      case "beat":
+        this.fromOwner(m.from, () => (this.lastBeat = Date.now()));
+        break;
+      case "hello":
+        if (this.role === "owner") this.channel.postMessage({ t: MSG.owner, owner: this.id });
+        break;
+      case "owner":
+        if (m.owner === this.id) break;
+        this.fromOwner(m.owner, () => {
+          this.ownerId = m.owner;
+          this.lastBeat = Date.now();
+          for (const [id, p] of this.pending) this.reroute(id, p, m.owner);
+        });
+        break;
+      case "ack": {
+        if (m.to !== this.id) break;
+        this.fromOwner(m.owner, () => {
+          const p = this.pending.get(m.id);
+          if (p && !p.started) p.started = m.owner;
+          this.ownerId = m.owner;
+          this.lastBeat = Date.now();
+        });
+        break;
+      }
+      case "res": {
+        if (m.to !== this.id) break;
+        // The answer of the owner that acknowledged it (checked then): it
+        // may have given the lock up since, having answered first.
+        const p = this.pending.get(m.id);
+        if (p && p.started === m.from) this.settle(m.id, m.res);
+        else this.fromOwner(m.from, () => this.settle(m.id, m.res));
+        break;
+      }
+      case "event":
+        this.fromOwner(m.from, () => {
+          if (this.handles > 0) this.host.emit({ type: "event", db: m.db, detail: m.detail });
+        });
+        break;
+    }
+  }
+
+  // fromOwner runs fn if context id is the owner of the database (the
+  // holder of its Web Lock), else drops it. Messages are handled in the
+  // order they came: a message waits for the checks of those before it.
+  fromOwner(id, fn) {
+    if (this.role === "owner") return; // only this context may speak as owner
+    const v = this.verified;
+    if (!this.inbox && v && v.id === id && performance.now() - v.at < VERIFIED_MS) return fn();
+    const run = (this.inbox || Promise.resolve())
+      .then(() => {
+        const v = this.verified;
+        if (v && v.id === id && performance.now() - v.at < VERIFIED_MS) return true;
+        return isLockHolder(this.locks, this.lockName, id);
+      })
+      .then((ok) => {
+        if (!ok || this.role === "owner") return;
+        this.verified = { id, at: performance.now() };
+        fn();
+      })
+      .catch(() => {});
+    this.inbox = run;
+    run.then(() => {
+      if (this.inbox === run) this.inbox = null;
+    });
+  }
+
+  async serveRemote(m) {
+    const key = m.from + ":" + m.id;
+    if (this.seen.has(key)) {
+      const done = this.seen.get(key);
+      if (done) this.channel.postMessage({ t: MSG.res, to: m.from, from: this.id, id: m.id, res: done });
+      else this.channel.postMessage({ t: MSG.ack, to: m.from, id: m.id, owner: this.id });
+      return;
+    }
+    if (this.releasing) return; // not started: the next owner will take it
+    this.seen.set(key, null);
+    this.channel.postMessage({ t: MSG.ack, to: m.from, id: m.id, owner: this.id });
+    this.inflight++;
+    const res = await this.local(m.msg);
+    this.inflight--;
+    this.seen.set(key, res);
+    // An answer is kept SEEN_MS for re-posts of its request, then dropped.
+    const now = Date.now();
+    this.answered.push([key, now]);
+    while (now - this.answered[0][1] > SEEN_MS) this.seen.delete(this.answered.shift()[0]);
+    if (m.msg.op === "begin" && res.ok) this.watchTx(m.from, res.result);
+    if ((m.msg.op === "commit" || m.msg.op === "rollback") && m.msg.tx != null) this.txWatch?.delete(m.msg.tx);
+    this.channel.postMessage({ t: MSG.res, to: m.from, from: this.id, id: m.id, res });
+    if (this.releasing && this.inflight === 0 && this.drained) this.drained();
+  }
+
+  // watchTx rolls back transaction tx, begun for context `from`, as soon
+  // as that context is gone (its tab closed mid-transaction), so the others
+  // are not kept waiting.
+  watchTx(from, tx) {
+    this.txWatch ||= new Set();
+    this.txWatch.add(tx);
+    const timer = setInterval(async () => {
+      if (!this.txWatch.has(tx) || this.role !== "owner") {
+        clearInterval(timer);
+        return;
+      }
+      if (await contextGone(this.locks, from)) {
+        clearInterval(timer);
+        this.txWatch.delete(tx);
+        this.host.runtime.call("rollback", { db: this.name, tx }).catch(() => {});
+      }
+    }, TX_WATCH_MS);
+  }
+
+  // abandon drops ownership without touching the (dead) runtime.
+  abandon() {
+    this.releasing = true; // answer nothing more
+    clearInterval(this.beating);
+    this.beating = null;
+    this.host.dropPrepared(this.name);
+    this.role = "none";
+    this.electing = null;
+    this.serving = false;
+    if (this.releaseLock) this.releaseLock();
+    this.channel.close();
+  }
+
+  // release gives ownership up (last handle of this context closed, or
+  // pagehide): finish what runs, close the database, free the lock.
+  async release() {
+    if (this.role !== "owner") {
+      this.role = "none";
+      this.electing = null;
+      return;
+    }
+    this.releasing = true;
+    if (this.inflight > 0) await new Promise((r) => (this.drained = r));
+    try {
+      await this.host.runtime.call("shutdown", { db: this.name });
+    } catch {}
+    await this.host.dropPrepared(this.name);
+    this.serving = false;
+    this.role = "none";
+    this.releasing = false;
+    this.electing = null;
+    if (this.releaseLock) this.releaseLock();
+  }
+}
+
