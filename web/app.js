@@ -196,7 +196,7 @@ class App {
       ? `created ${when(n.created_at)}, edited ${when(n.updated_at)}`
       : "new note";
     for (const li of $("notes").children) {
-      li.classList.toggle("selected", Number(li.dataset.id) === id);
+      li.classList.toggle("selected", li.dataset.id === id);
     }
     $("editor-status").textContent = "";
     if (focus) $("note-title").focus();
