@@ -105,6 +105,24 @@ export async function saveNote(db, { id = null, title, body, tags, owner = "" })
   return id;
 }
 
+// claimNotes gives the notes that belong to no one (written before this
+// profile synced, or before migration 0006) to owner, so that they sync.
+// Each gets a new id: its old one was queued to the edge with no owner
+// when sync started, and the edge refuses that (LARDER_FORBIDDEN), so the
+// note is written anew under owner and the ownerless copy deleted.
+export async function claimNotes(db, owner) {
+  return db.transaction(async (tx) => {
+    const rows = await tx.query("SELECT id, created_at FROM notes WHERE owner_id = ''");
+    for (const { id, created_at } of rows) {
+      await tx.exec(`INSERT INTO notes (id, owner_id, title, body, tags, pinned, created_at, updated_at)
+        SELECT :fresh, :owner, title, body, tags, pinned, created_at, updated_at FROM notes WHERE id = :id`,
+        { id, owner, fresh: newId(Number(created_at)) });
+      await tx.exec("DELETE FROM notes WHERE id = :id", { id });
+    }
+    return rows.length;
+  });
+}
+
 export async function setPinned(db, id, pinned) {
   await db.exec("UPDATE notes SET pinned = :pinned WHERE id = :id", { id, pinned: pinned ? 1 : 0 });
 }
