@@ -52,10 +52,13 @@ func unquote(s string) string {
 func quote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
 // childrenSQL lists the foreign keys that reference table ?1 with an
-// ON DELETE action that changes or refuses child rows.
+// ON DELETE action that changes or refuses child rows. D1's own tables
+// (_cf_KV) are skipped: reading their foreign keys is not authorized
+// (SQLITE_AUTH), which failed every migration that drops a table.
 const childrenSQL = `SELECT m.name AS child, f.id AS id, f."from" AS col, upper(f.on_delete) AS action
 FROM sqlite_master AS m, pragma_foreign_key_list(m.name) AS f
-WHERE m.type = 'table' AND f."table" = ?1 COLLATE NOCASE
+WHERE m.type = 'table' AND m.name NOT LIKE '\_cf\_%' ESCAPE '\' AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\'
+  AND f."table" = ?1 COLLATE NOCASE
   AND upper(f.on_delete) IN ('CASCADE', 'SET NULL', 'SET DEFAULT', 'RESTRICT')
 ORDER BY m.name, f.id, f.seq`
 
