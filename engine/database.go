@@ -8,6 +8,7 @@ import (
 	"github.com/ncruces/go-sqlite3"
 
 	"github.com/larderdb/larder/migrations"
+	"github.com/larderdb/larder/syncer"
 )
 
 // A Database is one open SQLite connection shared by every handle on it.
@@ -32,6 +33,10 @@ type Database struct {
 	stmts   *stmtCache              // prepared statements by SQL text
 	mode    prepareMode             // what the authorizer does (authorizer.go)
 	reads   map[string]struct{}     // ReadSet: the tables read
+
+	syncMu     sync.Mutex     // one sync round at a time (sync.go)
+	syncClient *syncer.Client // nil: not opened for sync
+	syncText   string         // the declaration syncClient was installed with
 }
 
 // Name returns the database name.
@@ -70,6 +75,7 @@ func (d *Database) shutdown() error {
 	}
 	d.closed = true
 	d.stmts.clear()
+	d.closeSync()
 	err := d.conn.Close()
 	if rerr := d.st.Release(d.name); err == nil {
 		err = rerr

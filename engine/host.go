@@ -85,6 +85,9 @@ type OpenOptions struct {
 	Storage         string // "auto", "opfs", "idb", "memory"
 	Migrations      []*migrations.Migration
 	AllowOutOfOrder bool
+	// Sync is the sync declaration (the text of sync.toml): when set, the
+	// database is installed for sync after its migrations (see Database.Sync).
+	Sync string
 }
 
 // OpenResult says what Open did.
@@ -152,6 +155,18 @@ func (h *Host) Open(ctx context.Context, o OpenOptions) (*Database, OpenResult, 
 			d.shutdown()
 		}
 		return nil, OpenResult{}, err
+	}
+	if o.Sync != "" {
+		migrated := false
+		for _, r := range res.Applied {
+			migrated = migrated || !r.Skipped
+		}
+		if err := d.installSync(ctx, o.Sync, migrated); err != nil {
+			if created {
+				d.shutdown()
+			}
+			return nil, OpenResult{}, err
+		}
 	}
 	d.refs++
 	if created {

@@ -316,6 +316,13 @@ func (s *server) call(op string, req jsutil.Value) (res any, err error) {
 			out.SetIndex(i, t)
 		}
 		return out, nil
+	case "sync": // {db, url, token, config?}: one round (client/sync.js) → {pushed, pulled, rejected, tables}
+		if c := req.Get("config"); c.Type() == jsutil.TypeString {
+			if err := d.InstallSync(ctx, c.String()); err != nil {
+				return nil, err
+			}
+		}
+		return syncRound(ctx, d, str(req, "url"), str(req, "token"))
 	case "export":
 		b, err := d.Export(ctx)
 		if err != nil {
@@ -371,6 +378,9 @@ func (s *server) open(ctx context.Context, req jsutil.Value) (any, error) {
 	o := engine.OpenOptions{Name: str(req, "name"), Storage: str(req, "storage")}
 	if v := req.Get("allowOutOfOrder"); v.Type() == jsutil.TypeBoolean {
 		o.AllowOutOfOrder = v.Bool()
+	}
+	if v := req.Get("sync"); v.Type() == jsutil.TypeString { // the sync.toml text (client/sync.js)
+		o.Sync = v.String()
 	}
 	if ms := req.Get("migrations"); ms.Type() == jsutil.TypeObject {
 		for i := range ms.Length() {
@@ -634,4 +644,23 @@ func toJSError(err error) jsutil.Value {
 		o.Set("migration", m)
 	}
 	return o
+}
+
+// syncRound runs one sync round against the edge at url with the bearer
+// token the page fetched for it (syncfetch_js.go).
+func syncRound(ctx context.Context, d *engine.Database, url, token string) (any, error) {
+	n, err := d.Sync(ctx, fetchTransport{url: url, token: token})
+	if err != nil {
+		return nil, err
+	}
+	o := jsutil.Object()
+	o.Set("pushed", float64(n.Pushed))
+	o.Set("pulled", float64(n.Pulled))
+	o.Set("rejected", float64(len(n.Rejected)))
+	tables := jsutil.Array(len(n.Tables))
+	for i, t := range n.Tables {
+		tables.SetIndex(i, t)
+	}
+	o.Set("tables", tables)
+	return o, nil
 }

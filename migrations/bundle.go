@@ -1,6 +1,7 @@
 package migrations
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -61,31 +62,76 @@ func Bundle(migs []*Migration) ([]byte, error) {
 	return json.MarshalIndent(out, "", "  ")
 }
 
+// BundleWithSync is [Bundle] carrying the sync declaration beside the
+// migrations (the text of sync.toml, see package syncer): the bundle is then
+// an object {"migrations": [...], "sync": "..."} instead of the bare array,
+// so open({migrations: url, sync: {url, token}}) needs no separate config.
+// An empty sync gives the bare array of [Bundle].
+func BundleWithSync(migs []*Migration, sync string) ([]byte, error) {
+	b, err := Bundle(migs)
+	if err != nil || sync == "" {
+		return b, err
+	}
+	return json.MarshalIndent(struct {
+		Migrations json.RawMessage `json:"migrations"`
+		Sync       string          `json:"sync"`
+	}{b, sync}, "", "  ")
+}
+
+// bundleObject is the object form of a bundle (see [BundleWithSync]).
+type bundleObject struct {
+	Migrations []BundleEntry `json:"migrations"`
+	Sync       *string       `json:"sync"`
+}
+
 // ParseBundle decodes a bundle. A checksum that does not match the up part
 // means the bundle was edited by hand or corrupted, and is an error; a
 // missing checksum is computed. A NUL byte or invalid UTF-8, in the bundle
 // or in a migration's text, is refused as [CheckText] refuses it in a file
 // (JSON decoding would otherwise replace invalid UTF-8 with U+FFFD).
 func ParseBundle(data []byte) ([]*Migration, error) {
+	migs, _, err := ParseBundleSync(data)
+	return migs, err
+}
+
+// ParseBundleSync is [ParseBundle] that also returns the sync declaration
+// an object bundle carries ("" when none; see [BundleWithSync]).
+func ParseBundleSync(data []byte) ([]*Migration, string, error) {
 	if err := CheckText("bundle", data, 1); err != nil {
-		return nil, fmt.Errorf("migrate: %w", err)
+		return nil, "", fmt.Errorf("migrate: %w", err)
 	}
 	var entries []BundleEntry
-	if err := json.Unmarshal(data, &entries); err != nil {
-		return nil, fmt.Errorf("migrate: bundle: %w: not a JSON array of migrations: %v", ErrBadFile, err)
+	sync := ""
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] == '{' {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		var obj bundleObject
+		if err := dec.Decode(&obj); err != nil {
+			return nil, "", fmt.Errorf("migrate: bundle: %w: not a bundle object {\"migrations\": [...], \"sync\": \"...\"}: %v", ErrBadFile, err)
+		}
+		if obj.Migrations == nil {
+			return nil, "", fmt.Errorf("migrate: bundle: %w: the bundle object has no \"migrations\" array", ErrBadFile)
+		}
+		entries = obj.Migrations
+		if obj.Sync != nil {
+			sync = *obj.Sync
+		}
+	} else if err := json.Unmarshal(data, &entries); err != nil {
+		return nil, "", fmt.Errorf("migrate: bundle: %w: not a JSON array of migrations: %v", ErrBadFile, err)
 	}
 	migs := make([]*Migration, 0, len(entries))
 	for i, e := range entries {
 		m, err := e.Migration()
 		if err != nil {
-			return nil, fmt.Errorf("migrate: bundle entry %d: %w", i, err)
+			return nil, "", fmt.Errorf("migrate: bundle entry %d: %w", i, err)
 		}
 		migs = append(migs, m)
 	}
 	if len(migs) == 0 {
-		return nil, fmt.Errorf("migrate: bundle: %w", ErrNoMigrations)
+		return nil, "", fmt.Errorf("migrate: bundle: %w", ErrNoMigrations)
 	}
-	return Sort(migs)
+	migs, err := Sort(migs)
+	return migs, sync, err
 }
 
 // Migration converts a bundle entry, checking its text (as [CheckText]),

@@ -34,6 +34,7 @@ const SHELL = [
   "dist/client/warmup.js",
   "dist/client/wasm.js",
   "dist/client/watch.js",
+  "dist/client/sync.js",
   "dist/wasm_exec.js",
   "dist/larder-fts5.wasm",
 ];

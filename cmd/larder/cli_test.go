@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
+
+	"github.com/larderdb/larder/migrations"
 )
 
 // larderBin is the CLI built once for all tests in this package.
@@ -430,4 +432,31 @@ func TestUpToAppliedVersion(t *testing.T) {
 	}
 	larder(t, "migrate", "up", "--db", db, "--dir", dir).want(t, 0, "applied 0003_seed")
 	larder(t, "migrate", "up", "--db", db, "--dir", dir).want(t, 0, "database is up to date")
+}
+
+// bundle with a sync.toml beside the migrations carries its text: the
+// bundle becomes {"migrations": [...], "sync": "..."}, and ParseBundleSync
+// reads both back. A sync.toml that does not fit the schema fails the bundle.
+func TestBundleSync(t *testing.T) {
+	src := filepath.Join("..", "..", "syncer", "testdata", "app")
+	r := larder(t, "migrate", "bundle", "--dir", src)
+	r.want(t, 0)
+	toml, err := os.ReadFile(filepath.Join(src, "sync.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	migs, text, err := migrations.ParseBundleSync([]byte(r.stdout))
+	if err != nil || len(migs) != 3 || text != string(toml) {
+		t.Fatalf("bundle: %d migrations, sync %q, %v\n%s", len(migs), text, err, r.stdout)
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"0001_init.sql", "0002_add_done.sql", "0003_breaking.sql"} {
+		b, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, name), b, 0o644)
+	}
+	os.WriteFile(filepath.Join(dir, "sync.toml"), []byte("[tables.nosuch]\nowner = \"owner\"\n"), 0o644)
+	larder(t, "migrate", "bundle", "--dir", dir).want(t, 1, "nosuch")
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/larderdb/larder/migrations"
 	"github.com/larderdb/larder/migrations/sqlite"
+	"github.com/larderdb/larder/syncer"
 )
 
 func init() {
@@ -416,7 +417,11 @@ func migrateBundle(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	b, err := migrations.Bundle(migs)
+	syncText, err := bundleSync(ctx, *dir)
+	if err != nil {
+		return err
+	}
+	b, err := migrations.BundleWithSync(migs, syncText)
 	if err != nil {
 		return err
 	}
@@ -432,4 +437,21 @@ func knownVersion(migs []*migrations.Migration, v int64) bool {
 		}
 	}
 	return false
+}
+
+// bundleSync returns the text of the sync.toml beside the migrations in
+// dir, checked against the schema they build ("" when there is none): the
+// bundle carries it so the browser can sync without a separate config.
+func bundleSync(ctx context.Context, dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, syncer.FileName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if _, err := syncer.CheckDir(ctx, dir); err != nil {
+		return "", fmt.Errorf("migrate bundle: %w", err)
+	}
+	return string(b), nil
 }

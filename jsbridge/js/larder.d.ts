@@ -164,3 +164,39 @@ export interface ImportOptions {
   /** Accept schema objects the migrations do not build (triggers, views, tables, objects that differ). */
   allowExtraSchema?: boolean;
 }
+
+// ---- Sync (docs/sync.md, "In the browser"); merged into OpenOptions and Database above. ----
+export interface SyncOptions {
+  /** The edge Worker's origin: its routes /sync/hello, /sync/push and /sync/pull are under it. */
+  url: string | URL;
+  /** Returns the user's JWT; called before each round, in the tab that runs it. */
+  token: () => string | Promise<string>;
+  /** The text of sync.toml; optional when the migrations bundle carries it (`larder migrate bundle` with sync.toml beside the migrations). */
+  config?: string;
+}
+export interface SyncStatus {
+  connected: boolean;
+  uploading: boolean;
+  downloading: boolean;
+  /** Local changes not yet on the server. */
+  pending: number;
+  /** ISO time of the last successful round. */
+  lastSyncedAt: string | null;
+  lastError: { code: string; message: string } | null;
+  /** A breaking migration of the server is newer than this code: uploads stopped until the page reloads. */
+  outdated: boolean;
+}
+export interface SyncStatusEvent extends CustomEvent<SyncStatus> {}
+export interface OpenOptions {
+  /** Sync this database through the edge: the tab holding the Web Lock "larder-sync:NAME" pushes and pulls on commit
+   * (debounced), every 30 s and on "online", with backoff after failures. */
+  sync?: SyncOptions;
+}
+export interface Database {
+  /** Runs a round now (after any running): rejects with its code (LARDER_OUTDATED, LARDER_SERVER_BEHIND,
+   * LARDER_UNAUTHORIZED, LARDER_FORBIDDEN, LARDER_BUSY, LARDER_HTTP_ERROR, LARDER_SYNC_OFF without open({sync})). */
+  sync(): Promise<{ pushed: number; pulled: number; rejected: number }>;
+  /** The same in every tab; null without open({sync}). */
+  readonly syncStatus: SyncStatus | null;
+  addEventListener(type: "syncstatus", listener: (e: SyncStatusEvent) => void, options?: boolean | AddEventListenerOptions): void;
+}

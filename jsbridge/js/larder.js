@@ -15,6 +15,7 @@ import { larderError, INVALID_ARGUMENT } from "./client/errors.js";
 import { connectionFor, liveConnections, preloadURL } from "./client/connection.js";
 import { loadMigrations } from "./client/migrations.js";
 import { Database, persistedNow, askPersistence } from "./client/database.js";
+import { Syncer, syncOptions } from "./client/sync.js";
 
 export { decodeRows } from "./client/encoding.js";
 export { LarderError, isLarderError, CODES } from "./client/errors.js";
@@ -48,6 +49,7 @@ export async function open(options = {}) {
   const storage = options.storage ?? "auto";
   const wasm = wasmURL(options.wasm);
   const migs = await loadMigrations(options.migrations);
+  const sync = options.sync == null ? null : syncOptions(options.sync, migs);
   // Neither is awaited: persisted() does not prompt, and a persist() the
   // app asked for is answered whenever the user does. Each answer lands in
   // db.persisted when it comes; the app's own request wins over persisted().
@@ -68,10 +70,12 @@ export async function open(options = {}) {
     storage,
     migrations: conn.wireMigrations(migs),
     allowOutOfOrder: !!options.allowOutOfOrder,
+    sync: sync ? sync.config : undefined,
   });
   const known = migs.reduce((m, x) => Math.max(m, Number(x.version) || 0), 0);
   if (options.warmup !== false && conn.warm) conn.warm();
   db = new Database(conn, name, res, persisted, known);
+  if (sync) (db._sync = new Syncer(db, sync)).start();
   return db;
 }
 

@@ -4,7 +4,7 @@
 // outdated, dead runtime) are checked once, synchronously, and the request
 // is posted at once; statements need no other way.
 
-import { larderError, httpError, CLOSED, OUTDATED } from "./errors.js";
+import { larderError, httpError, CLOSED, OUTDATED, SYNC_OFF } from "./errors.js";
 import { decodeRows, runResult } from "./encoding.js";
 import { watch } from "./watch.js";
 
@@ -67,6 +67,7 @@ export class Database extends EventTarget {
         );
       }
     }
+    if (detail.type === "change" && this._sync) this._sync.onChange(detail.tables);
     const { type, ...rest } = detail;
     this.dispatchEvent(new CustomEvent(type, { detail: rest }));
   }
@@ -133,6 +134,16 @@ export class Database extends EventTarget {
     return this._call("migrations");
   }
 
+  // sync and syncStatus: client/sync.js (open({ sync })).
+  sync() {
+    if (!this._sync) return Promise.reject(larderError(SYNC_OFF, `db.sync: database "${this.name}" was opened without the sync option`));
+    return this._sync.sync();
+  }
+
+  get syncStatus() {
+    return this._sync ? { ...this._sync.status } : null;
+  }
+
   /** Asks for persistent storage (navigator.storage.persist(), which may
    * prompt the user); resolves to the answer, also kept in db.persisted,
    * or null where the browser has no such API. */
@@ -183,6 +194,7 @@ export class Database extends EventTarget {
 
   _close(message) {
     this._closed = larderError(CLOSED, message);
+    if (this._sync) this._sync.close();
     this._rt.handles.delete(this);
   }
 }

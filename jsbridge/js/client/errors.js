@@ -27,6 +27,12 @@ export const CODES = Object.freeze([
   "LARDER_INVALID_MIGRATIONS",
   "LARDER_UNKNOWN_VERSION",
   "LARDER_NO_DOWN",
+  // Sync (engine/sync.go, and the codes syncer and the edge answer).
+  "LARDER_SYNC_OFF",
+  "LARDER_SERVER_BEHIND",
+  "LARDER_FORBIDDEN",
+  "LARDER_UNAUTHORIZED",
+  "LARDER_BUSY",
   // The JS client itself: many tabs, and HTTP backup/restore.
   "LARDER_OWNER_GONE",
   "LARDER_TIMEOUT",
@@ -43,6 +49,7 @@ export const STORAGE_UNAVAILABLE = "LARDER_STORAGE_UNAVAILABLE";
 export const OWNER_GONE = "LARDER_OWNER_GONE";
 export const TIMEOUT = "LARDER_TIMEOUT";
 export const HTTP_ERROR = "LARDER_HTTP_ERROR";
+export const SYNC_OFF = "LARDER_SYNC_OFF";
 
 /** The errors Larder rejects with: an Error with a `code` (and, on
  * LARDER_MIGRATION_FAILED, `migration`; on HTTP errors, `status`). */

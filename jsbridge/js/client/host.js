@@ -233,7 +233,7 @@ export class Host {
   // and its commit or rollback, skip the line: the transaction holds the
   // database until they come.
   ordered(op, req) {
-    if (req.tx != null || op === "commit" || op === "rollback") return this.runtime.call(op, req);
+    if (req.tx != null || op === "commit" || op === "rollback" || op === "sync") return this.runtime.call(op, req); // a sync round waits on the network, not in line
     const key = op === "open" ? req.name : req.db;
     const prev = this.tails.get(key) || Promise.resolve();
     const run = prev.then(() => this.runtime.call(op, req));

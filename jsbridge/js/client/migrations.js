@@ -92,8 +92,14 @@ export async function loadMigrations(m) {
     } catch (e) {
       throw invalidMigrations(`open: migrations bundle ${url}: not JSON: ${e && e.message}`);
     }
+    // With sync.toml beside the migrations, `larder migrate bundle` writes
+    // {migrations, sync}: the sync declaration rides along (client/sync.js).
+    const sync = list && !Array.isArray(list) && typeof list.sync === "string" ? list.sync : undefined;
+    if (list && !Array.isArray(list) && Array.isArray(list.migrations)) list = list.migrations;
     if (!Array.isArray(list)) throw invalidMigrations(`open: migrations bundle ${url}: not a JSON array`);
-    return list.map((e, i) => bundleEntry(url, i, e));
+    const out = list.map((e, i) => bundleEntry(url, i, e));
+    if (sync !== undefined) out.sync = sync;
+    return out;
   }
   throw invalidMigrations("open: migrations must be an array or the URL of a bundle");
 }

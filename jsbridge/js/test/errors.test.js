@@ -35,6 +35,7 @@ test("every code the Go engine and bridge produce is in CODES", () => {
   for (const c of goCodes) assert.ok(CODES.includes(c), `${c} (Go) is missing from client/errors.js CODES`);
   // And the other way: every code of the list is made somewhere.
   const js = ["LARDER_OWNER_GONE", "LARDER_TIMEOUT", "LARDER_HTTP_ERROR"];
+  js.push("LARDER_SERVER_BEHIND", "LARDER_FORBIDDEN", "LARDER_UNAUTHORIZED", "LARDER_BUSY"); // sync: syncer's and the edge's
   for (const c of CODES) assert.ok(goCodes.has(c) || js.includes(c), `${c} in CODES is produced nowhere`);
 });
 
