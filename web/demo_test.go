@@ -229,7 +229,7 @@ func TestDemo(t *testing.T) {
 		DurationMs int64  `json:"durationMs"`
 	}
 	eval(t, tab, `larder.migrations("notes")`, &migs)
-	if len(migs) != 5 || migs[4].Name != "add_pinned" || migs[0].AppliedAt == "" {
+	if len(migs) != 6 || migs[5].Name != "text_ids" || migs[0].AppliedAt == "" {
 		t.Errorf("larder.migrations: %+v", migs)
 	}
 	var size int
@@ -282,8 +282,8 @@ func TestDemo(t *testing.T) {
 		t.Errorf("after Clear site data: %v, want none", got)
 	}
 	eval(t, tab, `larder.migrations("notes")`, &migs)
-	if len(migs) != 5 {
-		t.Errorf("after Clear site data: %d migrations applied, want 5", len(migs))
+	if len(migs) != 6 {
+		t.Errorf("after Clear site data: %d migrations applied, want 6", len(migs))
 	}
 
 	// Offline: once the service worker has cached the app, it opens with the
