@@ -107,9 +107,9 @@ export async function saveNote(db, { id = null, title, body, tags, owner = "" })
 
 // claimNotes gives the notes that belong to no one (written before this
 // profile synced, or before migration 0006) to owner, so that they sync.
-// Each gets a new id: its old one was queued to the edge with no owner
-// when sync started, and the edge refuses that (LARDER_FORBIDDEN), so the
-// note is written anew under owner and the ownerless copy deleted.
+// Each is written anew under owner with a new id and the ownerless row
+// deleted: sync may already have queued that row with no owner, which the
+// edge refuses (LARDER_FORBIDDEN), and a new id keeps the copy clear of it.
 export async function claimNotes(db, owner) {
   return db.transaction(async (tx) => {
     const rows = await tx.query("SELECT id, created_at FROM notes WHERE owner_id = ''");
