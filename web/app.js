@@ -51,7 +51,8 @@ class App {
       this.db = db;
       this.indicator.attach(db, { user: this.user, error: syncError });
       if (sync && "syncStatus" in db) {
-        await notes.claimNotes(db, this.user);
+        // Not fatal: the notes stay local and the next open claims them.
+        await notes.claimNotes(db, this.user).catch((err) => console.warn("larder demo: claiming local notes:", err));
       }
       db.addEventListener("change", () => this.refresh());
       db.addEventListener("versionchange", (e) => this.onVersionChange(e.detail));
