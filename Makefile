@@ -137,7 +137,7 @@ test: vet fuzz-short jstest gotest
 ## and lock, the error codes.
 .PHONY: jstest
 jstest:
-	node --test jsbridge/js/test/
+	node --test jsbridge/js/test/*.test.js
 
 # The demo's browser tests (web/) open larder-fts5.wasm.
 gotest: $(DIST)/larder-fts5.wasm

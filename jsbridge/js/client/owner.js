@@ -21,7 +21,9 @@ const LIVENESS_MS = 1000;
 const BEAT_MS = 1000; // the owner's heartbeat while it serves others
 const BEAT_IDLE_MS = 10000; // no request from others for this long: no beats
 const GONE_MS = 3000;
-const STALL_MS = 60000;
+// A worker blocked in a long statement cannot beat: only a frozen tab
+// should reach the stall limit, even on a loaded machine (60 s did not).
+const STALL_MS = 600000;
 const TX_WATCH_MS = 500;
 const SEEN_MS = 60000;
 
