@@ -172,6 +172,7 @@ export class Syncer {
   }
 
   failed(e) {
+    if (this.db._rt.dead || this.db._closed) return this.close(); // the handle is gone: so is its scheduling
     const code = (e && e.code) || HTTP_ERROR;
     const lastError = { code, message: String((e && e.message) || e) };
     this.failures++;
