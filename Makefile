@@ -208,8 +208,10 @@ edge-deps: edge/node_modules/.package-lock.json
 edge/node_modules/.package-lock.json: edge/package.json edge/package-lock.json
 	cd edge && npm ci --no-audit --no-fund
 
-# The edge tests run workerd from edge/node_modules.
-gotest: edge-deps
+# The edge tests run workerd from edge/node_modules; the demo's sync test
+# (web, browser+workerd) runs the Worker make edge-build makes of the demo's
+# migrations (the default EDGE_MIGRATIONS).
+gotest: edge-deps edge-build
 
 ## browsers: Debian's Chromium, Firefox ESR, WebKitGTK (WebKitWebDriver
 ## with MiniBrowser) and Xvfb for the browser tests, installed when missing

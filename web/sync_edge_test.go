@@ -37,6 +37,13 @@ func startEdge(t *testing.T, origin string) string {
 			t.Fatalf("%s is missing: run `make edge-deps edge-build` (the demo's migrations): %v", filepath.Join(dir, f), err)
 		}
 	}
+	built, err := os.ReadFile(filepath.Join(dir, "build", "sync.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := os.ReadFile(filepath.Join("migrations", "sync.toml")); string(built) != string(want) {
+		t.Fatalf("edge/build was made from other migrations than web/migrations (its sync.toml differs): run `make edge-build`")
+	}
 	cmd := osexec.Command("node", "dev.mjs", "--build", "build", "--state", t.TempDir(), "--port", "0", "--exit-with-stdin",
 		"--var", "JWT_SECRET="+devSecret, "--var", "CORS_ORIGINS="+origin)
 	cmd.Dir = dir
