@@ -4,6 +4,7 @@ package web
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -129,6 +130,9 @@ func TestDemoSyncsBetweenProfiles(t *testing.T) {
 	state := `document.getElementById("sync-status").dataset.state`
 	for name, tab := range map[string]*browsertest.Tab{"laptop": laptop, "phone": phone} {
 		run(t, tab, "load "+name, chromedp.Navigate(demo.URL+"?user=alice"))
+		// A first visit compiles the 20 MB wasm, with a Worker and another
+		// browser on the same two cores: a longer hang guard than one step.
+		waitLong(t, tab, name+" to open", `document.body.dataset.ready === "true" || document.getElementById("loading").classList.contains("failed")`)
 		waitReady(t, tab, name)
 		var has bool
 		eval(t, tab, `"syncStatus" in larder.db`, &has)
@@ -157,5 +161,15 @@ func TestDemoSyncsBetweenProfiles(t *testing.T) {
 			t.Errorf("%s: owners %v, want alice", name, owners)
 		}
 		noErrors(t, tab)
+	}
+}
+
+// waitLong is waitFor with three steps as its hang guard.
+func waitLong(t *testing.T, tab *browsertest.Tab, what, cond string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab.Context(), 3*step)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(3*step))); err != nil {
+		t.Fatalf("waiting for %s: %v\nconsole:\n%s", what, err, strings.Join(tab.Logs(), "\n"))
 	}
 }
