@@ -4,7 +4,6 @@ package web
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -161,15 +160,5 @@ func TestDemoSyncsBetweenProfiles(t *testing.T) {
 			t.Errorf("%s: owners %v, want alice", name, owners)
 		}
 		noErrors(t, tab)
-	}
-}
-
-// waitLong is waitFor with three steps as its hang guard.
-func waitLong(t *testing.T, tab *browsertest.Tab, what, cond string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(tab.Context(), 3*step)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(3*step))); err != nil {
-		t.Fatalf("waiting for %s: %v\nconsole:\n%s", what, err, strings.Join(tab.Logs(), "\n"))
 	}
 }

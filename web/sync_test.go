@@ -3,12 +3,14 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -43,6 +45,7 @@ func TestDemoSyncIndicator(t *testing.T) {
 	tab := b.NewTab()
 
 	run(t, tab, "load", chromedp.Navigate(demo.URL))
+	waitLong(t, tab, "a first visit to open", `document.body.dataset.ready === "true" || document.getElementById("loading").classList.contains("failed")`)
 	waitReady(t, tab, "no sync")
 	var state []string
 	eval(t, tab, `[document.getElementById("sync-status").dataset.state, String(document.getElementById("sync-status").hidden),
@@ -148,4 +151,15 @@ func TestDemoSyncIndicator(t *testing.T) {
 		t.Errorf("indicator states:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	noErrors(t, tab)
+}
+
+// waitLong is waitFor with three steps as its hang guard: a first visit
+// compiles the 20 MB wasm, on two cores shared with other tests.
+func waitLong(t *testing.T, tab *browsertest.Tab, what, cond string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab.Context(), 3*step)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(3*step))); err != nil {
+		t.Fatalf("waiting for %s: %v\nconsole:\n%s", what, err, strings.Join(tab.Logs(), "\n"))
+	}
 }
