@@ -45,7 +45,7 @@ func TestDemoSyncIndicator(t *testing.T) {
 	tab := b.NewTab()
 
 	run(t, tab, "load", chromedp.Navigate(demo.URL))
-	waitLong(t, tab, "a first visit to open", `document.body.dataset.ready === "true" || document.getElementById("loading").classList.contains("failed")`)
+	waitLong(t, tab, "a first visit to open", `document.body?.dataset.ready === "true" || document.getElementById("loading")?.classList.contains("failed")`)
 	waitReady(t, tab, "no sync")
 	var state []string
 	eval(t, tab, `[document.getElementById("sync-status").dataset.state, String(document.getElementById("sync-status").hidden),
@@ -76,6 +76,7 @@ func TestDemoSyncIndicator(t *testing.T) {
 
 	// ?user= but no settings file: local-only, with an error that says why.
 	run(t, tab, "load as alice", chromedp.Navigate(demo.URL+"?user=alice"))
+	waitLong(t, tab, "the page as alice to open", `document.body?.dataset.ready === "true" || document.getElementById("loading")?.classList.contains("failed")`)
 	waitReady(t, tab, "as alice")
 	waitFor(t, tab, "the setup error", `document.getElementById("sync-status").dataset.state === "error"`)
 	var title string
