@@ -34,6 +34,15 @@ $(WASM): $(WASM_SRC)
 	@mkdir -p $(DIST)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $@ ./wasm
 
+## wasm-size: the bytes of code each Go package adds to larder.wasm
+## (internal/wasmsize/cmd/wasmsize, on a build that keeps the name
+## section, which larder.wasm itself strips)
+.PHONY: wasm-size
+wasm-size:
+	@mkdir -p $(DIST)/wasmsize
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -o $(DIST)/wasmsize/larder.wasm ./wasm
+	$(GO) run ./internal/wasmsize/cmd/wasmsize ./wasm $(DIST)/wasmsize/larder.wasm
+
 ## build-testhooks: $(DIST)/testhooks/larder.wasm, larder.wasm with the
 ## fault-injection hooks of the browser tests (-tags larder_test_hooks:
 ## the "__fault" op). Never shipped: `make build` leaves them out, and the
@@ -62,6 +71,41 @@ extension: build
 	cp $(addprefix $(DIST)/,larder.js larder-worker.js wasm_exec.js larder.wasm) $(DIST)/extension/larder/
 	cp -r $(DIST)/client $(DIST)/extension/larder/
 	$(DIST)/bin/larder migrate bundle --dir web/extension/migrations > $(DIST)/extension/migrations.json
+
+## package: dist/npm/larderdb-larder-VERSION.tgz, the tarball `npm pack`
+## makes of @larderdb/larder (npm/package.json, the adapters in npm/, and
+## from dist/ the files of $(JS_FILES) with every file they reference:
+## their imported modules, wasm_exec.js, larder.wasm; npm/pack.mjs follows
+## the references), and the same file as dist/npm/larderdb-larder.tgz.
+## The version comes from `git describe --tags` (0.0.0-dev.SHA without a
+## tag). Install it with `npm install ./dist/npm/larderdb-larder.tgz`
+## (docs/javascript.md).
+.PHONY: package
+package: build
+	node npm/pack.mjs --dist $(DIST) --out $(DIST)/npm $(JS_FILES)
+
+## typecheck: `tsc --strict --noEmit` (TypeScript pinned in npm/test) over
+## npm/test/types.test.ts, whose @ts-expect-error lines must fail, and
+## larder.d.ts itself, and `node --test` over npm/test/ssr.test.mjs (the
+## package on a server: importing is inert, open() refuses clearly),
+## against the packed package; the examples are
+## type-checked by `make examples`
+.PHONY: typecheck
+typecheck: package
+	cd npm/test && npm ci --no-audit --no-fund && npx tsc -p tsconfig.dts.json && npx tsc -p . && node --test ssr.test.mjs
+
+## examples: examples/vite-react (React 19, Drizzle, Kysely, useQuery; Vite
+## with no plugin and no config) and examples/webpack (webpack 5, entry and
+## output only), each installed with `npm ci` from its lockfile plus the
+## packed tarball, type-checked (tsc --strict) and built for production
+## into examples/NAME/dist, which the browser tests in examples/ serve
+EXAMPLES := vite-react vite-react-vite7 webpack
+.PHONY: examples
+examples: package
+	for e in $(EXAMPLES); do (cd examples/$$e && npm ci --no-audit --no-fund && npm run build) || exit 1; done
+
+# The examples' browser tests serve their production builds.
+gotest: examples
 
 ## run: build (with larder-fts5.wasm, which the demo opens) and serve the
 ## demo app on $(ADDR)
@@ -130,7 +174,7 @@ fuzz-short:
 	$(GO) test ./migrations -run '^$$' -fuzz '^FuzzParseRebuildDirective$$' -fuzztime $(FUZZTIME)
 
 ## test: every test, browser ones included
-test: vet fuzz-short jstest gotest
+test: vet fuzz-short jstest typecheck gotest
 
 ## jstest: the JS unit tests (Node's test runner, jsbridge/js/test/): the
 ## encodings against testdata/wire, the owner protocol over a fake channel
@@ -147,7 +191,7 @@ gotest: $(DIST)/larder-fts5.wasm
 ## reruns a part (see bench/README.md). Not part of `make test`.
 .PHONY: bench
 BENCHFLAGS ?=
-bench: build browsers
+bench: build $(DIST)/larder-fts5.wasm browsers
 	cd bench && npm ci --no-audit --no-fund
 	$(GO) run ./bench/cmd/bench $(BENCHFLAGS)
 

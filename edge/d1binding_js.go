@@ -32,24 +32,35 @@ func openD1(name string) (*d1Conn, error) {
 	return &d1Conn{db: db}, nil
 }
 
+// prepare makes the binding's prepared statement of st, its arguments
+// bound.
+func (b *d1Conn) prepare(st d1.Statement) (js.Value, error) {
+	p, err := jsutil.Call(b.db, "prepare", st.SQL)
+	if err != nil {
+		return js.Value{}, d1Error(err)
+	}
+	if len(st.Args) == 0 {
+		return p, nil
+	}
+	args := make([]any, len(st.Args))
+	for j, a := range st.Args {
+		if args[j], err = d1Param(a); err != nil {
+			return js.Value{}, fmt.Errorf("d1: parameter %d: %w", j+1, err)
+		}
+	}
+	if p, err = jsutil.Call(p, "bind", args...); err != nil {
+		return js.Value{}, d1Error(err)
+	}
+	return p, nil
+}
+
 // Batch runs stmts with the binding's batch().
 func (b *d1Conn) Batch(ctx context.Context, stmts []d1.Statement) ([][]d1.Row, error) {
 	arr := js.Global().Get("Array").New(len(stmts))
 	for i, st := range stmts {
-		p, err := jsutil.Call(b.db, "prepare", st.SQL)
+		p, err := b.prepare(st)
 		if err != nil {
-			return nil, d1Error(err)
-		}
-		if len(st.Args) > 0 {
-			args := make([]any, len(st.Args))
-			for j, a := range st.Args {
-				if args[j], err = d1Param(a); err != nil {
-					return nil, fmt.Errorf("d1: statement %d parameter %d: %w", i+1, j+1, err)
-				}
-			}
-			if p, err = jsutil.Call(p, "bind", args...); err != nil {
-				return nil, d1Error(err)
-			}
+			return nil, fmt.Errorf("d1: statement %d: %w", i+1, err)
 		}
 		arr.SetIndex(i, p)
 	}
@@ -81,20 +92,9 @@ func (b *d1Conn) Batch(ctx context.Context, stmts []d1.Statement) ([][]d1.Row, e
 // column name, which lose duplicate names and order): the query side of
 // the sync store.
 func (b *d1Conn) Raw(ctx context.Context, st d1.Statement) ([][]any, error) {
-	p, err := jsutil.Call(b.db, "prepare", st.SQL)
+	p, err := b.prepare(st)
 	if err != nil {
-		return nil, d1Error(err)
-	}
-	if len(st.Args) > 0 {
-		args := make([]any, len(st.Args))
-		for j, a := range st.Args {
-			if args[j], err = d1Param(a); err != nil {
-				return nil, fmt.Errorf("d1: parameter %d: %w", j+1, err)
-			}
-		}
-		if p, err = jsutil.Call(p, "bind", args...); err != nil {
-			return nil, d1Error(err)
-		}
+		return nil, err
 	}
 	pr, err := jsutil.Call(p, "raw")
 	if err != nil {

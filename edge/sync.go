@@ -14,6 +14,7 @@ import (
 
 	"github.com/larderdb/larder/migrations/d1"
 	"github.com/larderdb/larder/syncer"
+	"github.com/larderdb/larder/syncer/synchttp"
 )
 
 // syncSchemaKey is the isolate state holding the checked sync schema: the
@@ -118,7 +119,7 @@ func (s *server) syncRoute(w http.ResponseWriter, r *http.Request) {
 		}
 		srv.WithPushBudget(n)
 	}
-	syncer.HandleHTTP(w, r, srv, userOf(r.Context()).Sub)
+	synchttp.HandleHTTP(w, r, srv, userOf(r.Context()).Sub)
 }
 
 // minPushBudget is the least SYNC_PUSH_BUDGET: the reads of a push and

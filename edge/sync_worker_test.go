@@ -25,6 +25,7 @@ import (
 	"github.com/larderdb/larder/migrations"
 	"github.com/larderdb/larder/migrations/sqlite"
 	"github.com/larderdb/larder/syncer"
+	"github.com/larderdb/larder/syncer/synchttp"
 )
 
 // syncApp is the test app of package syncer: items and lists with an owner
@@ -79,7 +80,7 @@ type syncDevice struct {
 	conn  *sqlite3.Conn
 	c     *syncer.Client
 	hello syncer.Hello
-	tr    *syncer.HTTP
+	tr    *synchttp.HTTP
 }
 
 // newSyncDevice opens a fresh device of sub with the migrations of dir up
@@ -117,7 +118,7 @@ func newSyncDevice(t testing.TB, url, sub, dir string, to int64) *syncDevice {
 		t.Fatal(err)
 	}
 	tok := tokenFor(t, sub, nil)
-	d.tr = &syncer.HTTP{URL: url, Token: func(context.Context) (string, error) { return tok, nil }}
+	d.tr = &synchttp.HTTP{URL: url, Token: func(context.Context) (string, error) { return tok, nil }}
 	return d
 }
 
@@ -403,7 +404,7 @@ func TestSyncThroughWorker(t *testing.T) {
 			t.Fatalf("b's row changed:\n%s", got)
 		}
 		// Without a token: 401, before anything touches D1.
-		anon := &syncer.HTTP{URL: url}
+		anon := &synchttp.HTTP{URL: url}
 		if _, err := anon.Pull(ctx, syncer.PullRequest{Hello: a.hello}); codeOf(err) != "LARDER_UNAUTHORIZED" {
 			t.Fatalf("no token: %v", err)
 		}

@@ -182,7 +182,13 @@ func (d *Database) ReadSet(ctx context.Context, tx uint64, sql string) ([]string
 
 // viewNames returns the names of the main schema's views, lower-case.
 func viewNames(c *sqlite3.Conn) ([]string, error) {
-	stmt, _, err := c.Prepare(`SELECT lower(name) FROM main.sqlite_schema WHERE type = 'view'`)
+	return firstColumn(c, `SELECT lower(name) FROM main.sqlite_schema WHERE type = 'view'`)
+}
+
+// firstColumn runs a query without parameters and returns its first
+// column as text, one string per row.
+func firstColumn(c *sqlite3.Conn, query string) ([]string, error) {
+	stmt, _, err := c.Prepare(query)
 	if err != nil {
 		return nil, err
 	}

@@ -140,14 +140,5 @@ func (d *Database) ImportWith(ctx context.Context, b []byte, o ImportOptions) er
 }
 
 func tableNames(c *sqlite3.Conn) ([]string, error) {
-	stmt, _, err := c.Prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`)
-	if err != nil {
-		return nil, err
-	}
-	defer stmt.Close()
-	var out []string
-	for stmt.Step() {
-		out = append(out, stmt.ColumnText(0))
-	}
-	return out, stmt.Err()
+	return firstColumn(c, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`)
 }

@@ -46,14 +46,7 @@ func (d *Database) Exec(ctx context.Context, tx uint64, sql string, p Params) (E
 // Query runs every statement of sql and returns the rows of the last one
 // that has result columns, in the encoding of [EncodeRows].
 func (d *Database) Query(ctx context.Context, tx uint64, sql string, p Params) ([]byte, error) {
-	release, err := d.acquire(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	rows, err := d.run(sql, p, true)
-	d.flush(err != nil)
-	return rows, err
+	return d.query(ctx, tx, sql, p, false)
 }
 
 // RunResultHeader is the length of what [Database.Run] puts before the
@@ -66,6 +59,12 @@ const RunResultHeader = 16
 // statement that has result columns in the encoding of [EncodeRows]. See
 // [DecodeRun].
 func (d *Database) Run(ctx context.Context, tx uint64, sql string, p Params) ([]byte, error) {
+	return d.query(ctx, tx, sql, p, true)
+}
+
+// query is Query, and Run when withChanges: the rows are put after
+// changes and lastInsertRowid, read while the gate is still held.
+func (d *Database) query(ctx context.Context, tx uint64, sql string, p Params, withChanges bool) ([]byte, error) {
 	release, err := d.acquire(ctx, tx)
 	if err != nil {
 		return nil, err
@@ -73,8 +72,8 @@ func (d *Database) Run(ctx context.Context, tx uint64, sql string, p Params) ([]
 	defer release()
 	rows, err := d.run(sql, p, true)
 	d.flush(err != nil)
-	if err != nil {
-		return nil, err
+	if err != nil || !withChanges {
+		return rows, err
 	}
 	out := make([]byte, RunResultHeader, RunResultHeader+len(rows))
 	binary.LittleEndian.PutUint64(out[0:], uint64(d.conn.Changes()))

@@ -18,6 +18,7 @@ import (
 	"github.com/larderdb/larder/migrations"
 	msqlite "github.com/larderdb/larder/migrations/sqlite"
 	"github.com/larderdb/larder/syncer"
+	"github.com/larderdb/larder/syncer/synchttp"
 )
 
 const syncApp = "../syncer/testdata/app"
@@ -61,7 +62,7 @@ func syncServer(t *testing.T, to int64, fail func(r *http.Request) bool) string 
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		syncer.HandleHTTP(w, r, s, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+		synchttp.HandleHTTP(w, r, s, strings.TrimSpace(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer")))
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL
@@ -85,8 +86,8 @@ func syncText(t *testing.T) string {
 	return string(b)
 }
 
-func httpAs(url, sub string) *syncer.HTTP {
-	return &syncer.HTTP{URL: url, Token: func(context.Context) (string, error) { return sub, nil }}
+func httpAs(url, sub string) *synchttp.HTTP {
+	return &synchttp.HTTP{URL: url, Token: func(context.Context) (string, error) { return sub, nil }}
 }
 
 // openSynced opens a device database on its own host at migration to.
@@ -232,6 +233,21 @@ func TestSyncErrorCodes(t *testing.T) {
 	other, _ := openSynced(t, 0)
 	if n, err := other.Sync(ctx, httpAs(url, "u1")); err != nil || n.Pulled != 1 {
 		t.Fatalf("other device: %+v %v", n, err)
+	}
+	// No subject: refused, whatever the rows say; a body with an unknown
+	// field is a 400, not a guess.
+	nobody, _ := openSynced(t, 0)
+	execT(t, nobody, "INSERT INTO items (id, owner) VALUES ('q', '')")
+	if _, err := nobody.Sync(ctx, httpAs(url, "")); !errors.As(err, &e) || e.Code != syncer.CodeForbidden {
+		t.Fatalf("no subject: %v", err)
+	}
+	res, err := http.Post(url+syncer.RoutePush, "application/json", strings.NewReader(`{"hello":{},"changes":[],"extra":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("unknown field: HTTP %d", res.StatusCode)
 	}
 
 	h, _ := newHost(t)

@@ -5,6 +5,12 @@
 // script expects. Everything here builds only under GOOS=js, except the
 // browser tests (-tags browser), which drive the real dist/ in a browser.
 //
+// The files: bridge_js.go ([Serve], the ops of call), direct_js.go (exec,
+// query and run through the wasm exports: [DirectRun]), migration_js.go
+// (migrations passed to open, JS function migrations), values_js.go
+// (events, parameters and errors between JavaScript and Go values), and
+// testhooks*.go (the fault injection of test builds).
+//
 // # Request protocol
 //
 // The worker script calls globalThis[hook].call(op, req), with op one of

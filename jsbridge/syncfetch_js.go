@@ -15,7 +15,7 @@ import (
 // fetchTransport is the sync Transport of the browser's worker: the edge's
 // routes (syncer.RouteHello, RoutePush, RoutePull) over the worker's own
 // fetch, with the bearer token the page fetched for the round. It is
-// syncer.HTTP without Go's net/http client, which would add megabytes to
+// synchttp.HTTP without Go's net/http client, which would add megabytes to
 // larder.wasm for what one fetch call does.
 type fetchTransport struct {
 	url, token string

@@ -9,7 +9,6 @@ import (
 	"maps"
 	"os"
 	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -96,23 +95,34 @@ func Load(fsys fs.FS, dir string) ([]*Migration, error) {
 	return Sort(list)
 }
 
-// goFileRE matches the name of a goose Go migration file.
-var goFileRE = regexp.MustCompile(`^([0-9]+)_([A-Za-z0-9_.-]+)\.go$`)
+// matchGoFile takes the name of a goose Go migration file apart:
+// ^([0-9]+)_([A-Za-z0-9_.-]+)\.go$ (see names.go for why not regexp).
+func matchGoFile(file string) (version, name string, ok bool) {
+	version, rest, ok := digitsThen(file, "_")
+	if !ok {
+		return "", "", false
+	}
+	name, found := strings.CutSuffix(rest, ".go")
+	if !found || name == "" || !allNameChars(name, true) {
+		return "", "", false
+	}
+	return version, name, true
+}
 
 // goFile returns the stand-in for a goose Go migration file
 // ("20241226183416_sync_children.go"), or nil for any other entry. Its up
 // and down fail with ErrGoMigrationFile: goose's CLI stops there too.
 func goFile(e fs.DirEntry) *Migration {
-	sub := goFileRE.FindStringSubmatch(e.Name())
-	if e.IsDir() || sub == nil || strings.HasSuffix(e.Name(), "_test.go") {
+	version, name, ok := matchGoFile(e.Name())
+	if e.IsDir() || !ok || strings.HasSuffix(e.Name(), "_test.go") {
 		return nil
 	}
-	v, err := strconv.ParseInt(sub[1], 10, 64)
+	v, err := strconv.ParseInt(version, 10, 64)
 	if err != nil || v <= 0 {
 		return nil
 	}
 	fail := func(context.Context, Tx) error { return ErrGoMigrationFile }
-	return &Migration{Version: v, Name: sub[2], Source: e.Name(), UpFunc: fail, DownFunc: fail, HasDown: true, GoFile: true}
+	return &Migration{Version: v, Name: name, Source: e.Name(), UpFunc: fail, DownFunc: fail, HasDown: true, GoFile: true}
 }
 
 // LoadDir is Load on a directory of the operating system.

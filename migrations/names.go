@@ -1,8 +1,8 @@
 package migrations
 
 import (
-	"regexp"
 	"strconv"
+	"strings"
 )
 
 // The file names Load accepts. The name part keeps hyphens and dots as
@@ -10,11 +10,82 @@ import (
 // which golang-migrate reads as version 20240813211251, name
 // "passkey_backup_flags."); golang-migrate and sqlx pairs end in .up.sql /
 // .down.sql; refinery and Flyway write V<version>__<name>.sql.
-var (
-	fileNameRE     = regexp.MustCompile(`^([0-9]+)_([A-Za-z0-9_-][A-Za-z0-9_.-]*?)(\.up|\.down)?\.sql$`)
-	refineryNameRE = regexp.MustCompile(`^V([0-9]+)__([A-Za-z0-9_-]+)\.sql$`)
-	otherVersionRE = regexp.MustCompile(`^[UuRr][0-9]*__`)
-)
+//
+// They are matched by hand rather than with package regexp, which would add
+// about 0.5 MB to larder.wasm for these and two other patterns. As regular
+// expressions (names_test.go checks the matchers against them):
+//
+//	^([0-9]+)_([A-Za-z0-9_-][A-Za-z0-9_.-]*?)(\.up|\.down)?\.sql$   matchFileName
+//	^V([0-9]+)__([A-Za-z0-9_-]+)\.sql$                            matchRefineryName
+//	^[UuRr][0-9]*__                                               otherVersion
+
+// matchFileName takes NNNN_name.sql, NNNN_name.up.sql or
+// NNNN_name.down.sql apart: the name is the shortest that leaves one of
+// those endings.
+func matchFileName(file string) (version, name, part string, ok bool) {
+	version, rest, ok := digitsThen(file, "_")
+	if !ok {
+		return "", "", "", false
+	}
+	for _, end := range []struct{ suffix, part string }{{".down.sql", "down"}, {".up.sql", "up"}, {".sql", ""}} {
+		n, found := strings.CutSuffix(rest, end.suffix)
+		if found && n != "" && n[0] != '.' && allNameChars(n, true) {
+			return version, n, end.part, true
+		}
+	}
+	return "", "", "", false
+}
+
+// matchRefineryName takes V<version>__<name>.sql apart.
+func matchRefineryName(file string) (version, name string, ok bool) {
+	rest, found := strings.CutPrefix(file, "V")
+	if !found {
+		return "", "", false
+	}
+	version, rest, ok = digitsThen(rest, "__")
+	if !ok {
+		return "", "", false
+	}
+	name, found = strings.CutSuffix(rest, ".sql")
+	if !found || name == "" || !allNameChars(name, false) {
+		return "", "", false
+	}
+	return version, name, true
+}
+
+// otherVersion reports a Flyway or refinery U or R migration name.
+func otherVersion(file string) bool {
+	if file == "" || strings.IndexByte("UuRr", file[0]) < 0 {
+		return false
+	}
+	_, _, ok := digitsThen("0"+file[1:], "__")
+	return ok
+}
+
+// digitsThen splits s into the ASCII digits it starts with (at least one)
+// and what follows sep after them.
+func digitsThen(s, sep string) (digits, rest string, ok bool) {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	rest, found := strings.CutPrefix(s[i:], sep)
+	if i == 0 || !found {
+		return "", "", false
+	}
+	return s[:i], rest, true
+}
+
+// allNameChars reports whether s has only A-Z a-z 0-9 _ - (and . when dot).
+func allNameChars(s string, dot bool) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || dot && c == '.') {
+			return false
+		}
+	}
+	return true
+}
 
 const fileNameWant = "want NNNN_name.sql (digits, underscore, letters, digits, _, - or .), " +
 	"NNNN_name.up.sql with NNNN_name.down.sql, or V<N>__name.sql"
@@ -36,26 +107,22 @@ func (f fileName) stem(file string) string {
 }
 
 func parseFileName(file string) (fileName, error) {
-	m := fileNameRE.FindStringSubmatch(file)
-	if m == nil {
-		m = refineryNameRE.FindStringSubmatch(file)
+	version, name, part, ok := matchFileName(file)
+	if !ok {
+		version, name, ok = matchRefineryName(file)
 	}
-	if m == nil {
+	if !ok {
 		detail := fileNameWant
-		if otherVersionRE.MatchString(file) {
+		if otherVersion(file) {
 			detail = "U (undo or unversioned) and R (repeatable) migrations of Flyway and refinery are not supported; " + detail
 		}
 		return fileName{}, &FileError{File: file, Err: ErrBadFileName, Detail: detail}
 	}
-	v, err := strconv.ParseInt(m[1], 10, 64)
+	v, err := strconv.ParseInt(version, 10, 64)
 	if err != nil || v <= 0 {
 		return fileName{}, &FileError{File: file, Err: ErrBadFileName, Detail: "version must be a positive 64-bit integer"}
 	}
-	f := fileName{version: v, name: m[2]}
-	if len(m) > 3 && m[3] != "" {
-		f.part = m[3][1:]
-	}
-	return f, nil
+	return fileName{version: v, name: name, part: part}, nil
 }
 
 // ParseFileName splits a migration file name into its version and name:

@@ -37,7 +37,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"regexp"
 
 	"github.com/larderdb/larder/migrations"
 )
@@ -78,13 +77,25 @@ func (s *Seed) Label() string {
 // ErrNoSeeds is returned by Load when there is no seed file to run.
 var ErrNoSeeds = errors.New("no seed files")
 
-var envRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+// validEnv reports whether env is a directory name:
+// ^[A-Za-z0-9][A-Za-z0-9_.-]*$ (by hand: package regexp is large in
+// larder.wasm, which links this package through internal/imagecheck).
+func validEnv(env string) bool {
+	for i := 0; i < len(env); i++ {
+		c := env[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || c != '_' && c != '.' && c != '-') {
+			return false
+		}
+	}
+	return env != ""
+}
 
 // Load reads the seeds of dir in fsys: the common ones in dir, then, when
 // env is not "", those in dir/env, which must exist. File names and
 // checksums follow the migration rules ([migrations.Parse]).
 func Load(fsys fs.FS, dir, env string) ([]*Seed, error) {
-	if env != "" && !envRE.MatchString(env) {
+	if env != "" && !validEnv(env) {
 		return nil, fmt.Errorf("seed: environment %q: want a directory name (letters, digits, _ . -)", env)
 	}
 	common, err := loadOne(fsys, dir, "")

@@ -71,6 +71,13 @@ const workloads = {
     if (num(rows[0].n) !== 3) throw new Error(`start: expected 3 tags, got ${rows[0].n}`);
     return { ms, db };
   },
+  // A first visit over the throttled link: from navigation (performance
+  // timeOrigin) to the first query result, so the page's own download,
+  // the library's and the module's are all in it.
+  async "first-visit"(opts) {
+    const { ms, db } = await workloads.start(opts);
+    return { ms: performance.now(), db, info: { openQuery: ms } };
+  },
   async "insert-1k"(opts) {
     const db = await openDb(opts);
     const t0 = performance.now();

@@ -236,6 +236,7 @@ type Browser struct {
 	Engine string // "chromium", "firefox" or "webkit"
 
 	t   testing.TB
+	tmp *tempDirs // a browser from Start: its directories
 	drv driver
 
 	// chromium
@@ -292,6 +293,82 @@ func Launch(t testing.TB, engine string) *Browser {
 	return b
 }
 
+// Start launches a browser of engine outside a test (the benchmark runner
+// uses it): the same launcher, flags and fresh profile as [Launch], in a
+// temporary directory that [Browser.Close] removes.
+func Start(engine string) (*Browser, error) {
+	dir, err := os.MkdirTemp("", "larder-browser-")
+	if err != nil {
+		return nil, err
+	}
+	tmp := &tempDirs{root: dir}
+	b := &Browser{Engine: engine, tmp: tmp}
+	switch engine {
+	case "chromium":
+		err = b.startChromium()
+	case "firefox":
+		b.drv, err = startFirefox(tmp)
+	case "webkit":
+		b.drv, err = startWebKit(tmp)
+	default:
+		err = fmt.Errorf("unknown engine %q (want one of %s)", engine, strings.Join(Engines, ", "))
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("browsertest: start %s: %w", engine, err)
+	}
+	return b, nil
+}
+
+// Close ends a browser started with [Start] and removes its profile.
+func (b *Browser) Close() {
+	b.close()
+	if b.tmp != nil {
+		os.RemoveAll(b.tmp.root)
+	}
+}
+
+// OpenTab is [Browser.NewTab] returning its error instead of failing a
+// test (for a browser from [Start]).
+func (b *Browser) OpenTab() (*Tab, error) {
+	if b.drv == nil {
+		tab := b.chromiumTab()
+		if err := chromedp.Do(tab.ctx); err != nil {
+			tab.cancel()
+			return nil, fmt.Errorf("browsertest: new tab: %w", err)
+		}
+		return tab, nil
+	}
+	td, err := b.drv.newTab()
+	if err != nil {
+		return nil, fmt.Errorf("browsertest: %s: new tab: %w", b.Engine, err)
+	}
+	return b.wrapTab(td), nil
+}
+
+// tempDirs hands out fresh directories under root (profiles, HOME) for a
+// browser started outside a test.
+type tempDirs struct {
+	root string
+	n    int
+}
+
+func (d *tempDirs) TempDir() string {
+	d.n++
+	p := filepath.Join(d.root, fmt.Sprint(d.n))
+	os.MkdirAll(p, 0o700)
+	return p
+}
+
+func (d *tempDirs) Logf(string, ...any) {}
+
+func (b *Browser) tempDir() string {
+	if b.tmp != nil {
+		return b.tmp.TempDir()
+	}
+	return b.t.TempDir()
+}
+
 func (b *Browser) close() {
 	if b.drv != nil {
 		b.drv.close()
@@ -308,7 +385,7 @@ func (b *Browser) startChromium() error {
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
-		chromedp.UserDataDir(b.t.TempDir()),
+		chromedp.UserDataDir(b.tempDir()),
 		chromedp.Flag("no-default-browser-check", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("mute-audio", true),
@@ -356,6 +433,10 @@ func (b *Browser) NewTab() *Tab {
 	if err != nil {
 		b.t.Fatalf("browsertest: %s: new tab: %v", b.Engine, err)
 	}
+	return b.wrapTab(td)
+}
+
+func (b *Browser) wrapTab(td tabDriver) *Tab {
 	tab := &Tab{t: b.t, td: td}
 	if l, ok := td.(interface{ attach(*Tab) }); ok {
 		l.attach(tab)
@@ -364,6 +445,15 @@ func (b *Browser) NewTab() *Tab {
 }
 
 func (b *Browser) newChromiumTab() *Tab {
+	tab := b.chromiumTab()
+	if err := chromedp.Do(tab.ctx); err != nil {
+		b.t.Fatalf("browsertest: new tab: %v", err)
+	}
+	return tab
+}
+
+// chromiumTab makes a Chromium tab's context; the first action opens it.
+func (b *Browser) chromiumTab() *Tab {
 	tab := &Tab{t: b.t}
 	listen := func(ev any) {
 		switch ev := ev.(type) {
@@ -387,9 +477,6 @@ func (b *Browser) newChromiumTab() *Tab {
 		}
 	}
 	tab.ctx, tab.cancel = chromedp.NewContext(b.ctx, chromedp.WithListener(listen))
-	if err := chromedp.Do(tab.ctx); err != nil {
-		b.t.Fatalf("browsertest: new tab: %v", err)
-	}
 	return tab
 }
 
@@ -435,6 +522,26 @@ func (tab *Tab) Navigate(url string) error {
 		return tab.td.navigate(context.Background(), url)
 	}
 	return chromedp.Do(tab.ctx, chromedp.Navigate(url))
+}
+
+// NavigateTimeout is Navigate with a deadline.
+func (tab *Tab) NavigateTimeout(d time.Duration, url string) error {
+	ctx, cancel := context.WithTimeout(tab.Context(), d)
+	defer cancel()
+	if tab.td != nil {
+		return tab.td.navigate(ctx, url)
+	}
+	return chromedp.Do(ctx, chromedp.Navigate(url))
+}
+
+// ReloadTimeout is Reload with a deadline.
+func (tab *Tab) ReloadTimeout(d time.Duration) error {
+	ctx, cancel := context.WithTimeout(tab.Context(), d)
+	defer cancel()
+	if tab.td != nil {
+		return tab.td.reload(ctx)
+	}
+	return chromedp.Do(ctx, chromedp.Reload())
 }
 
 // Reload reloads the page and waits for it to load.

@@ -221,6 +221,21 @@ func (w *webkit) newTab() (tabDriver, error) {
 		w.first = ""
 		return &webkitTab{w: w, window: h}, nil
 	}
+	// New Window needs an open current window: after a Close, switch to
+	// one that is left.
+	if w.current == "" {
+		var handles []string
+		if err := w.do(context.Background(), "GET", w.base+"/window/handles", nil, &handles); err != nil {
+			return nil, err
+		}
+		if len(handles) == 0 {
+			return nil, errors.New("webkit: no window left (closing a session's last window ends it)")
+		}
+		if err := w.do(context.Background(), "POST", w.base+"/window", map[string]any{"handle": handles[0]}, nil); err != nil {
+			return nil, err
+		}
+		w.current = handles[0]
+	}
 	// A window, not a tab: a background tab's page is hidden, and WebKit
 	// throttles hidden pages' timers.
 	var r struct{ Handle string }

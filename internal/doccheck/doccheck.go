@@ -8,6 +8,7 @@ package doccheck
 import (
 	"bufio"
 	"fmt"
+	"iter"
 	"os"
 	"path"
 	"path/filepath"
@@ -68,23 +69,34 @@ type ref struct {
 	code   bool // a path written in code, not a link
 }
 
+// prose yields the lines of a Markdown file (index, line) that are not in
+// a fenced code block, nor its fences.
+func prose(lines []string) iter.Seq2[int, string] {
+	return func(yield func(int, string) bool) {
+		fence := ""
+		for i, l := range lines {
+			t := strings.TrimSpace(l)
+			switch {
+			case fence != "":
+				if strings.HasPrefix(t, fence) {
+					fence = ""
+				}
+			case strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~"):
+				fence = t[:3]
+			default:
+				if !yield(i, l) {
+					return
+				}
+			}
+		}
+	}
+}
+
 // refs lists the links and code paths of a Markdown file, skipping fenced
 // code blocks (examples, not references).
 func refs(lines []string) []ref {
 	var out []ref
-	fence := ""
-	for i, l := range lines {
-		t := strings.TrimSpace(l)
-		if fence != "" {
-			if strings.HasPrefix(t, fence) {
-				fence = ""
-			}
-			continue
-		}
-		if strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~") {
-			fence = t[:3]
-			continue
-		}
+	for i, l := range prose(lines) {
 		if m := refDef.FindStringSubmatch(l); m != nil {
 			out = append(out, ref{line: i + 1, target: m[1]})
 			continue
@@ -229,19 +241,7 @@ func Files(root string) ([]string, error) {
 func Anchors(lines []string) map[string]bool {
 	set := map[string]bool{}
 	seen := map[string]int{}
-	fence := ""
-	for _, l := range lines {
-		t := strings.TrimSpace(l)
-		if fence != "" {
-			if strings.HasPrefix(t, fence) {
-				fence = ""
-			}
-			continue
-		}
-		if strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~") {
-			fence = t[:3]
-			continue
-		}
+	for _, l := range prose(lines) {
 		m := heading.FindStringSubmatch(l)
 		if m == nil {
 			continue

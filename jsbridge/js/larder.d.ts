@@ -14,10 +14,41 @@ export interface ExecResult {
   lastInsertRowid: number | bigint;
 }
 
-export interface Tx {
-  exec(sql: string, params?: Params): Promise<ExecResult>;
-  query<R = Row>(sql: string, params?: Params): Promise<R[]>;
+/** Options of query() and run(): rowMode "array" gives `{ columns, rows }` with the values of each row in
+ * column order and duplicate column names kept (joins); "object" (the default) gives one object per row. */
+export interface QueryOptions {
+  rowMode?: RowMode;
 }
+export type RowMode = "object" | "array";
+/** The options that ask for array rows. */
+export type ArrayMode = { rowMode: "array" };
+/** The options that ask for object rows (the default). */
+export type ObjectMode = { rowMode?: "object" };
+
+/** Rows in column order: `columns[i]` names `rows[r][i]`; a name may repeat. */
+export interface ArrayRows<V extends unknown[] = SQLValue[]> {
+  columns: string[];
+  rows: V[];
+}
+
+/** What run() returns: the rows (RETURNING) and the changes, in one call. */
+export interface RunResult<R = Row> extends ExecResult {
+  rows: R[];
+}
+export interface ArrayRunResult<V extends unknown[] = SQLValue[]> extends ArrayRows<V>, ExecResult {}
+
+/** The statements of exec(), query() and run(), on the database and on a transaction handle. BEGIN, COMMIT,
+ * END and ROLLBACK (and, outside db.transaction, SAVEPOINT and RELEASE) reject with LARDER_INVALID_ARGUMENT
+ * naming db.transaction. */
+export interface Statements {
+  exec(sql: string, params?: Params): Promise<ExecResult>;
+  query<V extends unknown[] = SQLValue[]>(sql: string, params: Params | undefined, options: ArrayMode): Promise<ArrayRows<V>>;
+  query<R = Row>(sql: string, params?: Params, options?: ObjectMode): Promise<R[]>;
+  run<V extends unknown[] = SQLValue[]>(sql: string, params: Params | undefined, options: ArrayMode): Promise<ArrayRunResult<V>>;
+  run<R = Row>(sql: string, params?: Params, options?: ObjectMode): Promise<RunResult<R>>;
+}
+
+export interface Tx extends Statements {}
 
 /** One migration: SQL (as in a `larder migrate bundle` file) or a JS function run inside the worker.
  * JS functions are sent to the worker as source text: they must not use closures, and they need
@@ -83,32 +114,80 @@ export interface AppliedMigration {
   breaking: boolean;
 }
 
-/** Error codes: SQLite's extended code names ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_ERROR", "SQLITE_FULL", …) or these. */
+/** The LARDER_* codes the library throws (a test compares this list with the sources: jsbridge, the engine,
+ * larder.js and larder-worker.js, and the edge Worker's codes that backup() and restore() pass on). */
 export type LarderCode =
+  | "LARDER_AUTH_MISCONFIGURED"
+  | "LARDER_BAD_REQUEST"
+  | "LARDER_BUSY"
   | "LARDER_CHECKSUM_MISMATCH"
-  | "LARDER_MISSING_MIGRATION"
-  | "LARDER_DATABASE_NEWER"
-  | "LARDER_MIGRATION_FAILED"
-  | "LARDER_OUTDATED"
   | "LARDER_CLOSED"
-  | "LARDER_INVALID_DATABASE"
-  | "LARDER_STORAGE_UNAVAILABLE"
-  | "LARDER_OUT_OF_ORDER"
-  | "LARDER_INVALID_MIGRATIONS"
-  | "LARDER_INVALID_ARGUMENT"
   | "LARDER_CRASHED"
-  | "LARDER_INTERNAL";
+  | "LARDER_DATABASE_NEWER"
+  | "LARDER_ERROR"
+  | "LARDER_FORBIDDEN"
+  | "LARDER_HTTP_ERROR"
+  | "LARDER_INTERNAL"
+  | "LARDER_INVALID_ARGUMENT"
+  | "LARDER_INVALID_DATABASE"
+  | "LARDER_INVALID_MIGRATIONS"
+  | "LARDER_INVALID_NAME"
+  | "LARDER_MIGRATION_FAILED"
+  | "LARDER_MISSING_MIGRATION"
+  | "LARDER_NOT_FOUND"
+  | "LARDER_NO_DOWN"
+  | "LARDER_OUTDATED"
+  | "LARDER_OUT_OF_ORDER"
+  | "LARDER_OWNER_GONE"
+  | "LARDER_PRECONDITION_FAILED"
+  | "LARDER_PRECONDITION_REQUIRED"
+  | "LARDER_SERVER_BEHIND"
+  | "LARDER_STORAGE_UNAVAILABLE"
+  | "LARDER_SYNC_MISCONFIGURED"
+  | "LARDER_SYNC_OFF"
+  | "LARDER_SYNC_SCHEMA"
+  | "LARDER_TIMEOUT"
+  | "LARDER_TOO_LARGE"
+  | "LARDER_UNAUTHORIZED"
+  | "LARDER_UNKNOWN_VERSION";
 
-export interface LarderError extends Error {
-  code: LarderCode | `SQLITE_${string}`;
+/** An error code: one of Larder's, or SQLite's extended code name ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_FULL", …). */
+export type ErrorCode = LarderCode | `SQLITE_${string}`;
+
+/** Every error the library rejects with is a LarderError (`instanceof` works; across copies of the module use
+ * isLarderError). */
+export declare class LarderError extends Error {
+  constructor(code: ErrorCode, message: string, extra?: { migration?: { version: number; name: string }; status?: number });
+  readonly code: ErrorCode;
   /** Set on LARDER_MIGRATION_FAILED. */
   migration?: { version: number; name: string };
+  /** Set on LARDER_HTTP_ERROR and the server's codes (backup, restore): the HTTP status. */
+  status?: number;
 }
+
+/** The LARDER_* codes the browser library itself produces (the edge Worker's codes, which backup() and restore()
+ * pass on, are in LarderCode too). */
+export declare const CODES: readonly LarderCode[];
+
+/** Whether e is an error of the library: a LarderError, or any object with a LARDER_* or SQLITE_* code (an
+ * error from another copy of the module, another realm, or one that crossed postMessage). */
+export declare function isLarderError(e: unknown): e is LarderError;
 
 export interface ChangeEvent extends CustomEvent<{ tables: string[] }> {}
 export interface VersionChangeEvent extends CustomEvent<{ from: number; to: number; breaking: boolean }> {}
 
-export interface Database extends EventTarget {
+export interface DatabaseEventMap {
+  change: ChangeEvent;
+  versionchange: VersionChangeEvent;
+}
+
+export type WatchCallback<R> = (rows: R) => void;
+export interface WatchOptions extends QueryOptions {
+  /** Called when a run of the query fails (the watch stays: the next commit runs it again). */
+  onError?: (error: LarderError) => void;
+}
+
+export interface Database extends EventTarget, Statements {
   readonly name: string;
   /** The backend in use. */
   readonly storage: Exclude<Storage, "auto">;
@@ -125,8 +204,6 @@ export interface Database extends EventTarget {
   /** Asks for persistent storage (navigator.storage.persist(); may prompt the user). Resolves to the
    * answer, also kept in db.persisted, or null where the browser has no such API. */
   persist(): Promise<boolean | null>;
-  exec(sql: string, params?: Params): Promise<ExecResult>;
-  query<R = Row>(sql: string, params?: Params): Promise<R[]>;
   /** Runs fn inside BEGIN IMMEDIATE … COMMIT (ROLLBACK if it throws). Calls on db meanwhile wait: use tx inside fn. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   migrations(): Promise<AppliedMigration[]>;
@@ -141,9 +218,14 @@ export interface Database extends EventTarget {
   /** Deletes this database's storage and closes the handle; the next open migrates anew. */
   reset(): Promise<void>;
   close(): Promise<void>;
-  addEventListener(type: "change", listener: (e: ChangeEvent) => void, options?: boolean | AddEventListenerOptions): void;
-  addEventListener(type: "versionchange", listener: (e: VersionChangeEvent) => void, options?: boolean | AddEventListenerOptions): void;
+  /** Live query: calls callback with the result now, then again after every committed write (from any tab) to
+   * a table the statement reads (SQLite says which), once per commit. Returns the function that stops it. */
+  watch<V extends unknown[] = SQLValue[]>(sql: string, params: Params | undefined, callback: WatchCallback<ArrayRows<V>>, options: WatchOptions & ArrayMode): () => void;
+  watch<R = Row>(sql: string, params: Params | undefined, callback: WatchCallback<R[]>, options?: WatchOptions & ObjectMode): () => void;
+  addEventListener<K extends keyof DatabaseEventMap>(type: K, listener: (this: Database, e: DatabaseEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof DatabaseEventMap>(type: K, listener: (this: Database, e: DatabaseEventMap[K]) => void, options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
 }
 
 export function open(options: OpenOptions): Promise<Database>;
@@ -151,11 +233,14 @@ export function open(options: OpenOptions): Promise<Database>;
 /** Deletes the storage of a database without opening it (e.g. from devtools). */
 export function reset(name: string, options?: { storage?: Storage; wasm?: string | URL }): Promise<void>;
 
-/** Starts fetching and compiling a larder.wasm ahead of open(); done for the default one on import. */
+/** Starts fetching and compiling a larder.wasm ahead of open() (default: the larder.wasm next to larder.js).
+ * Importing larder.js downloads nothing: open() or preload() starts it. */
 export function preload(wasm?: string | URL): Promise<WebAssembly.Module>;
 
 /** Decodes the row encoding of the worker (exposed for tools). */
 export function decodeRows(bytes: Uint8Array): Row[];
+export function decodeRows(bytes: Uint8Array, options: { rowMode: "object" }): Row[];
+export function decodeRows(bytes: Uint8Array, options: { rowMode: "array" }): ArrayRows;
 
 /** Options of import() and restore() (docs/imports.md). Refusals reject with LARDER_INVALID_DATABASE. */
 export interface ImportOptions {

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/ncruces/go-sqlite3"
@@ -152,16 +151,89 @@ func tempObjects(c *sqlite3.Conn) (map[string]bool, error) {
 	return out, stmt.Err()
 }
 
-// foreignKeysPragmaRE matches a statement that sets PRAGMA foreign_keys
-// (not one that only reads it).
-var foreignKeysPragmaRE = regexp.MustCompile(`(?is)^PRAGMA\s+(?:(?:"?main"?|"?temp"?)\s*\.\s*)?"?foreign_keys"?\s*(?:=|\()\s*(.*?)\s*\)?\s*;?$`)
-
 // setsForeignKeys reports whether stmt (trimmed, comments before it
-// removed) is PRAGMA foreign_keys = VALUE, and returns VALUE.
+// removed) is PRAGMA foreign_keys = VALUE (or (VALUE)), not one that only
+// reads it, and returns VALUE. It matches by hand what the regular
+// expression
+//
+//	(?is)^PRAGMA\s+(?:(?:"?main"?|"?temp"?)\s*\.\s*)?"?foreign_keys"?\s*(?:=|\()\s*(.*?)\s*\)?\s*;?$
+//
+// matches, with ASCII case folding (package regexp would add about 0.5 MB
+// to larder.wasm; state_test.go checks the two agree).
 func setsForeignKeys(stmt string) (string, bool) {
-	m := foreignKeysPragmaRE.FindStringSubmatch(stmt)
-	if m == nil {
+	p := pragmaScanner{s: stmt}
+	if !p.word("PRAGMA") || p.space() == 0 {
 		return "", false
 	}
-	return strings.Trim(m[1], `'"`), true
+	if at := p.i; !p.schema() {
+		p.i = at
+	}
+	p.quote()
+	if !p.word("foreign_keys") {
+		return "", false
+	}
+	p.quote()
+	p.space()
+	if !p.byte('=') && !p.byte('(') {
+		return "", false
+	}
+	p.space()
+	v := p.s[p.i:]
+	// The value ends before [space] [)] [space] [;] at the end.
+	v = strings.TrimSuffix(v, ";")
+	v = strings.TrimRight(v, pragmaSpace)
+	v = strings.TrimSuffix(v, ")")
+	v = strings.TrimRight(v, pragmaSpace)
+	return strings.Trim(v, `'"`), true
+}
+
+// pragmaSpace is \s of package regexp (RE2): no vertical tab.
+const pragmaSpace = "\t\n\f\r "
+
+type pragmaScanner struct {
+	s string
+	i int
+}
+
+// word consumes w, ASCII case-insensitively.
+func (p *pragmaScanner) word(w string) bool {
+	if len(p.s)-p.i < len(w) || !strings.EqualFold(p.s[p.i:p.i+len(w)], w) {
+		return false
+	}
+	p.i += len(w)
+	return true
+}
+
+func (p *pragmaScanner) byte(c byte) bool {
+	if p.i < len(p.s) && p.s[p.i] == c {
+		p.i++
+		return true
+	}
+	return false
+}
+
+func (p *pragmaScanner) quote() { p.byte('"') }
+
+func (p *pragmaScanner) space() int {
+	n := 0
+	for p.i < len(p.s) && strings.IndexByte(pragmaSpace, p.s[p.i]) >= 0 {
+		p.i++
+		n++
+	}
+	return n
+}
+
+// schema consumes ["]main["] or ["]temp["], space, a dot and space.
+func (p *pragmaScanner) schema() bool {
+	p.quote()
+	if !p.word("main") && !p.word("temp") {
+		return false
+	}
+	p.quote()
+	p.space()
+	if !p.byte('.') {
+		return false
+	}
+	p.space()
+	return true
 }

@@ -50,15 +50,7 @@ func (s *Store) Version(ctx context.Context) (int64, error) {
 	if ok, err := HasTable(s.conn, "_migrations"); err != nil || !ok {
 		return 0, err
 	}
-	stmt, _, err := s.conn.Prepare(`SELECT coalesce(max(version), 0) FROM _migrations`)
-	if err != nil {
-		return 0, err
-	}
-	defer stmt.Close()
-	if !stmt.Step() {
-		return 0, stmt.Err()
-	}
-	return stmt.ColumnInt64(0), nil
+	return sqlutil.QueryInt(s.conn, `SELECT coalesce(max(version), 0) FROM _migrations`)
 }
 
 func readApplied(ctx context.Context, conn *sqlite3.Conn) ([]migrations.Record, error) {

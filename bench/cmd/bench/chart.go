@@ -80,7 +80,7 @@ func panel(res *results, w workload, x0, y0 int) string {
 	var bars []bar
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, c := range configs {
-		cl := res.find(w.ID, c.System, c.Backend)
+		cl := res.find("chromium", w.ID, c.System, c.Backend)
 		if cl == nil {
 			continue
 		}

@@ -31,7 +31,7 @@ import (
 )
 
 func main() {
-	runs := flag.Int("runs", 5, "fresh page loads per figure (the median is reported)")
+	runs := flag.Int("runs", 3, "fresh page loads per figure (the median is reported)")
 	only := flag.String("only", "", `regexp over "workload/system/backend" selecting what to (re)measure`)
 	flag.StringVar(&skipFlag, "skip", "", `regexp over "workload/system/backend" of figures not to measure`)
 	root := flag.String("root", ".", "repository root (holds dist/ and bench/)")
@@ -42,8 +42,14 @@ func main() {
 	flag.DurationVar(&primeHold, "prime", primeHold, "before a warm-cache workload, caches cleared, one untimed first visit per system whose tab stays open this long (V8 writes its wasm code cache then); 0: no priming")
 	flag.DurationVar(&primeHoldLarder, "prime-larder", primeHoldLarder, "the same for Larder, whose first visit also runs its warm-up (~3 s) and whose largest functions take seconds to optimise")
 	flag.DurationVar(&cellBudget, "cell-budget", cellBudget, "stop adding runs to a figure once its runs took this long and it has 3")
+	flag.StringVar(&enginesFlag, "engines", enginesFlag, "browser engines to measure on, comma-separated (chromium, firefox, webkit)")
+	flag.BoolVar(&allFlag, "all", false, "measure every workload (without it and without -only: the core workloads only; see bench/README.md)")
+	flag.DurationVar(&demoHold, "demo-hold", demoHold, "how long the demo's first visit stays open before the reload (Larder's warm-up and V8's code cache run then)")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
+	if *only == "" && !allFlag {
+		coreOnly = true
+	}
 	if err := run(*root, *out, *chromiumPath, *only, *runs, *timeout, *reportOnly); err != nil {
 		log.Fatal(err)
 	}
@@ -62,8 +68,11 @@ var (
 )
 
 var (
-	skipFlag string
-	skipRe   *regexp.Regexp
+	skipFlag    string
+	skipRe      *regexp.Regexp
+	enginesFlag = "chromium,firefox,webkit"
+	allFlag     bool
+	coreOnly    bool // no -only and no -all: the core workloads
 )
 
 func run(root, out, chromiumPath, only string, runs int, timeout time.Duration, reportOnly bool) error {
@@ -89,34 +98,88 @@ func run(root, out, chromiumPath, only string, runs int, timeout time.Duration, 
 		return fmt.Errorf("bench: -runs must be at least 1")
 	}
 
-	b, err := startChromium(chromiumPath)
-	if err != nil {
-		return err
-	}
-	defer b.close()
-
 	if !reportOnly {
 		rev := larderRevision(root)
-		if err := measureAll(root, jsonPath, b, res, sel, runs, timeout); err != nil {
+		browsers := res.Meta.Browsers
+		if browsers == nil {
+			browsers = map[string]string{}
+		}
+		// Notes about engines this run does not measure stay.
+		var notes []string
+		for _, n := range res.Meta.Notes {
+			for e, title := range engineTitle {
+				if strings.HasPrefix(n, title+" ") && !strings.Contains(","+enginesFlag+",", ","+e+",") {
+					notes = append(notes, n)
+				}
+			}
+		}
+		started := time.Now()
+		notes = append(notes, "Load average (1, 5, 15 min) at the start of the run of "+strings.ReplaceAll(enginesFlag, ",", ", ")+": "+loadAverage()+" (other work shares this 2-core machine: compare ratios within one engine's run, not absolute times across reports).")
+		distDir, err := snapshotDist(filepath.Join(root, "dist"))
+		if err != nil {
 			return err
 		}
-		res.Meta = newMeta(root, b.Version, runs, nil)
+		defer os.RemoveAll(distDir)
+		srv, err := startServer(root, distDir)
+		if err != nil {
+			return err
+		}
+		defer srv.close()
+		for _, name := range strings.Split(enginesFlag, ",") {
+			name = strings.TrimSpace(name)
+			if name == "" {
+				continue
+			}
+			t0 := time.Now()
+			e, err := startEngine(name, chromiumPath)
+			if err != nil {
+				return fmt.Errorf("bench: %s: %w", name, err)
+			}
+			browsers[name] = e.version()
+			log.Printf("=== %s: %s", name, e.version())
+			err = measureAll(root, distDir, jsonPath, e, srv, res, sel, runs, timeout)
+			e.close()
+			if err != nil {
+				return err
+			}
+			if err := measureDemo(name, srv, res, sel, runs, timeout); err != nil {
+				return err
+			}
+			if err := res.save(jsonPath); err != nil {
+				return err
+			}
+			log.Printf("=== %s done in %s", name, time.Since(t0).Round(time.Second))
+			notes = append(notes, fmt.Sprintf("%s measured %s in %s; load average after: %s.", engineTitle[name], time.Now().UTC().Format("2006-01-02 15:04 UTC"), time.Since(t0).Round(time.Second), loadAverage()))
+		}
+		notes = append(notes, fmt.Sprintf("Run of %s: %s in all.", strings.ReplaceAll(enginesFlag, ",", ", "), time.Since(started).Round(time.Second)))
+		res.Meta = newMeta(root, browsers["chromium"], runs, notes)
+		res.Meta.Browsers = browsers
 		res.Meta.Larder = rev
 		if _, err := os.Stat(filepath.Join(root, "dist", "larder.js")); err != nil {
 			res.Meta.Notes = appendOnce(res.Meta.Notes, "dist/larder.js was missing: Larder was not measured in this run.")
 		}
 	}
 	if reportOnly && res.Meta.Date == "" { // a run that was stopped before it wrote its meta
-		res.Meta = newMeta(root, b.Version, runs, nil)
+		res.Meta = newMeta(root, "", runs, nil)
 		res.Meta.Larder = larderRevision(root)
 	}
 	res.Sizes = measureSizes(root, res.Sizes)
+	if bd, err := measurePackages(root); err != nil {
+		log.Printf("larder.wasm by package: %v", err)
+	} else {
+		res.Packages = bd
+	}
 	if err := res.save(jsonPath); err != nil {
 		return err
 	}
 	if err := writeReport(filepath.Join(benchDir, "RESULTS.md"), res); err != nil {
 		return err
 	}
+	b, err := startChromium(chromiumPath) // draws the chart
+	if err != nil {
+		return err
+	}
+	defer b.close()
 	if err := writeChart(b, filepath.Join(benchDir, "results.png"), res); err != nil {
 		return err
 	}
@@ -124,17 +187,15 @@ func run(root, out, chromiumPath, only string, runs int, timeout time.Duration, 
 	return nil
 }
 
-func measureAll(root, jsonPath string, b *chromium, res *results, sel *regexp.Regexp, runs int, timeout time.Duration) error {
-	distDir, err := snapshotDist(filepath.Join(root, "dist"))
-	if err != nil {
-		return err
+// selected says whether the figure key of w is to be measured.
+func selected(sel *regexp.Regexp, w workload, key string) bool {
+	if coreOnly && !w.Core {
+		return false
 	}
-	defer os.RemoveAll(distDir)
-	srv, err := startServer(root, distDir)
-	if err != nil {
-		return err
-	}
-	defer srv.close()
+	return sel.MatchString(w.ID+"/"+key) && (skipRe == nil || !skipRe.MatchString(w.ID+"/"+key))
+}
+
+func measureAll(root, distDir, jsonPath string, b engine, srv *server, res *results, sel *regexp.Regexp, runs int, timeout time.Duration) error {
 	haveLarder := fileExists(filepath.Join(distDir, "larder.js"))
 	if !haveLarder {
 		log.Printf("dist/larder.js missing: measuring the peers only")
@@ -142,7 +203,7 @@ func measureAll(root, jsonPath string, b *chromium, res *results, sel *regexp.Re
 	for _, w := range workloads {
 		var todo []config
 		for _, c := range configs {
-			if !w.appliesTo(c) || !sel.MatchString(w.ID+"/"+c.key()) || (skipRe != nil && skipRe.MatchString(w.ID+"/"+c.key())) {
+			if w.Demo || !w.appliesTo(c) || !selected(sel, w, c.key()) {
 				continue
 			}
 			if c.System == "larder" && !haveLarder {
@@ -173,7 +234,7 @@ func measureAll(root, jsonPath string, b *chromium, res *results, sel *regexp.Re
 			// with less in it (findings.md, section 1).
 			larderPrimed := false
 			for _, c := range todo {
-				if _, ok := skipped[w.ID+"/"+c.key()]; ok {
+				if skipReason(b.name(), w.ID+"/"+c.key()) != "" {
 					continue
 				}
 				larder := c.System == "larder"
@@ -189,13 +250,13 @@ func measureAll(root, jsonPath string, b *chromium, res *results, sel *regexp.Re
 				if _, err := measureOnce(b, srv, w, c, timeout, true, larder, fmt.Sprintf("new Promise((r) => setTimeout(() => r(1), %d))", hold.Milliseconds()), &out); err != nil {
 					log.Printf("prime %s %s: %v", w.ID, c.key(), err)
 				} else {
-					log.Printf("%-12s %-26s prime:  %9.1f ms (untimed, held %s)", w.ID, c.key(), out.MS, hold)
+					log.Printf("%-8s %-12s %-26s prime:  %9.1f ms (untimed, held %s)", b.name(), w.ID, c.key(), out.MS, hold)
 				}
 			}
 		}
 		cells := map[string]*cell{}
 		for _, c := range todo {
-			cells[c.key()] = res.reset(w, c)
+			cells[c.key()] = res.reset(b.name(), w, c)
 		}
 		for i := 0; i < runs; i++ {
 			for _, c := range todo {
@@ -203,7 +264,7 @@ func measureAll(root, jsonPath string, b *chromium, res *results, sel *regexp.Re
 				if cl.Error != "" && len(cl.MS) == 0 && i >= 2 {
 					continue // failed twice in a row and never worked: skip
 				}
-				if reason, ok := skipped[w.ID+"/"+c.key()]; ok {
+				if reason := skipReason(b.name(), w.ID+"/"+c.key()); reason != "" {
 					cl.Error = "not measured: " + reason
 					continue
 				}
@@ -213,7 +274,7 @@ func measureAll(root, jsonPath string, b *chromium, res *results, sel *regexp.Re
 				out, err := measureOne(b, srv, w, c, timeout)
 				if err != nil {
 					cl.Error = firstLine(err.Error())
-					log.Printf("%-12s %-26s run %d: error: %s", w.ID, c.key(), i+1, cl.Error)
+					log.Printf("%-8s %-12s %-26s run %d: error: %s", b.name(), w.ID, c.key(), i+1, cl.Error)
 					continue
 				}
 				cl.MS = append(cl.MS, out.MS)
@@ -225,7 +286,7 @@ func measureAll(root, jsonPath string, b *chromium, res *results, sel *regexp.Re
 				if out.Info != nil {
 					cl.Info = out.Info
 				}
-				log.Printf("%-12s %-26s run %d: %9.1f ms  mem %s", w.ID, c.key(), i+1, out.MS, fmtBytes(mem))
+				log.Printf("%-8s %-12s %-26s run %d: %9.1f ms  mem %s", b.name(), w.ID, c.key(), i+1, out.MS, fmtBytes(mem))
 			}
 		}
 		if err := res.save(jsonPath); err != nil {
@@ -244,8 +305,6 @@ type pageResult struct {
 	DevtoolsMemory int64 `json:"-"`
 }
 
-func pageURL(srv *server, c config) string { return srv.origin(c) + "/bench/web/index.html" }
-
 func measureExpr(c config, js string, warmup bool) string {
 	opts, _ := json.Marshal(map[string]any{"system": c.System, "backend": c.Backend, "workload": js, "warmup": warmup})
 	return "window.bench.measure(" + string(opts) + ")"
@@ -258,22 +317,45 @@ func runExpr(c config, js, phase string, warmup bool) string {
 
 // measureOne is one figure: clean storage, an optional setup page load, then
 // the timed page load.
-func measureOne(b *chromium, srv *server, w workload, c config, timeout time.Duration) (pageResult, error) {
+func measureOne(b engine, srv *server, w workload, c config, timeout time.Duration) (pageResult, error) {
 	var out pageResult
 	mem, err := measureOnce(b, srv, w, c, timeout, false, false, "window.bench.finish()", &out)
 	out.DevtoolsMemory = mem
 	return out, err
 }
 
-// measureOnce runs w on a fresh page load after cleaning storage (and the
-// caches, for a cold-cache workload), then evaluates finish on that page.
-// A priming run (prime) holds its setup page too; warmup turns Larder's
-// warm-up on (its first visit).
-func measureOnce(b *chromium, srv *server, w workload, c config, timeout time.Duration, prime, warmup bool, finish string, out *pageResult) (int64, error) {
-	debugf("%s %s: clear storage", w.ID, c.key())
-	if err := b.clearOrigin(srv.origin(c)); err != nil {
-		return -1, fmt.Errorf("clear storage: %w", err)
+// measureOnce runs w on a fresh page load after cleaning storage, then
+// evaluates finish on that page. A cold-cache workload loads its page from
+// an origin made for this run (a new port of the bench server): nothing of
+// it is in the browser's HTTP cache, code caches or storage, all keyed by
+// URL or origin, so the page load is a first visit on every engine without
+// a browser restart. A priming run (prime) holds its setup page too;
+// warmup turns Larder's warm-up on (its first visit).
+func measureOnce(b engine, srv *server, w workload, c config, timeout time.Duration, prime, warmup bool, finish string, out *pageResult) (int64, error) {
+	origin := srv.origin(c, w.Throttled)
+	if w.ColdCache {
+		fresh, st, done, err := srv.fresh(c, w.Throttled)
+		if err != nil {
+			return -1, err
+		}
+		defer done()
+		if w.Throttled {
+			defer func() {
+				if out.Info == nil {
+					out.Info = map[string]any{}
+				}
+				out.Info["requests"] = float64(st.requests.Load())
+				out.Info["transferred"] = float64(st.bytes.Load()) // float64, as read back from results.json
+			}()
+		}
+		origin = fresh
+	} else {
+		debugf("%s %s: clear storage", w.ID, c.key())
+		if err := b.clearOrigin(origin); err != nil {
+			return -1, fmt.Errorf("clear storage: %w", err)
+		}
 	}
+	url := origin + "/bench/web/index.html"
 	if w.Setup {
 		// When priming, the setup page load is the first visit: it gets the
 		// warm-up and the hold.
@@ -282,14 +364,8 @@ func measureOnce(b *chromium, srv *server, w workload, c config, timeout time.Du
 			setupFinish = finish
 		}
 		var setup pageResult
-		if _, err := b.evalPage(pageURL(srv, c), runExpr(c, w.JS, "setup", warmup), setupFinish, false, timeout, &setup); err != nil {
+		if _, err := b.evalPage(url, runExpr(c, w.JS, "setup", warmup), setupFinish, false, timeout, &setup); err != nil {
 			return -1, fmt.Errorf("setup: %w", err)
-		}
-	}
-	if w.ColdCache {
-		debugf("%s %s: clear cache", w.ID, c.key())
-		if err := b.clearCache(); err != nil {
-			return -1, fmt.Errorf("clear cache: %w", err)
 		}
 	}
 	debugf("%s %s: measure", w.ID, c.key())
@@ -297,7 +373,7 @@ func measureOnce(b *chromium, srv *server, w workload, c config, timeout time.Du
 	// memory. The peers report their own (the byteLength of their
 	// WebAssembly.Memory, the same quantity): attaching DevTools to their
 	// module workers detached them in Chromium 156.
-	mem, err := b.evalPage(pageURL(srv, c), measureExpr(c, w.JS, warmup && !w.Setup), finish, c.System == "larder", timeout, out)
+	mem, err := b.evalPage(url, measureExpr(c, w.JS, warmup && !w.Setup), finish, c.System == "larder", timeout, out)
 	// Let the closed tab's worker release its OPFS handles and locks.
 	time.Sleep(150 * time.Millisecond)
 	return mem, err
@@ -312,6 +388,7 @@ func newMeta(root, chromiumVersion string, runs int, notes []string) meta {
 		Larder:   larderRevision(root),
 		Runs:     runs,
 		Peers:    map[string]string{},
+		Notes:    notes,
 	}
 	var pkg struct {
 		Dependencies map[string]string `json:"dependencies"`
@@ -381,6 +458,19 @@ func larderRevision(root string) string {
 		desc += ", HEAD then " + strings.TrimSpace(string(out))
 	}
 	return desc
+}
+
+// loadAverage is /proc/loadavg's first three figures.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], ", ")
 }
 
 // debugf logs when BENCH_DEBUG is set.

@@ -2,6 +2,8 @@
 
 package main
 
+import "regexp"
+
 // A config is one system on one storage backend.
 type config struct {
 	System  string // "larder", "sqlite-wasm", "wa-sqlite", "pglite"
@@ -27,6 +29,8 @@ var configs = []config{
 	{System: "wa-sqlite", Backend: "idb", Class: "idb", Label: "wa-sqlite IDBBatchAtomic"},
 	{System: "pglite", Backend: "memory", Class: "memory", Label: "PGlite memory"},
 	{System: "pglite", Backend: "idb", Class: "idb", Label: "PGlite idb"},
+	// The demo app (web/) as `make run` serves it: only the demo workloads.
+	{System: "larder", Backend: "demo", Class: "demo", Label: "Larder demo app"},
 }
 
 // A workload is one timed figure. JS names the function in bench/web/bench.js.
@@ -43,22 +47,57 @@ type workload struct {
 	ColdCache bool
 	// PersistentOnly workloads make no sense on memory backends.
 	PersistentOnly bool
+	// Throttled pages load over the throttled link (throttle.go).
+	Throttled bool
+	// Demo workloads time the demo app's start-up (demo.go).
+	Demo bool
+	// Core workloads are those a plain `make bench` measures on every
+	// engine; the others run with -all or when -only names them.
+	Core bool
 }
 
 var workloads = []workload{
 	{ID: "start-cold", JS: "start", Title: "Cold start: empty HTTP/code cache, fresh db, 10 migrations", ColdCache: true},
+	{ID: "first-visit", JS: "first-visit", Title: "First visit over 20 Mbit/s, 40 ms RTT (gzip): navigation to open + first query, an origin never visited, 10 migrations", ColdCache: true, Throttled: true, PersistentOnly: true, Core: true},
 	{ID: "start-fresh", JS: "start", Title: "Start: warm HTTP and code caches, fresh db, 10 migrations"},
-	{ID: "start-warm", JS: "start", Title: "Warm start: warm HTTP and code caches, db already migrated", Setup: true, PersistentOnly: true},
+	{ID: "start-warm", JS: "start", Title: "Warm start: warm HTTP and code caches, db already migrated", Setup: true, PersistentOnly: true, Core: true},
 	{ID: "insert-1k", JS: "insert-1k", Title: "1,000 autocommit single-row inserts"},
 	{ID: "tx-10k", JS: "tx-10k", Title: "10,000 inserts in one transaction"},
 	{ID: "select-10k", JS: "select-10k", Title: "10,000 point selects by primary key from the page"},
 	{ID: "scan-100k", JS: "scan-100k", Title: "Aggregate scan over 100,000 rows"},
 	{ID: "export-20mb", JS: "export-20mb", Title: "Export of a 20 MB database"},
 	{ID: "reopen-20mb", JS: "reopen-20mb", Title: "Open + first query of a 20 MB database after reload", Setup: true, PersistentOnly: true},
+	{ID: "demo-first", Title: "Demo app, first visit: navigation to notes UI ready, fresh profile", Demo: true, Core: true},
+	{ID: "demo-reload", Title: "Demo app, reload of a returning visit: navigation to notes UI ready", Demo: true, Core: true},
+	{ID: "demo-newtab", Title: "Demo app, new tab right after the app's other tab closed: navigation to notes UI ready", Demo: true, Core: true},
 }
 
 func (w workload) appliesTo(c config) bool {
+	if w.Demo != (c.Class == "demo") {
+		return false
+	}
 	return !(w.PersistentOnly && c.Class == "memory")
+}
+
+// skippedOn are figures an engine cannot run, by engine, as a regexp over
+// "workload/system/backend", with the reason printed in RESULTS.md.
+var skippedOn = map[string][]struct{ re, why string }{
+	"webkit": {
+		{`/(larder/opfs|sqlite-wasm/opfs|sqlite-wasm/opfs-sahpool|wa-sqlite/ahp)$`, "WebKitGTK has OPFS directories but no sync access handles (createSyncAccessHandle throws NotSupportedError; docs/browsers.md), which every OPFS backend here needs"},
+	},
+}
+
+// skipReason says why engine does not measure the figure key, or "".
+func skipReason(engine, key string) string {
+	if why, ok := skipped[key]; ok {
+		return why
+	}
+	for _, s := range skippedOn[engine] {
+		if regexp.MustCompile(s.re).MatchString(key) {
+			return s.why
+		}
+	}
+	return ""
 }
 
 // skipped figures, with the reason printed in RESULTS.md.

@@ -17,11 +17,14 @@ type results struct {
 	Meta  meta      `json:"meta"`
 	Cells []*cell   `json:"cells"`
 	Sizes []sizeRow `json:"sizes"`
+	// Packages is larder.wasm by Go package (pkgsizes.go).
+	Packages *wasmBreakdown `json:"packages,omitempty"`
 }
 
 type meta struct {
 	Date     string            `json:"date"`
 	Chromium string            `json:"chromium"`
+	Browsers map[string]string `json:"browsers,omitempty"` // engine → version`
 	Machine  string            `json:"machine"`
 	Go       string            `json:"go"`
 	Larder   string            `json:"larder"` // when dist/ was built, and HEAD then
@@ -32,6 +35,7 @@ type meta struct {
 
 // cell holds the runs of one workload on one config.
 type cell struct {
+	Engine   string         `json:"engine"` // "chromium", "firefox", "webkit"
 	Workload string         `json:"workload"`
 	System   string         `json:"system"`
 	Backend  string         `json:"backend"`
@@ -42,9 +46,9 @@ type cell struct {
 	At       string         `json:"at"`
 }
 
-func (r *results) find(w, sys, backend string) *cell {
+func (r *results) find(engine, w, sys, backend string) *cell {
 	for _, c := range r.Cells {
-		if c.Workload == w && c.System == sys && c.Backend == backend {
+		if c.Engine == engine && c.Workload == w && c.System == sys && c.Backend == backend {
 			return c
 		}
 	}
@@ -52,11 +56,11 @@ func (r *results) find(w, sys, backend string) *cell {
 }
 
 // reset replaces (or adds) the cell before a fresh measurement of it.
-func (r *results) reset(w workload, c config) *cell {
+func (r *results) reset(engine string, w workload, c config) *cell {
 	r.Cells = slices.DeleteFunc(r.Cells, func(x *cell) bool {
-		return x.Workload == w.ID && x.System == c.System && x.Backend == c.Backend
+		return x.Engine == engine && x.Workload == w.ID && x.System == c.System && x.Backend == c.Backend
 	})
-	nc := &cell{Workload: w.ID, System: c.System, Backend: c.Backend, At: time.Now().UTC().Format(time.RFC3339)}
+	nc := &cell{Engine: engine, Workload: w.ID, System: c.System, Backend: c.Backend, At: time.Now().UTC().Format(time.RFC3339)}
 	r.Cells = append(r.Cells, nc)
 	return nc
 }
@@ -72,6 +76,11 @@ func loadResults(path string) (*results, error) {
 	var r results
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, err
+	}
+	for _, c := range r.Cells {
+		if c.Engine == "" { // measured before the bench ran other engines
+			c.Engine = "chromium"
+		}
 	}
 	return &r, nil
 }

@@ -31,7 +31,7 @@ var bundles = []struct {
 	System string
 	Files  []string
 }{
-	{"larder", []string{"dist/larder.js", "dist/larder-worker.js", "dist/wasm_exec.js", "dist/larder.wasm"}},
+	{"larder", []string{"dist/larder.js", "dist/larder-worker.js", "dist/wasm_exec.js", "dist/larder.wasm", "dist/larder-fts5.wasm"}},
 	{"sqlite-wasm", []string{"bench/node_modules/@sqlite.org/sqlite-wasm/dist/index.mjs", "bench/node_modules/@sqlite.org/sqlite-wasm/dist/sqlite3-opfs-async-proxy.js", "bench/node_modules/@sqlite.org/sqlite-wasm/dist/sqlite3.wasm"}},
 	{"wa-sqlite", []string{"bench/node_modules/wa-sqlite/src/sqlite-api.js", "bench/node_modules/wa-sqlite/dist/wa-sqlite.mjs", "bench/node_modules/wa-sqlite/dist/wa-sqlite.wasm", "bench/node_modules/wa-sqlite/dist/wa-sqlite-async.mjs", "bench/node_modules/wa-sqlite/dist/wa-sqlite-async.wasm"}},
 	{"pglite", []string{"bench/node_modules/@electric-sql/pglite/dist/index.js", "bench/node_modules/@electric-sql/pglite/dist/chunk-*.js", "bench/node_modules/@electric-sql/pglite/dist/pglite.wasm", "bench/node_modules/@electric-sql/pglite/dist/pglite.data", "bench/node_modules/@electric-sql/pglite/dist/initdb.wasm"}},

@@ -35,7 +35,7 @@ export const MSG = Object.freeze({
 
 export const VERIFIED_MS = 1000; // how long a sender's check is reused
 // Ops only a context runs on itself, never for another tab.
-export const LOCAL_OPS = new Set(["shutdown", "closeAll", "warmup"]);
+export const LOCAL_OPS = new Set(["shutdown", "warmup"]);
 const EVENT_TYPE = /^[a-z]{1,32}$/;
 
 export function isId(x) {

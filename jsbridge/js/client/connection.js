@@ -175,6 +175,12 @@ export function connectionFor(wasm, startWorker) {
       c = new WorkerConnection(wasm, startWorker);
     } else if (Host) {
       c = new InProcessConnection(wasm, Host);
+    } else if (typeof window === "undefined" && typeof self === "undefined") {
+      // Node, Deno or Bun rendering on a server: importing is inert, opening is not possible.
+      throw larderError(
+        STORAGE_UNAVAILABLE,
+        "larder: open() needs a browser (a page, a worker, a service worker or an extension): this looks like a server (no window, no self); call it from client-side code only",
+      );
     } else {
       throw larderError(
         STORAGE_UNAVAILABLE,

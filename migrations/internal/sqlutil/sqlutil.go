@@ -53,7 +53,13 @@ func Quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`
 
 // PragmaInt returns the integer value of PRAGMA name.
 func PragmaInt(conn *sqlite3.Conn, name string) (int64, error) {
-	stmt, _, err := conn.Prepare("PRAGMA " + name)
+	return QueryInt(conn, "PRAGMA "+name)
+}
+
+// QueryInt returns the first column of the first row of query as an
+// integer (0 when there is no row).
+func QueryInt(conn *sqlite3.Conn, query string) (int64, error) {
+	stmt, _, err := conn.Prepare(query)
 	if err != nil {
 		return 0, err
 	}
