@@ -54,14 +54,8 @@ class WorkerConnection {
       () => this.worker.postMessage({ type: "init", wasm }),
     );
     if (typeof addEventListener === "function" && typeof window !== "undefined") {
-      // Only a page kept in the back/forward cache (persisted) gives its
-      // databases up here: its worker lives on, frozen. A page going away
-      // for good has its worker terminated by the browser, which frees the
-      // Web Locks and the OPFS handles; closing them from the worker
-      // meanwhile raced that teardown and crashed Chromium 156's renderer
-      // (SIGSEGV in the old page's worker on a same-tab navigation).
-      addEventListener("pagehide", (e) => {
-        if (!this.dead && e.persisted) this.worker.postMessage({ type: "pagehide" });
+      addEventListener("pagehide", () => {
+        if (!this.dead) this.worker.postMessage({ type: "pagehide" });
       });
     }
   }
