@@ -126,6 +126,8 @@ func TestDemoSyncsBetweenProfiles(t *testing.T) {
 	}))
 
 	laptop, phone := browsertest.NewBrowser(t).NewTab(), browsertest.NewBrowser(t).NewTab()
+	watchCrash(t, laptop)
+	watchCrash(t, phone)
 	state := `document.getElementById("sync-status").dataset.state`
 	for name, tab := range map[string]*browsertest.Tab{"laptop": laptop, "phone": phone} {
 		run(t, tab, "load "+name, chromedp.Navigate(demo.URL+"?user=alice"))

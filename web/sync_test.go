@@ -43,6 +43,7 @@ func TestDemoSyncIndicator(t *testing.T) {
 	}))
 	b := browsertest.NewBrowser(t)
 	tab := b.NewTab()
+	watchCrash(t, tab)
 
 	run(t, tab, "load", chromedp.Navigate(demo.URL))
 	waitLong(t, tab, "a first visit to open", `document.body?.dataset.ready === "true" || document.getElementById("loading")?.classList.contains("failed")`)
@@ -161,6 +162,6 @@ func waitLong(t *testing.T, tab *browsertest.Tab, what, cond string) {
 	ctx, cancel := context.WithTimeout(tab.Context(), 3*step)
 	defer cancel()
 	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(3*step))); err != nil {
-		t.Fatalf("waiting for %s: %v\nconsole:\n%s", what, err, strings.Join(tab.Logs(), "\n"))
+		t.Fatalf("waiting for %s: %v\nconsole:\n%s%s", what, err, strings.Join(tab.Logs(), "\n"), crashNote(tab))
 	}
 }
