@@ -115,6 +115,29 @@ gotest: examples
 run: build $(DIST)/larder-fts5.wasm
 	$(DIST)/bin/larder serve --addr $(ADDR) --dist $(DIST)
 
+## run-sync: the demo syncing through the edge (docs/sync.md#the-demo): the
+## Worker of `make edge` in workerd with local D1 on $(EDGE_PORT), and the
+## demo on $(ADDR), allowed to call it. $(DIST)/sync-dev.json holds the
+## edge's address and a 24 h dev token for each of SYNC_USERS; open
+## http://$(ADDR)/?user=alice in two browser profiles. Ctrl-C stops both.
+SYNC_USERS ?= alice bob
+SYNC_CSP = default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+  img-src 'self' data: blob:; connect-src 'self' http://127.0.0.1:$(EDGE_PORT); worker-src 'self'; manifest-src 'self'; \
+  object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'
+.PHONY: run-sync
+run-sync: build $(DIST)/larder-fts5.wasm edge-deps edge-build
+	@set -e; out=$(DIST)/sync-dev.json.tmp; sep=; \
+	printf '{"url":"http://127.0.0.1:%s","tokens":{' '$(EDGE_PORT)' > $$out; \
+	for u in $(SYNC_USERS); do \
+	  tok=$$($(DIST)/bin/larder edge token --secret '$(EDGE_DEV_SECRET)' --sub "$$u" --ttl 24h); \
+	  printf '%s"%s":"%s"' "$$sep" "$$u" "$$tok" >> $$out; sep=,; \
+	done; printf '}}\n' >> $$out; mv $$out $(DIST)/sync-dev.json
+	@for u in $(SYNC_USERS); do echo "run-sync: open http://$(ADDR)/?user=$$u (in two browser profiles to see sync)"; done
+	cd edge && node dev.mjs --build build --state $(abspath $(EDGE_STATE)) --port $(EDGE_PORT) \
+	  --var 'JWT_SECRET=$(EDGE_DEV_SECRET)' --var 'CORS_ORIGINS=$(EDGE_ORIGINS),http://$(ADDR)' & edge=$$!; \
+	trap 'kill $$edge 2>/dev/null' EXIT INT TERM; \
+	$(DIST)/bin/larder serve --addr $(ADDR) --dist $(DIST) --csp "$(SYNC_CSP)"
+
 ## vet: go vet natively and for GOOS=js GOARCH=wasm (the browser and Worker
 ## code: every _js.go file). Under js the packages that only run on the host
 ## (internal/browsertest, bench/cmd/bench, the browser tests) are excluded by
@@ -232,8 +255,10 @@ edge-deps: edge/node_modules/.package-lock.json
 edge/node_modules/.package-lock.json: edge/package.json edge/package-lock.json
 	cd edge && npm ci --no-audit --no-fund
 
-# The edge tests run workerd from edge/node_modules.
-gotest: edge-deps
+# The edge tests run workerd from edge/node_modules; the demo's sync test
+# (web, browser+workerd) runs the Worker make edge-build makes of the demo's
+# migrations (the default EDGE_MIGRATIONS).
+gotest: edge-deps edge-build
 
 ## browsers: Debian's Chromium, Firefox ESR, WebKitGTK (WebKitWebDriver
 ## with MiniBrowser) and Xvfb for the browser tests, installed when missing

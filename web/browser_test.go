@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/inspector"
 	"github.com/chromedp/chromedp"
 
 	"github.com/larderdb/larder/internal/browsertest"
@@ -124,13 +125,41 @@ func (d *demoServer) listen(t *testing.T, addr string) {
 // stop takes the server down, as when the laptop goes offline.
 func (d *demoServer) stop() { d.srv.Close() }
 
+// crashed holds the tabs whose renderer crashed (watchCrash).
+var crashed sync.Map // *browsertest.Tab → true
+
+// watchCrash makes a failing step of tab say that its renderer crashed
+// (Inspector.targetCrashed), instead of timing out on a tab that answers
+// nothing. Chromium 156 crashes the renderer now and then when a page
+// with a Larder worker navigates in the same tab (a SIGSEGV in the old
+// page's worker: docs/sync.md#the-demo).
+func watchCrash(t *testing.T, tab *browsertest.Tab) {
+	t.Helper()
+	err := chromedp.Listen(tab.Context(), func(ev any) {
+		if _, ok := ev.(*inspector.EventTargetCrashed); ok {
+			crashed.Store(tab, true)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// crashNote is what a failed step adds when tab's renderer crashed.
+func crashNote(tab *browsertest.Tab) string {
+	if _, ok := crashed.Load(tab); ok {
+		return "\nthe tab's renderer crashed (Inspector.targetCrashed): Chromium's crash dumps are in ~/.config/chromium/Crash Reports/pending"
+	}
+	return ""
+}
+
 // run runs chromedp actions on a tab with the step deadline.
 func run(t *testing.T, tab *browsertest.Tab, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tab.Context(), step)
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
-		t.Fatalf("%s: %v\nconsole:\n%s", what, err, strings.Join(tab.Logs(), "\n"))
+		t.Fatalf("%s: %v\nconsole:\n%s%s", what, err, strings.Join(tab.Logs(), "\n"), crashNote(tab))
 	}
 }
 
@@ -138,7 +167,7 @@ func run(t *testing.T, tab *browsertest.Tab, what string, actions ...chromedp.Ac
 func eval(t *testing.T, tab *browsertest.Tab, expr string, out any) {
 	t.Helper()
 	if err := tab.EvalTimeout(step, expr, out); err != nil {
-		t.Fatalf("%s: %v\nconsole:\n%s", expr, err, strings.Join(tab.Logs(), "\n"))
+		t.Fatalf("%s: %v\nconsole:\n%s%s", expr, err, strings.Join(tab.Logs(), "\n"), crashNote(tab))
 	}
 }
 
@@ -152,7 +181,7 @@ func waitFor(t *testing.T, tab *browsertest.Tab, what, cond string) {
 	if err != nil {
 		var page string
 		tab.EvalTimeout(5*time.Second, `document.body.innerText.slice(0, 800)`, &page)
-		t.Fatalf("waiting for %s: %v\npage:\n%s\nconsole:\n%s", what, err, page, strings.Join(tab.Logs(), "\n"))
+		t.Fatalf("waiting for %s: %v\npage:\n%s\nconsole:\n%s%s", what, err, page, strings.Join(tab.Logs(), "\n"), crashNote(tab))
 	}
 }
 

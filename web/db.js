@@ -17,13 +17,15 @@ preload(WASM_URL).catch(() => {});
 // from the migration files when it starts.
 export const MIGRATIONS_URL = new URL("./migrations.json", import.meta.url).href;
 
-// openNotes opens (creating and migrating as needed) the notes database.
-export function openNotes() {
+// openNotes opens (creating and migrating as needed) the notes database;
+// sync: the sync option of open() (web/sync.js), or undefined for none.
+export function openNotes({ sync } = {}) {
   return open({
     name: DB_NAME,
     storage: "auto",
     migrations: MIGRATIONS_URL,
     wasm: WASM_URL,
+    ...(sync ? { sync } : {}),
   });
 }
 

@@ -72,8 +72,8 @@ func TestDemo(t *testing.T) {
 	}
 	var loadingSteps []string
 	eval(t, tab, `[...document.querySelectorAll("#loading-steps li")].map(li => li.textContent)`, &loadingSteps)
-	if len(loadingSteps) != 3 || !strings.Contains(loadingSteps[1], "schema version 5") {
-		t.Errorf("loading steps %q, want download, open (schema version 5), notes", loadingSteps)
+	if len(loadingSteps) != 3 || !strings.Contains(loadingSteps[1], "schema version 6") {
+		t.Errorf("loading steps %q, want download, open (schema version 6), notes", loadingSteps)
 	}
 
 	// Write three notes.
@@ -165,15 +165,15 @@ func TestDemo(t *testing.T) {
 
 	// The database panel.
 	run(t, tab, "open panel", chromedp.Click(chromedp.CSS("#toggle-panel")))
-	waitFor(t, tab, "the migration history", `document.querySelectorAll("#db-migrations tr").length === 5`)
+	waitFor(t, tab, "the migration history", `document.querySelectorAll("#db-migrations tr").length === 6`)
 	var panel map[string]string
 	eval(t, tab, `Object.fromEntries(["db-storage", "db-persisted", "db-version", "db-size"].map(id => [id, document.getElementById(id).textContent]))`, &panel)
-	if panel["db-storage"] != "opfs" || panel["db-version"] != "5" || !strings.HasSuffix(panel["db-size"], "KiB") || panel["db-persisted"] == "" {
-		t.Errorf("panel shows %v, want opfs, version 5, a size in KiB and a persistence answer", panel)
+	if panel["db-storage"] != "opfs" || panel["db-version"] != "6" || !strings.HasSuffix(panel["db-size"], "KiB") || panel["db-persisted"] == "" {
+		t.Errorf("panel shows %v, want opfs, version 6, a size in KiB and a persistence answer", panel)
 	}
 	var history []string
 	eval(t, tab, `[...document.querySelectorAll("#db-migrations tr")].map(tr => [...tr.cells].slice(0, 2).map(c => c.textContent).join(" "))`, &history)
-	if !slices.Equal(history, []string{"1 create_notes", "2 rebuild_notes_strict (breaking)", "3 split_tags (breaking)", "4 notes_fts", "5 add_pinned"}) {
+	if !slices.Equal(history, []string{"1 create_notes", "2 rebuild_notes_strict (breaking)", "3 split_tags (breaking)", "4 notes_fts", "5 add_pinned", "6 text_ids (breaking)"}) {
 		t.Errorf("panel history %q", history)
 	}
 	screenshot(t, tab, filepath.Join(shots, "panel.png"), "#panel")
@@ -192,7 +192,7 @@ func TestDemo(t *testing.T) {
 	if got := titles(t, tab); len(got) != 0 {
 		t.Fatalf("after reset: %v, want no notes", got)
 	}
-	waitFor(t, tab, "a fresh history", `document.querySelectorAll("#db-migrations tr").length === 5`)
+	waitFor(t, tab, "a fresh history", `document.querySelectorAll("#db-migrations tr").length === 6`)
 
 	// Import the export: the notes are back.
 	run(t, tab, "import", chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{exported}))
@@ -229,7 +229,7 @@ func TestDemo(t *testing.T) {
 		DurationMs int64  `json:"durationMs"`
 	}
 	eval(t, tab, `larder.migrations("notes")`, &migs)
-	if len(migs) != 5 || migs[4].Name != "add_pinned" || migs[0].AppliedAt == "" {
+	if len(migs) != 6 || migs[5].Name != "text_ids" || migs[0].AppliedAt == "" {
 		t.Errorf("larder.migrations: %+v", migs)
 	}
 	var size int
@@ -282,8 +282,8 @@ func TestDemo(t *testing.T) {
 		t.Errorf("after Clear site data: %v, want none", got)
 	}
 	eval(t, tab, `larder.migrations("notes")`, &migs)
-	if len(migs) != 5 {
-		t.Errorf("after Clear site data: %d migrations applied, want 5", len(migs))
+	if len(migs) != 6 {
+		t.Errorf("after Clear site data: %d migrations applied, want 6", len(migs))
 	}
 
 	// Offline: once the service worker has cached the app, it opens with the
@@ -469,9 +469,9 @@ func TestDemoUpgrade(t *testing.T) {
 		name, sql, banner, saved string
 	}{
 		{"additive", "ALTER TABLE notes ADD COLUMN color TEXT;",
-			"Another tab upgraded the database from version 5 to 6.", ""},
+			"Another tab upgraded the database from version 6 to 7.", ""},
 		{"breaking", "-- migrate:breaking\nALTER TABLE notes RENAME COLUMN body TO text;",
-			"Another tab upgraded the database from version 5 to 6 with a breaking change: reload this tab. Reload", "LARDER_OUTDATED"},
+			"Another tab upgraded the database from version 6 to 7 with a breaking change: reload this tab. Reload", "LARDER_OUTDATED"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			demo := startDemo(t)
@@ -480,7 +480,7 @@ func TestDemoUpgrade(t *testing.T) {
 			run(t, old, "load the old release", chromedp.Navigate(demo.URL))
 			waitReady(t, old, "old release")
 
-			next := fstest.MapFS{"0006_next.sql": {Data: []byte("-- migrate:up\n" + tc.sql + "\n")}}
+			next := fstest.MapFS{"0007_next.sql": {Data: []byte("-- migrate:up\n" + tc.sql + "\n")}}
 			entries, err := fs.ReadDir(Migrations(), ".")
 			if err != nil {
 				t.Fatal(err)
@@ -503,8 +503,8 @@ func TestDemoUpgrade(t *testing.T) {
 			waitReady(t, fresh, "new release")
 			var version int
 			eval(t, fresh, `larder.db.version`, &version)
-			if version != 6 {
-				t.Fatalf("the new release opened version %d, want 6", version)
+			if version != 7 {
+				t.Fatalf("the new release opened version %d, want 7", version)
 			}
 			waitFor(t, old, "the upgrade banner", `!document.getElementById("banner").hidden`)
 			var banner string
@@ -514,7 +514,7 @@ func TestDemoUpgrade(t *testing.T) {
 			}
 
 			if tc.saved == "" {
-				newNote(t, old, "Written by the old release", "", "Still works: 0006 only added a column.")
+				newNote(t, old, "Written by the old release", "", "Still works: 0007 only added a column.")
 				waitFor(t, fresh, "the old tab's note", `[...document.querySelectorAll("#notes .note-title")].some(e => e.textContent === "Written by the old release")`)
 			} else {
 				run(t, old, "try to write",

@@ -11,14 +11,15 @@ import (
 	"io/fs"
 )
 
-//go:embed *.html *.js *.css *.svg *.webmanifest migrations/*.sql
+//go:embed *.html *.js *.css *.svg *.webmanifest migrations/*.sql migrations/sync.toml
 var files embed.FS
 
 // App is the app shell: index.html, its scripts and styles, the service
 // worker, the manifest and the icon, at the root of the returned FS.
 func App() fs.FS { return files }
 
-// Migrations is the demo's migrations directory (NNNN_name.sql files).
+// Migrations is the demo's migrations directory (NNNN_name.sql files and
+// sync.toml, what syncs).
 func Migrations() fs.FS {
 	sub, err := fs.Sub(files, "migrations")
 	if err != nil {

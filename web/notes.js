@@ -34,6 +34,18 @@ export function parseTags(text) {
   return out;
 }
 
+// newId makes a note id on the device: a UUIDv7 (RFC 9562), 48 bits of
+// milliseconds then random bits, so ids sort by creation time and two
+// devices never make the same one (notes sync, web/migrations/sync.toml).
+export function newId(now = Date.now()) {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  for (let i = 5, t = now; i >= 0; i--, t = Math.floor(t / 256)) b[i] = t % 256;
+  b[6] = (b[6] & 0x0f) | 0x70; // version 7
+  b[8] = (b[8] & 0x3f) | 0x80; // variant 10
+  const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
 // listNotes returns the notes matching search (full text) and tag, pinned
 // first, then most recently updated, or best match first when searching.
 export async function listNotes(db, { search = "", tag = "" } = {}) {
@@ -44,7 +56,7 @@ export async function listNotes(db, { search = "", tag = "" } = {}) {
   let snippet = "NULL";
   const q = ftsQuery(search);
   if (q) {
-    from = "notes_fts JOIN notes ON notes.id = notes_fts.rowid";
+    from = "notes_fts JOIN notes ON notes.id = notes_fts.id";
     where.push("notes_fts MATCH :q");
     params.q = q;
     order = "notes_fts.rank, notes.updated_at DESC";
@@ -71,33 +83,45 @@ export async function listTags(db) {
     JOIN note_tags ON note_tags.tag_id = tags.id GROUP BY tags.id ORDER BY tags.name COLLATE NOCASE`);
 }
 
-// saveNote inserts (no id) or updates a note and its tags in one
-// transaction, and returns its id.
-export async function saveNote(db, { id = null, title, body, tags }) {
-  const names = parseTags(tags ?? "");
+// saveNote inserts (no id) or updates a note, and returns its id. Its tags
+// are stored as a JSON array in notes.tags; triggers keep the tags and
+// note_tags tables and the search index (web/migrations/0006_text_ids.sql).
+// owner is the user a new note belongs to when the demo syncs ('' if not).
+export async function saveNote(db, { id = null, title, body, tags, owner = "" }) {
+  const names = JSON.stringify(parseTags(tags ?? ""));
   const now = Date.now();
-  return db.transaction(async (tx) => {
-    if (id == null) {
-      const r = await tx.exec(
-        "INSERT INTO notes (title, body, created_at, updated_at) VALUES (:title, :body, :now, :now)",
-        { title, body, now });
-      id = Number(r.lastInsertRowid);
-    } else {
-      const r = await tx.exec(
-        "UPDATE notes SET title = :title, body = :body, updated_at = :now WHERE id = :id",
-        { id, title, body, now });
-      if (r.changes === 0) {
-        throw new Error(`note ${id} no longer exists`);
-      }
-    }
-    await tx.exec("DELETE FROM note_tags WHERE note_id = :id", { id });
-    for (const name of names) {
-      await tx.exec("INSERT INTO tags (name) VALUES (:name) ON CONFLICT (name) DO NOTHING", { name });
-      await tx.exec(`INSERT INTO note_tags (note_id, tag_id)
-        SELECT :id, id FROM tags WHERE name = :name`, { id, name });
-    }
-    await tx.exec("DELETE FROM tags WHERE id NOT IN (SELECT tag_id FROM note_tags)");
+  if (id == null) {
+    id = newId(now);
+    await db.exec(`INSERT INTO notes (id, owner_id, title, body, tags, created_at, updated_at)
+      VALUES (:id, :owner, :title, :body, :names, :now, :now)`, { id, owner, title, body, names, now });
     return id;
+  }
+  const r = await db.exec(
+    "UPDATE notes SET title = :title, body = :body, tags = :names, updated_at = :now WHERE id = :id",
+    { id, title, body, names, now });
+  if (r.changes === 0) {
+    throw new Error(`note ${id} no longer exists`);
+  }
+  return id;
+}
+
+// claimNotes gives the notes that belong to no one (written before this
+// profile synced, or before migration 0006) to owner, so that they sync.
+// Each is written anew under owner with a new id and the ownerless row
+// deleted: sync may already have queued that row with no owner, which the
+// edge refuses (LARDER_FORBIDDEN), and a new id keeps the copy clear of it.
+export async function claimNotes(db, owner) {
+  const [{ n }] = await db.query("SELECT count(*) AS n FROM notes WHERE owner_id = ''");
+  if (Number(n) === 0) return 0; // the usual case: no transaction
+  return db.transaction(async (tx) => {
+    const rows = await tx.query("SELECT id, created_at FROM notes WHERE owner_id = ''");
+    for (const { id, created_at } of rows) {
+      await tx.exec(`INSERT INTO notes (id, owner_id, title, body, tags, pinned, created_at, updated_at)
+        SELECT :fresh, :owner, title, body, tags, pinned, created_at, updated_at FROM notes WHERE id = :id`,
+        { id, owner, fresh: newId(Number(created_at)) });
+      await tx.exec("DELETE FROM notes WHERE id = :id", { id });
+    }
+    return rows.length;
   });
 }
 
@@ -106,10 +130,7 @@ export async function setPinned(db, id, pinned) {
 }
 
 export async function deleteNote(db, id) {
-  await db.transaction(async (tx) => {
-    await tx.exec("DELETE FROM notes WHERE id = :id", { id });
-    await tx.exec("DELETE FROM tags WHERE id NOT IN (SELECT tag_id FROM note_tags)");
-  });
+  await db.exec("DELETE FROM notes WHERE id = :id", { id });
 }
 
 // databaseSize is the size of the SQLite file in bytes.

@@ -1,5 +1,6 @@
 // The database panel: what a person needs to see and do with the local
 // database without opening devtools.
+import * as larder from "./dist/larder.js";
 import { DB_NAME, WASM_URL, download, formatBytes } from "./db.js";
 import { databaseSize } from "./notes.js";
 
@@ -54,7 +55,21 @@ export class Panel {
       }
       return tr;
     }));
+    this.renderTimings(await startupFigures(db));
     $("panel").dataset.version = String(db.version);
+  }
+
+  renderTimings(rows) {
+    $("db-timings-section").hidden = rows.length === 0;
+    $("db-timings").replaceChildren(...rows.map(({ name, ms, note }) => {
+      const tr = document.createElement("tr");
+      for (const v of [name, `${Math.round(ms)} ms${note ? ` ${note}` : ""}`]) {
+        const td = document.createElement("td");
+        td.textContent = v;
+        tr.append(td);
+      }
+      return tr;
+    }));
   }
 
   async export() {
@@ -94,6 +109,39 @@ export class Panel {
     $("panel-status").textContent = text;
     $("panel").dataset.status = text;
   }
+}
+
+// startupFigures is where this page's start-up time went: the phases the
+// client reports (larder.timings() or db.timings(), when this larder.js
+// has them: feature-detected), then the "larder:" performance marks of the
+// page (the demo's first render among them), as ms since navigation.
+async function startupFigures(db) {
+  const rows = [];
+  const timings = typeof larder.timings === "function" ? () => larder.timings(DB_NAME)
+    : typeof db.timings === "function" ? () => db.timings() : null;
+  if (timings) {
+    try {
+      rows.push(...phaseRows(await timings()));
+    } catch (err) {
+      console.warn("larder demo: timings:", err);
+    }
+  }
+  for (const m of performance.getEntriesByType("mark")) {
+    if (m.name.startsWith("larder:") && !rows.some((r) => r.name === m.name)) {
+      rows.push({ name: m.name, ms: m.startTime, note: "after navigation" });
+    }
+  }
+  return rows;
+}
+
+// phaseRows reads the figures whatever their shape: [{ name|phase, ms|duration }]
+// or { phase: ms | { ms|duration } }.
+function phaseRows(t) {
+  const ms = (v) => (typeof v === "number" ? v : v?.ms ?? v?.duration);
+  const entries = Array.isArray(t) ? t.map((p) => [p?.name ?? p?.phase, p]) : Object.entries(t ?? {});
+  return entries
+    .filter(([name, v]) => name && Number.isFinite(ms(v)))
+    .map(([name, v]) => ({ name: String(name), ms: ms(v) }));
 }
 
 async function persistedText(db) {

@@ -15,6 +15,7 @@ const SHELL = [
   "loading.js",
   "panel.js",
   "devtools.js",
+  "sync.js",
   "manifest.webmanifest",
   "icon.svg",
   "migrations.json",
@@ -60,7 +61,9 @@ self.addEventListener("activate", (event) => {
 
 self.addEventListener("fetch", (event) => {
   const req = event.request;
-  if (req.method !== "GET" || new URL(req.url).origin !== location.origin) return;
+  const url = new URL(req.url);
+  // dist/sync-dev.json (make run-sync's dev tokens) is never cached.
+  if (req.method !== "GET" || url.origin !== location.origin || url.pathname.endsWith("/sync-dev.json")) return;
   event.respondWith(networkFirst(req));
 });
 

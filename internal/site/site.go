@@ -8,6 +8,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -62,7 +63,13 @@ func New(c Config) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("site: %w", err)
 	}
-	bundle, err := migrations.Bundle(migs)
+	// sync.toml beside the migrations rides in the bundle, as `larder
+	// migrate bundle` puts it, so open({ sync: { url, token } }) finds it.
+	syncTOML, err := fs.ReadFile(c.Migrations, "sync.toml")
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("site: %w", err)
+	}
+	bundle, err := migrations.BundleWithSync(migs, string(syncTOML))
 	if err != nil {
 		return nil, fmt.Errorf("site: %w", err)
 	}
