@@ -76,6 +76,12 @@ func TestDemoSyncIndicator(t *testing.T) {
 	waitFor(t, tab, "the start-up figures", `[...document.querySelectorAll("#db-timings td")].some(td => td.textContent === "larder:demo:first-render")`)
 
 	// ?user= but no settings file: local-only, with an error that says why.
+	// Each next page opens in a new tab after the last one closed: a
+	// same-tab navigation to another URL crashes Chromium 156's renderer
+	// about half the time (SIGSEGV in the old page's worker as the browser
+	// tears it down; docs/sync.md, "Known problem"), which no page code
+	// can prevent.
+	tab = nextTab(t, b, tab)
 	run(t, tab, "load as alice", chromedp.Navigate(demo.URL+"?user=alice"))
 	waitLong(t, tab, "the page as alice to open", `document.body?.dataset.ready === "true" || document.getElementById("loading")?.classList.contains("failed")`)
 	waitReady(t, tab, "as alice")
@@ -96,6 +102,7 @@ func TestDemoSyncIndicator(t *testing.T) {
 	// sync is unavailable; one with sync is offline or in error, the notes
 	// kept.
 	settings.Store(`{"url":"http://127.0.0.1:9","tokens":{"alice":"not-a-token"}}`)
+	tab = nextTab(t, b, tab)
 	run(t, tab, "load as alice with settings", chromedp.Navigate(demo.URL+"?user=alice"))
 	waitReady(t, tab, "as alice with settings")
 	var hasSync bool
@@ -164,4 +171,13 @@ func waitLong(t *testing.T, tab *browsertest.Tab, what, cond string) {
 	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(3*step))); err != nil {
 		t.Fatalf("waiting for %s: %v\nconsole:\n%s%s", what, err, strings.Join(tab.Logs(), "\n"), crashNote(tab))
 	}
+}
+
+// nextTab closes tab and opens a new one of browser b (crashes watched).
+func nextTab(t *testing.T, b *browsertest.Browser, tab *browsertest.Tab) *browsertest.Tab {
+	t.Helper()
+	tab.Close()
+	next := b.NewTab()
+	watchCrash(t, next)
+	return next
 }
