@@ -5,9 +5,10 @@
 //   await larder.reset("notes")       // deletes the database; the app migrates a new one
 //   await larder.reset("other")       // deletes another database of this origin, unopened
 //   await larder.query("notes", "SELECT count(*) FROM notes")
+//   larder.timings()                  // where this page's start-up went (docs/startup.md)
 //
 // It is a development aid of this demo, not part of dist/larder.js.
-import { reset as resetUnopened } from "./dist/larder.js";
+import { reset as resetUnopened, timings } from "./dist/larder.js";
 import { DB_NAME, WASM_URL, download } from "./db.js";
 
 export function installDevtools(app) {
@@ -43,6 +44,11 @@ export function installDevtools(app) {
     },
     async query(name, sql, params) {
       const rows = await handle(name).query(sql, params);
+      console.table(rows);
+      return rows;
+    },
+    timings() {
+      const rows = timings();
       console.table(rows);
       return rows;
     },
