@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,7 +12,6 @@ import (
 
 	"github.com/larderdb/larder/migrations"
 	"github.com/larderdb/larder/migrations/sqlite"
-	"github.com/larderdb/larder/syncer"
 )
 
 // TestDemoSyncThroughWorker runs the Worker with the notes demo's
@@ -92,41 +90,5 @@ func TestDemoSyncThroughWorker(t *testing.T) {
 // larder-fts5.wasm has it), migrated by web/migrations, sync installed.
 func demoDevice(t *testing.T, url, sub string) *syncDevice {
 	t.Helper()
-	ctx := context.Background()
-	const dir = "../web/migrations"
-	conn, err := sqlite3.Open(filepath.Join(t.TempDir(), "notes.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	if err := fts5.Register(conn); err != nil {
-		t.Fatal(err)
-	}
-	migs, err := migrations.LoadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := migrations.NewProvider(sqlite.NewStore(conn), migs, migrations.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Up(ctx, 0); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := syncer.LoadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := syncer.Install(ctx, conn, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	d := &syncDevice{t: t, sub: sub, conn: conn, c: c}
-	if d.hello, err = c.Hello(); err != nil {
-		t.Fatal(err)
-	}
-	tok := tokenFor(t, sub, nil)
-	d.tr = &syncer.HTTP{URL: url, Token: func(context.Context) (string, error) { return tok, nil }}
-	return d
+	return openSyncDevice(t, url, sub, "../web/migrations", 0, fts5.Register)
 }

@@ -87,12 +87,24 @@ type syncDevice struct {
 // to version to (0: all).
 func newSyncDevice(t testing.TB, url, sub, dir string, to int64) *syncDevice {
 	t.Helper()
+	return openSyncDevice(t, url, sub, dir, to, nil)
+}
+
+// openSyncDevice is newSyncDevice with prepare (if not nil) run on the
+// connection before the migrations (an extension the schema needs).
+func openSyncDevice(t testing.TB, url, sub, dir string, to int64, prepare func(*sqlite3.Conn) error) *syncDevice {
+	t.Helper()
 	ctx := context.Background()
 	conn, err := sqlite3.Open(filepath.Join(t.TempDir(), "device.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
+	if prepare != nil {
+		if err := prepare(conn); err != nil {
+			t.Fatal(err)
+		}
+	}
 	migs, err := migrations.LoadDir(dir)
 	if err != nil {
 		t.Fatal(err)
