@@ -43,10 +43,16 @@ class App {
     this.loading.show();
     try {
       this.loading.step("download", "Downloading SQLite (larder-fts5.wasm)");
-      await this.loading.prefetch(WASM_URL);
-      this.loading.step("open", "Starting the database worker, opening storage, applying migrations");
+      // open() starts at once: the worker starts, proves the storage and
+      // wins the election while the module downloads and compiles (the one
+      // fetch and compile the loading bar follows, docs/startup.md).
+      const fetched = this.loading.prefetch(WASM_URL);
       const { sync, error: syncError } = await this.#syncSetup;
-      const db = await openNotes({ sync });
+      const opening = openNotes({ sync });
+      opening.catch(() => {}); // its failure is reported below, once
+      await fetched;
+      this.loading.step("open", "Starting the database worker, opening storage, applying migrations");
+      const db = await opening;
       this.loading.done("open", `Opened on ${db.storage}, schema version ${db.version}`);
       this.db = db;
       this.indicator.attach(db, { user: this.user, error: syncError });
