@@ -110,13 +110,20 @@ type syncTab struct {
 	t   *testing.T
 	tab *browsertest.Tab
 	w   *worker
+	// bound is how long eval waits (0: 90 s): a bound on waiting, not an
+	// expectation of speed.
+	bound time.Duration
 }
 
 // eval runs an async body in the page (await allowed) and decodes its
 // return value into out.
 func (s syncTab) eval(body string, out any) {
 	s.t.Helper()
-	if err := s.tab.EvalTimeout(90*time.Second, "(async () => {"+body+"})()", out); err != nil {
+	bound := s.bound
+	if bound == 0 {
+		bound = 90 * time.Second
+	}
+	if err := s.tab.EvalTimeout(bound, "(async () => {"+body+"})()", out); err != nil {
 		s.t.Fatalf("browser: %v\nconsole:\n%s\nworker:\n%s", err, strings.Join(s.tab.Logs(), "\n"), s.w.logs)
 	}
 }
@@ -159,7 +166,7 @@ func TestSyncBetweenBrowsers(t *testing.T) {
 		if err := tab.Navigate(srv.URL + "/index.html"); err != nil {
 			t.Fatal(err)
 		}
-		s := syncTab{t, tab, w}
+		s := syncTab{t: t, tab: tab, w: w}
 		s.eval(`await until(() => window.larderReady, "the page"); return true`, nil)
 		return s
 	}

@@ -208,24 +208,6 @@ type profile struct {
 	proxy *stopProxy
 }
 
-// eval is syncTab's with a longer bound: a kill makes the page start a
-// new worker (fetch and compile larder.wasm, open the database), which
-// takes minutes on a loaded 2-core machine. A bound on waiting, not an
-// expectation of speed.
-func (p profile) eval(body string, out any) {
-	p.t.Helper()
-	if err := p.tab.EvalTimeout(5*time.Minute, "(async () => {"+body+"})()", out); err != nil {
-		p.t.Fatalf("browser: %v\nconsole:\n%s\nworker:\n%s", err, strings.Join(p.tab.Logs(), "\n"), p.w.logs)
-	}
-}
-
-func (p profile) str(body string) string {
-	p.t.Helper()
-	var out string
-	p.eval(body, &out)
-	return out
-}
-
 type killEnv struct {
 	t      *testing.T
 	w      *worker
@@ -264,7 +246,9 @@ func newKillEnv(t *testing.T) *killEnv {
 		if err := tab.Navigate(srv.URL + "/index.html"); err != nil {
 			t.Fatal(err)
 		}
-		s := syncTab{t, tab, w}
+		// A kill makes the page start a new worker (fetch and compile
+		// larder.wasm, open the database): minutes on a loaded 2-core machine.
+		s := syncTab{t: t, tab: tab, w: w, bound: 5 * time.Minute}
 		s.eval(`await until(() => window.larderReady, "the page"); return true`, nil)
 		return profile{s, newStopProxy(t, w.URL)}
 	}
