@@ -14,7 +14,7 @@
 // errors.js.
 import "./wasm_exec.js";
 import { wireError, CRASHED } from "./client/errors.js";
-import { Host } from "./client/host.js";
+import { Host, TIME_ORIGIN } from "./client/host.js";
 import { Warmer } from "./client/warmup.js";
 import { provideHost } from "./client/inprocess.js";
 
@@ -91,7 +91,7 @@ const dedicated = typeof DedicatedWorkerGlobalScope !== "undefined" && self inst
 if (dedicated) {
   serveDedicated();
   // The page's larder:worker-start ends here (docs/startup.md).
-  self.postMessage({ type: "hello", at: performance.now(), origin: performance.timeOrigin });
+  self.postMessage({ type: "hello", at: performance.now(), origin: TIME_ORIGIN });
 }
 // Elsewhere (a service worker, an extension background): larder.js runs
 // this Host in-process.

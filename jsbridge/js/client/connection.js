@@ -17,11 +17,12 @@ const progress = new Map(); // wasm URL → {loaded, total, listeners}
 // clock (worker-side phases are posted here and converted through
 // performance.timeOrigin), and an entry of timings().
 const phases = []; // {name, start, duration, db?}, ms since the page's timeOrigin
+const pageOrigin = performance.timeOrigin; // read once (host.js, TIME_ORIGIN)
 
 /** phase records phase name from start to end (performance.now() of the
  * context whose timeOrigin is origin; default: this one). */
 export function phase(name, start, end, { db, origin, where } = {}) {
-  const shift = origin == null ? 0 : origin - performance.timeOrigin;
+  const shift = origin == null ? 0 : origin - pageOrigin;
   start += shift;
   end += shift;
   if (!(start >= 0) || !(end >= start)) return;
@@ -204,7 +205,7 @@ class WorkerConnection {
         this.warmup = { state: m.state, rounds: m.rounds, ms: m.ms, error: m.error };
         break;
       case "hello":
-        phase("worker-start", this.started, m.at + m.origin - performance.timeOrigin);
+        phase("worker-start", this.started, m.at + m.origin - pageOrigin);
         break;
       case "phase":
         phase(m.name, m.start, m.end, { origin: m.origin, db: m.db, where: m.where });

@@ -9,6 +9,13 @@ import { SharedDb, forwarding } from "./owner.js";
 import { CONTEXT_ID, MSG } from "./channel.js";
 import { acquireOPFS, validName, resolveStorage, opfsProbeTime } from "./storage.js";
 
+// TIME_ORIGIN is this context's performance.timeOrigin, read once: a
+// WebKitGTK worker's timeOrigin is recomputed from the wall clock on each
+// read and moved by up to 0.04 ms within a second, which put the end of one
+// start-up phase after the start of the next (larder:storage-open,
+// larder:migrate) once converted to the page's clock.
+export const TIME_ORIGIN = typeof performance !== "undefined" ? performance.timeOrigin : 0;
+
 // platformEnv: this context's Web Locks and BroadcastChannel, or nulls
 // where it has none (then it coordinates with no other context).
 export function platformEnv() {
@@ -50,7 +57,7 @@ export class Host {
   // phase reports a start-up phase (docs/startup.md) to the page, on this
   // context's clock: performance.now() values and its timeOrigin.
   phase(name, start, end, db) {
-    this.emit({ type: "phase", name, start, end, origin: performance.timeOrigin, db });
+    this.emit({ type: "phase", name, start, end, origin: TIME_ORIGIN, db });
   }
 
   // prepareFiles opens database name's OPFS sync access handles, all at
