@@ -28,6 +28,7 @@ const SHELL = [
   "dist/client/errors.js",
   "dist/client/host.js",
   "dist/client/inprocess.js",
+  "dist/client/liveness.js",
   "dist/client/migrations.js",
   "dist/client/owner.js",
   "dist/client/storage.js",

@@ -20,6 +20,7 @@ export const MSG = Object.freeze({
   res: "res", // the owner's answer
   event: "event", // the owner's event (change, versionchange)
   beat: "beat", // the owner is alive and serving
+  bye: "bye", // the owner gave up: it answers nothing more
 });
 
 // ---- What the channel may carry, and whom to believe ----
@@ -88,6 +89,7 @@ export function checkMessage(m, name) {
     case "event":
       return isId(m.from) && m.db === name && checkDetail(m.detail);
     case "beat":
+    case "bye":
       return isId(m.from);
   }
   return false;

@@ -6,27 +6,27 @@
 // over the BroadcastChannel "larder:NAME". The others queue for the lock,
 // so when the owner goes (tab closed, worker dead, page hidden) the next
 // one takes over and announces itself. Forwarded requests are re-posted
-// until acknowledged; those never acknowledged go to the new owner, those
-// acknowledged by a gone owner reject with LARDER_OWNER_GONE. How long a
-// request waits follows the owner's liveness (watchOwner). The messages,
+// until acknowledged; those never acknowledged go to the new owner (once
+// the old one said "bye", all its acks sent, or BYE_MS after it vanished),
+// those acknowledged by a gone owner reject with LARDER_OWNER_GONE. How long a
+// request waits follows the owner's liveness (liveness.js). The messages,
 // their checks (channel.js) and the liveness rules are in
 // docs/PROTOCOL.md, "Tab ↔ tab" and "Liveness".
 
-import { failure, wireError, OWNER_GONE, TIMEOUT } from "./errors.js";
+import { failure, wireError, OWNER_GONE } from "./errors.js";
 import { normalizeOpen } from "./migrations.js";
-import { CONTEXT_ID, DB_LOCK, MSG, VERIFIED_MS, checkMessage, contextLocked, contextGone, isLockHolder, isHeld } from "./channel.js";
+import { CONTEXT_ID, DB_LOCK, MSG, VERIFIED_MS, checkMessage, contextLocked, isLockHolder } from "./channel.js";
+import { forwarding, watchOwner, heartbeat, watchTx } from "./liveness.js";
+
+export { forwarding };
 
 const RESEND_MS = 250;
-const LIVENESS_MS = 1000;
-const BEAT_MS = 1000; // the owner's heartbeat while it serves others
-const BEAT_IDLE_MS = 10000; // no request from others for this long: no beats
-const GONE_MS = 3000;
-const STALL_MS = 600000; // a worker in one long statement cannot beat: a frozen tab only (60 s was too short)
-const TX_WATCH_MS = 500, SEEN_MS = 60000;
+// An owner that went without its "bye" (killed) may have acknowledged a
+// request in a message still on its way: unacknowledged requests wait
+// this long for it before they go to the next owner.
+const BYE_MS = 1000;
+const SEEN_MS = 60000;
 
-// Forwarding's limits and how many requests outlived timeoutMs as their owner
-// lived: tests shorten them and read the count (Host's "__forwarding").
-export const forwarding = { timeoutMs: GONE_MS, stallMs: STALL_MS, keptAlive: 0 };
 
 export class SharedDb {
   // env: {locks, Channel}, the platform's navigator.locks and
@@ -46,6 +46,8 @@ export class SharedDb {
     this.serving = false;
     this.handles = 0; // open handles of this context
     this.pending = new Map(); // forwarded requests of this context
+    this.byes = new Set(); // owners that said "bye": all their acks came before it
+    this.byeWaits = new Map(); // owner → resolves of those waiting for its bye
     this.seen = new Map(); // requests run for others: key → result | null
     this.answered = []; // [key, Date.now()] of answers kept in seen, oldest first
     this.inflight = 0;
@@ -93,6 +95,7 @@ export class SharedDb {
   // becomeOwner: on a takeover the database was open elsewhere, so open it
   // here at once; on a first election the page's own open() opens it.
   async becomeOwner(takeover) {
+    const prev = this.ownerId;
     this.role = "owner";
     this.ownerId = this.id;
     // On OPFS, open the database's sync access handles at once, all in
@@ -104,7 +107,7 @@ export class SharedDb {
     this.channel.postMessage({ t: MSG.owner, owner: this.id });
     // Our own forwarded requests: not started → run here; started by the
     // old owner → outcome unknown.
-    for (const [id, p] of this.pending) this.reroute(id, p, this.id);
+    for (const [id, p] of this.pending) this.reroute(id, p, this.id, prev);
   }
 
   // serve opens the database for serving (no migrations: each context's
@@ -173,59 +176,28 @@ export class SharedDb {
       p.post = post;
       post();
       p.timer = setInterval(() => {
-        if (!p.started && !p.claimed) post();
+        if (!p.started && !p.claimed && !p.held) post();
       }, RESEND_MS);
-      this.watchOwner();
+      watchOwner(this);
     });
   }
 
-  // watchOwner applies the liveness rules (see "How long a forwarded
-  // request waits") to the pending requests, every LIVENESS_MS while there
-  // are any.
-  watchOwner() {
-    if (this.watching) return;
-    this.watching = setInterval(async () => {
-      if (this.pending.size === 0) {
-        clearInterval(this.watching);
-        this.watching = null;
-        return;
-      }
-      const held = await isHeld(this.locks, this.lockName).catch(() => false);
-      const now = Date.now();
-      const { timeoutMs, stallMs } = forwarding;
-      for (const [id, p] of this.pending) {
-        if (!held) {
-          if (now - p.alive > timeoutMs) {
-            this.settle(id, failure(TIMEOUT, `no tab has owned database "${this.name}" for ${timeoutMs} ms: nobody can answer ${p.msg.op}`));
-          }
-          continue;
-        }
-        p.alive = now;
-        if (!p.kept && now - p.t0 > timeoutMs) {
-          p.kept = true;
-          forwarding.keptAlive++;
-        }
-        if (!p.started && now - Math.max(p.t0, this.lastBeat) > stallMs) {
-          this.settle(id, failure(TIMEOUT, `the tab that owns database "${this.name}" has shown no progress for ${stallMs} ms (a frozen tab?): nobody answered ${p.msg.op}`));
-        }
-      }
-    }, Math.min(LIVENESS_MS, forwarding.timeoutMs));
+  // afterBye resolves when owner said "bye", or after BYE_MS.
+  afterBye(owner) {
+    return new Promise((resolve) => {
+      if (this.byes.has(owner)) return resolve();
+      const waits = this.byeWaits.get(owner) || [];
+      this.byeWaits.set(owner, [...waits, resolve]);
+      setTimeout(resolve, BYE_MS);
+    });
   }
 
-  // heartbeat: while other contexts send requests, the owner posts
-  // {t:"beat"} every BEAT_MS (none while its worker is blocked in a long
-  // statement: its acknowledgements cover that).
-  heartbeat() {
-    this.lastRemote = Date.now();
-    if (this.beating) return;
-    this.beating = setInterval(() => {
-      if (this.role !== "owner" || this.releasing || Date.now() - this.lastRemote > BEAT_IDLE_MS) {
-        clearInterval(this.beating);
-        this.beating = null;
-        return;
-      }
-      this.channel.postMessage({ t: MSG.beat, from: this.id });
-    }, BEAT_MS);
+  // bye tells the others that this owner answers nothing more: every ack
+  // it posted came before (reroute).
+  bye() {
+    try {
+      this.channel.postMessage({ t: MSG.bye, from: this.id });
+    } catch {} // the channel is closed: nobody hears it
   }
 
   settle(id, res) {
@@ -236,10 +208,22 @@ export class SharedDb {
     p.resolve(res);
   }
 
-  reroute(id, p, newOwner) {
-    if ((p.started || p.claimed) && (p.started || p.claimed) !== newOwner) {
+  // reroute moves pending request id to newOwner, which took over from
+  // prev: acknowledged by another → outcome unknown; not acknowledged →
+  // run there, once prev said "bye" (or BYE_MS passed), since its ack may
+  // still be on its way (BroadcastChannel orders no two senders' messages).
+  reroute(id, p, newOwner, prev = newOwner) {
+    const by = p.started || p.claimed;
+    if (by && by !== newOwner) {
       this.settle(id, failure(OWNER_GONE, `the tab that owned database "${this.name}" closed while running ${p.msg.op}; its outcome is unknown`));
-    } else if (!p.started) {
+    } else if (!by && prev != null && prev !== newOwner && !this.byes.has(prev)) {
+      if (p.held) return;
+      p.held = true;
+      this.afterBye(prev).then(() => {
+        p.held = false;
+        if (this.pending.get(id) === p) this.reroute(id, p, this.currentOwner());
+      });
+    } else if (!by) {
       if (newOwner === this.id) {
         this.pending.delete(id);
         clearInterval(p.timer);
@@ -254,7 +238,7 @@ export class SharedDb {
       case "req":
         this.host.lastRequest = performance.now();
         if (this.role === "owner" && (m.to == null || m.to === this.id)) {
-          this.heartbeat();
+          heartbeat(this);
           this.serveRemote(m);
         }
         break;
@@ -267,17 +251,25 @@ export class SharedDb {
       case "owner":
         if (m.owner === this.id) break;
         this.fromOwner(m.owner, () => {
+          const prev = this.ownerId;
           this.ownerId = m.owner;
+          this.byes.delete(m.owner);
           this.lastBeat = Date.now();
-          for (const [id, p] of this.pending) this.reroute(id, p, m.owner);
+          for (const [id, p] of this.pending) this.reroute(id, p, m.owner, prev);
         });
+        break;
+      case "bye":
+        this.byes.add(m.from);
+        for (const resolve of this.byeWaits.get(m.from) || []) resolve();
+        this.byeWaits.delete(m.from);
         break;
       case "ack": {
         if (m.to !== this.id) break;
-        // Noted unchecked: the known owner, closed since, fails the check
-        // yet may have run it: never re-posted nor run elsewhere (reroute).
+        // Noted unchecked, even by an owner that took over since: the
+        // acknowledging owner, closed since, fails the check yet may have
+        // run it: never re-posted nor run elsewhere (reroute).
         const c = this.pending.get(m.id);
-        if (c && !c.started && !c.claimed && m.owner === this.ownerId) c.claimed = m.owner;
+        if (c && !c.started && !c.claimed) c.claimed = m.owner;
         this.fromOwner(m.owner, () => {
           const p = this.pending.get(m.id);
           if (p && !p.started) p.started = m.owner;
@@ -291,7 +283,7 @@ export class SharedDb {
         // The answer of the owner that acknowledged it (checked then): it
         // may have given the lock up since, having answered first.
         const p = this.pending.get(m.id);
-        if (p && p.started === m.from) this.settle(m.id, m.res);
+        if (p && (p.started || p.claimed) === m.from) this.settle(m.id, m.res);
         else this.fromOwner(m.from, () => this.settle(m.id, m.res));
         break;
       }
@@ -347,33 +339,15 @@ export class SharedDb {
     const now = Date.now();
     this.answered.push([key, now]);
     while (now - this.answered[0][1] > SEEN_MS) this.seen.delete(this.answered.shift()[0]);
-    if (m.msg.op === "begin" && res.ok) this.watchTx(m.from, res.result);
+    if (m.msg.op === "begin" && res.ok) watchTx(this, m.from, res.result);
     if ((m.msg.op === "commit" || m.msg.op === "rollback") && m.msg.tx != null) this.txWatch?.delete(m.msg.tx);
     this.channel.postMessage({ t: MSG.res, to: m.from, from: this.id, id: m.id, res });
     if (this.releasing && this.inflight === 0 && this.drained) this.drained();
   }
 
-  // watchTx rolls back transaction tx, begun for context `from`, as soon
-  // as that context is gone (its tab closed mid-transaction), so the others
-  // are not kept waiting.
-  watchTx(from, tx) {
-    this.txWatch ||= new Set();
-    this.txWatch.add(tx);
-    const timer = setInterval(async () => {
-      if (!this.txWatch.has(tx) || this.role !== "owner") {
-        clearInterval(timer);
-        return;
-      }
-      if (await contextGone(this.locks, from)) {
-        clearInterval(timer);
-        this.txWatch.delete(tx);
-        this.host.runtime.call("rollback", { db: this.name, tx }).catch(() => {});
-      }
-    }, TX_WATCH_MS);
-  }
-
   // abandon drops ownership without touching the (dead) runtime.
   abandon() {
+    const owned = this.role === "owner";
     this.releasing = true; // answer nothing more
     clearInterval(this.beating);
     this.beating = null;
@@ -381,6 +355,7 @@ export class SharedDb {
     this.role = "none";
     this.electing = null;
     this.serving = false;
+    if (owned) this.bye();
     if (this.releaseLock) this.releaseLock();
     this.channel.close();
   }
@@ -403,6 +378,7 @@ export class SharedDb {
     this.role = "none";
     this.releasing = false;
     this.electing = null;
+    this.bye();
     if (this.releaseLock) this.releaseLock();
   }
 }

@@ -143,6 +143,60 @@ test("an owner that acknowledged and closed before its ack was checked: the requ
   assert.equal(c.calls.filter((x) => x.op === "exec").length, 0, "the new owner did not run it again");
 });
 
+// lagging makes every later message of ctx reach the others ms late, in
+// the order posted, even once ctx is gone (BroadcastChannel orders one
+// sender's messages, not two senders'); after(m) runs once m is posted.
+function lagging(bus, ctx, ms, after = () => {}) {
+  const Relay = bus.forContext(ctx.id + "-relay");
+  const relay = new Relay("larder:db");
+  let last = Promise.resolve();
+  ctx.db.channel.postMessage = (m) => {
+    last = last.then(() => new Promise((r) => setTimeout(r, ms))).then(() => relay.postMessage(m));
+    after(m);
+  };
+}
+
+test("the next owner's own request, answered by the owner that closed: its late ack and answer are used, it is not run again", async () => {
+  const locks = new LockManager(), bus = new Bus();
+  const a = context(locks, bus), c = context(locks, bus);
+  await a.db.route(open);
+  await c.db.route(open); // c queued for the lock: c owns next
+  // a's messages lag; it closes (gracefully) as soon as it answered, so
+  // c gets the lock before a's ack, answer and bye reach it.
+  lagging(bus, a, 50, (m) => m.t === "res" && m.res.result?.changes && a.db.release());
+  const r = await c.db.route(exec("INSERT 10"));
+  assert.equal(c.db.role, "owner");
+  assert.deepEqual(r.result, { changes: 1, by: a.id }, JSON.stringify(r));
+  assert.equal(c.calls.filter((x) => x.op === "exec").length, 0, "the new owner did not run it again");
+});
+
+test("the next owner's own request, acknowledged by an owner killed before it answered: outcome unknown, not run again", async () => {
+  const locks = new LockManager(), bus = new Bus();
+  const a = context(locks, bus), c = context(locks, bus);
+  await a.db.route(open);
+  await c.db.route(open);
+  a.host.gate = gate(); // the statement runs when a dies
+  lagging(bus, a, 50, (m) => m.t === "ack" && a.kill());
+  const r = await c.db.route(exec("INSERT 11"));
+  assert.equal(c.db.role, "owner");
+  assert.equal(r.ok, false, JSON.stringify(r));
+  assert.equal(r.error.code, "LARDER_OWNER_GONE");
+  assert.equal(c.calls.filter((x) => x.op === "exec").length, 0, "the new owner did not run it again");
+});
+
+test("a client's request: the new owner's announcement before the old owner's ack does not run it twice", async () => {
+  const locks = new LockManager(), bus = new Bus();
+  const a = context(locks, bus), c = context(locks, bus), b = context(locks, bus);
+  await a.db.route(open);
+  await c.db.route(open); // c owns next
+  await b.db.route(open);
+  lagging(bus, a, 50, (m) => m.t === "res" && m.res.result?.changes && a.db.release());
+  const r = await b.db.route(exec("INSERT 12"));
+  assert.deepEqual(r.result, { changes: 1, by: a.id }, JSON.stringify(r));
+  await until(() => c.db.role === "owner", "c's takeover");
+  assert.equal(c.calls.filter((x) => x.op === "exec").length, 0, "the new owner did not run it again");
+});
+
 test("liveness: an acknowledged request waits for a slow owner past timeoutMs", async () => {
   forwarding.timeoutMs = 100;
   forwarding.stallMs = 150;
