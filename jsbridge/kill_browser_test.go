@@ -79,24 +79,34 @@ async function check(name, migs, resolved) {
 // How long an open with the long migration takes here, to aim the kills.
 const openMs = 0;
 const resolved = [];
+// where: what the loop waits for now, read by the Go test if it times out.
+const where = (s) => (globalThis.killLoopAt = s);
 for (let trial = 0; trial < TRIALS; trial++) {
   if (trial %% 2 === 0) {
     const name = PREFIX + "mig-" + trial;
     const target = Math.floor(Math.random() * 44);
     currentTrial = trial;
     const inMigration = reachStep(target);
+    where("trial " + trial + ": open " + name + ", the migration to reach step " + target);
     const p = L.open({ name, storage: STORAGE, migrations: [m1, m2] });
     let db = null;
     p.then(d => db = d, () => {});
-    const step = await inMigration;
+    // An open that fails before the step is a problem, not a wait forever.
+    const step = await Promise.race([inMigration, p.then(() => new Promise(() => {}), (e) => e)]);
+    if (step instanceof Error) {
+      problems.push(name + ": open failed before step " + target + ": " + step.code + " " + step.message);
+      break;
+    }
     const rt = [...L.__runtimes()][0];
     if (trial %% 4 === 2) {
       // The Go runtime dies at once (a fatal error), then the worker goes.
+      where("trial " + trial + ": the fatal fault's answer");
       await rt.request({ op: "__fault", kind: "fatal" }).catch(() => {});
     }
     const done = !!db;
     rt.kill("test: worker terminated");
     stats.migrationKills++;
+    where("trial " + trial + ": reopen and check " + name);
     const c = await check(name, [m1], []);
     if (c) {
       if (c.version < 2) stats.midMigration++;
@@ -107,6 +117,7 @@ for (let trial = 0; trial < TRIALS; trial++) {
     }
   } else {
     const name = PREFIX + "tx";
+    where("trial " + trial + ": open " + name);
     const db = await L.open({ name, storage: STORAGE, migrations: [m1] });
     let stop = false;
     const stream = (async () => {
@@ -122,8 +133,10 @@ for (let trial = 0; trial < TRIALS; trial++) {
     await sleep(50 + Math.random() * 400);
     kill(db);
     stop = true;
+    where("trial " + trial + ": the transactions to end after the kill");
     await stream;
     stats.txKills++;
+    where("trial " + trial + ": reopen and check " + name);
     const c = await check(name, [m1], resolved);
     if (c) await c.db.close();
   }
@@ -150,7 +163,9 @@ func TestBrowserKillLoop(t *testing.T) {
 				}
 				var r result
 				if err := e.tab.EvalTimeout(15*time.Minute, fmt.Sprintf("T.run(async () => { %s })", fmt.Sprintf(killLoop, st, trials, "kill-"+st+"-")), &r); err != nil {
-					t.Fatal(err)
+					var at string
+					e.tab.Eval("globalThis.killLoopAt", &at)
+					t.Fatalf("%v (the loop was at: %s)", err, at)
 				}
 				if r.Error != nil {
 					t.Fatalf("%s: %s", r.Error.Code, r.Error.Message)
