@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
@@ -184,33 +185,43 @@ func integrityCheck(conn *sqlite3.Conn) error {
 	return refuse("integrity_check: %s", strings.Join(msgs, "; "))
 }
 
-// Budget returns a context that expires after d (DefaultTimeout when
-// d <= 0). Its Err reads the clock itself, so SQLite's progress handler
-// sees the deadline pass even where no timer goroutine gets to run
-// (larder.wasm: one thread, busy in SQLite).
+// MinWork is how much checking, in calls of SQLite's progress handler
+// (one per 1000 virtual machine steps), a file must have cost before the
+// time budget may refuse it: about 20 million steps, well under a second
+// of work on a slow engine. A small file is never refused because the
+// machine (or the browser's first compile of SQLite's code) was slow:
+// WebKit on a loaded machine once took more than 5 s to check a
+// three-row database.
+const MinWork = 20000
+
+// Budget returns a context whose Err reports the budget spent once d
+// (DefaultTimeout when d <= 0) has passed and the checks have done
+// MinWork. Err reads the clock and counts its calls itself: SQLite's
+// progress handler (ncruces's Conn.SetInterrupt) calls it every 1000
+// steps, also where no timer goroutine gets to run (larder.wasm: one
+// thread, busy in SQLite). Cancelling, or the parent's end, stops it at
+// once.
 func Budget(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	if d <= 0 {
 		d = DefaultTimeout
 	}
-	end := time.Now().Add(d)
-	ctx, cancel := context.WithDeadline(parent, end)
-	return budget{ctx, parent, end}, cancel
+	ctx, cancel := context.WithCancel(parent)
+	return &budget{Context: ctx, end: time.Now().Add(d)}, cancel
 }
 
 type budget struct {
 	context.Context
-	parent context.Context
-	end    time.Time
+	end  time.Time
+	work atomic.Int64
 }
 
-func (b budget) Err() error {
-	if err := b.parent.Err(); err != nil {
-		return err
-	}
+func (b *budget) Deadline() (time.Time, bool) { return b.end, true }
+
+func (b *budget) Err() error {
 	if err := b.Context.Err(); err != nil {
 		return err
 	}
-	if !time.Now().Before(b.end) {
+	if b.work.Add(1) >= MinWork && !time.Now().Before(b.end) {
 		return context.DeadlineExceeded
 	}
 	return nil
