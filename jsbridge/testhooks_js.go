@@ -3,6 +3,7 @@
 package jsbridge
 
 import (
+	"runtime"
 	"time"
 
 	"github.com/larderdb/larder/internal/jsutil"
@@ -15,12 +16,16 @@ import (
 // "syncstall" with point "ack" or "apply": the next sync round that reaches
 // that point (syncer.SetStallHook) posts the point on the BroadcastChannel
 // "larder-synctest" and stalls there for good, inside its transaction,
-// for the page to kill the worker.
-func testHook(op string, req jsutil.Value) bool {
+// for the page to kill the worker; "stacks" answers every goroutine's
+// stack (what a hung call waits on).
+func testHook(op string, req jsutil.Value) (any, bool) {
 	if op != "__fault" {
-		return false
+		return nil, false
 	}
 	switch str(req, "kind") {
+	case "stacks":
+		buf := make([]byte, 1<<20)
+		return string(buf[:runtime.Stack(buf, true)]), true
 	case "panic":
 		panic("injected panic")
 	case "syncstall":
@@ -41,5 +46,5 @@ func testHook(op string, req jsutil.Value) bool {
 		go func() { panic("injected fatal error") }()
 		select {}
 	}
-	return true
+	return nil, true
 }
