@@ -48,25 +48,38 @@ func checked(t *testing.T, rows, terms int) (*sqlite3.Conn, []*migrations.Migrat
 }
 
 // TestBudgetSpentOnASmallFile: a budget already spent when the checks
-// start refuses nothing that costs less than MinWork: how busy the machine
-// is does not decide whether a small file is accepted.
+// start refuses nothing that costs less than MinWork before hardFactor
+// times the budget: a busy machine alone does not get a small file
+// refused; past that it is (here at once: 1 ns).
 func TestBudgetSpentOnASmallFile(t *testing.T) {
 	conn, migs := checked(t, 3, 1)
-	ctx, cancel := imagecheck.Budget(context.Background(), 1) // 1 ns
+	old := imagecheck.SetHardFactor(1 << 40) // 1 ns × 2^40: about 18 minutes
+	ctx, cancel := imagecheck.Budget(context.Background(), 1)
 	defer cancel()
-	if _, err := imagecheck.Check(ctx, conn, imagecheck.Options{Migrations: migs}); err != nil {
+	_, err := imagecheck.Check(ctx, conn, imagecheck.Options{Migrations: migs})
+	imagecheck.SetHardFactor(old)
+	if err != nil {
 		t.Fatalf("a three-row file refused: %v", err)
+	}
+	ctx, cancel = imagecheck.Budget(context.Background(), 1)
+	defer cancel()
+	var ie *imagecheck.Error
+	if _, err := imagecheck.Check(ctx, conn, imagecheck.Options{Migrations: migs}); !errors.As(err, &ie) || !ie.Timeout {
+		t.Fatalf("past hardFactor × the budget: err = %v, want a time budget refusal", err)
 	}
 }
 
 // TestBudgetRefusesAnExpensiveFile: a file whose checks cost more than
 // MinWork is refused, with Timeout set and a reason naming the step, once
-// the time is up; with time left it is accepted.
+// the time is up (not waiting for hardFactor × the budget); with time left
+// it is accepted.
 func TestBudgetRefusesAnExpensiveFile(t *testing.T) {
 	conn, migs := checked(t, 20000, 400)
+	old := imagecheck.SetHardFactor(1 << 40)
 	ctx, cancel := imagecheck.Budget(context.Background(), 1)
 	defer cancel()
 	_, err := imagecheck.Check(ctx, conn, imagecheck.Options{Migrations: migs})
+	imagecheck.SetHardFactor(old)
 	var ie *imagecheck.Error
 	if !errors.As(err, &ie) || !ie.Timeout || !strings.Contains(ie.Reason, "time budget") || !strings.Contains(ie.Reason, "integrity_check") {
 		t.Fatalf("err = %v, want a time budget refusal while running integrity_check", err)

@@ -186,42 +186,49 @@ func integrityCheck(conn *sqlite3.Conn) error {
 }
 
 // MinWork is how much checking, in calls of SQLite's progress handler
-// (one per 1000 virtual machine steps), a file must have cost before the
-// time budget may refuse it: about 20 million steps, well under a second
-// of work on a slow engine. A small file is never refused because the
-// machine (or the browser's first compile of SQLite's code) was slow:
-// WebKit on a loaded machine once took more than 5 s to check a
-// three-row database.
-const MinWork = 20000
+// (one per 1000 virtual machine steps), lets the time budget refuse a file
+// as soon as it has run out: 1,000 calls, a million steps (checking a
+// 20,000-row table takes about 200). A file that cost less is refused only
+// once hardFactor times the budget has passed: WebKit on a loaded machine
+// once took more than 5 s to check a three-row database, and a CPU bomb
+// that burns milliseconds inside one step (a CHECK of
+// length(hex(zeroblob(2000000)))) makes few calls yet must still be
+// refused.
+const MinWork = 1000
+
+// hardFactor times the budget refuses whatever the work (tests change it).
+var hardFactor = 3
 
 // Budget returns a context whose Err reports the budget spent once d
-// (DefaultTimeout when d <= 0) has passed and the checks have done
-// MinWork. Err reads the clock and counts its calls itself: SQLite's
-// progress handler (ncruces's Conn.SetInterrupt) calls it every 1000
-// steps, also where no timer goroutine gets to run (larder.wasm: one
-// thread, busy in SQLite). Cancelling, or the parent's end, stops it at
-// once.
+// (DefaultTimeout when d <= 0) has passed and the checks did MinWork, or
+// once hardFactor·d has passed. Err reads the clock and counts its calls
+// itself: SQLite's progress handler (ncruces's Conn.SetInterrupt) calls it
+// every 1000 steps, also where no timer goroutine gets to run
+// (larder.wasm: one thread, busy in SQLite). Cancelling, or the parent's
+// end, stops it at once.
 func Budget(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	if d <= 0 {
 		d = DefaultTimeout
 	}
 	ctx, cancel := context.WithCancel(parent)
-	return &budget{Context: ctx, end: time.Now().Add(d)}, cancel
+	now := time.Now()
+	return &budget{Context: ctx, end: now.Add(d), hard: now.Add(time.Duration(hardFactor) * d)}, cancel
 }
 
 type budget struct {
 	context.Context
-	end  time.Time
-	work atomic.Int64
+	end, hard time.Time
+	work      atomic.Int64
 }
 
-func (b *budget) Deadline() (time.Time, bool) { return b.end, true }
+func (b *budget) Deadline() (time.Time, bool) { return b.hard, true }
 
 func (b *budget) Err() error {
 	if err := b.Context.Err(); err != nil {
 		return err
 	}
-	if b.work.Add(1) >= MinWork && !time.Now().Before(b.end) {
+	now := time.Now()
+	if b.work.Add(1) >= MinWork && !now.Before(b.end) || !now.Before(b.hard) {
 		return context.DeadlineExceeded
 	}
 	return nil
