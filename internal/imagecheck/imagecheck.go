@@ -212,11 +212,12 @@ func Budget(parent context.Context, d time.Duration) (context.Context, context.C
 	}
 	ctx, cancel := context.WithCancel(parent)
 	now := time.Now()
-	return &budget{Context: ctx, end: now.Add(d), hard: now.Add(time.Duration(hardFactor) * d)}, cancel
+	return &budget{Context: ctx, parent: parent, end: now.Add(d), hard: now.Add(time.Duration(hardFactor) * d)}, cancel
 }
 
 type budget struct {
 	context.Context
+	parent    context.Context // asked on every call: its Err may end it before its Done closes
 	end, hard time.Time
 	work      atomic.Int64
 }
@@ -224,6 +225,9 @@ type budget struct {
 func (b *budget) Deadline() (time.Time, bool) { return b.hard, true }
 
 func (b *budget) Err() error {
+	if err := b.parent.Err(); err != nil {
+		return err
+	}
 	if err := b.Context.Err(); err != nil {
 		return err
 	}
