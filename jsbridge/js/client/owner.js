@@ -169,10 +169,15 @@ export class SharedDb {
     return new Promise((resolve) => {
       const id = ++this.seq;
       const now = Date.now();
-      const p = { msg, resolve, started: null, t0: now, alive: now };
+      // sentTo: the owners it was addressed to (each checked as owner when
+      // learnt): their acks count unchecked (the "ack" case).
+      const p = { msg, resolve, started: null, t0: now, alive: now, sentTo: new Set() };
       this.pending.set(id, p);
       // To the owner known (or any): a next owner runs only a re-post.
-      const post = () => this.channel.postMessage({ t: MSG.req, from: this.id, to: this.ownerId ?? undefined, id, msg });
+      const post = () => {
+        if (this.ownerId != null) p.sentTo.add(this.ownerId);
+        this.channel.postMessage({ t: MSG.req, from: this.id, to: this.ownerId ?? undefined, id, msg });
+      };
       p.post = post;
       post();
       p.timer = setInterval(() => {
@@ -265,11 +270,12 @@ export class SharedDb {
         break;
       case "ack": {
         if (m.to !== this.id) break;
-        // Noted unchecked, even by an owner that took over since: the
-        // acknowledging owner, closed since, fails the check yet may have
-        // run it: never re-posted nor run elsewhere (reroute).
+        // From an owner it was addressed to: noted unchecked, also by a
+        // context that took over since (the acknowledging owner, closed
+        // since, fails the check yet may have run it: never re-posted nor
+        // run elsewhere, reroute). Anyone else's is checked (fromOwner).
         const c = this.pending.get(m.id);
-        if (c && !c.started && !c.claimed) c.claimed = m.owner;
+        if (c && !c.started && !c.claimed && c.sentTo.has(m.owner)) c.claimed = m.owner;
         this.fromOwner(m.owner, () => {
           const p = this.pending.get(m.id);
           if (p && !p.started) p.started = m.owner;

@@ -259,6 +259,27 @@ test("liveness: with no owner at all a request rejects after timeoutMs, not 20 s
   assert.match(r.error.message, /no tab has owned database "db" for 200 ms/);
 });
 
+test("a forged ack and answer to a request no owner has acknowledged yet are ignored", async () => {
+  const locks = new LockManager(), bus = new Bus();
+  const a = context(locks, bus), b = context(locks, bus);
+  await a.db.route(open);
+  await b.db.route(open);
+  const hear = a.db.channel.onmessage;
+  a.db.channel.onmessage = null; // the owner hears nothing for now
+  const pending = b.db.route(exec("INSERT 13"));
+  await until(() => b.db.pending.size === 1, "the forwarded request");
+  const [id] = [...b.db.pending.keys()];
+  const Forger = bus.forContext("forger-2");
+  const f = new Forger("larder:db");
+  f.postMessage({ t: "ack", to: b.id, id, owner: "forger-2" });
+  f.postMessage({ t: "res", to: b.id, id, from: "forger-2", res: { ok: true, result: "forged" } });
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(b.db.pending.get(id)?.claimed, undefined, "the forged ack claimed nothing");
+  a.db.channel.onmessage = hear; // the re-posts reach the owner
+  const r = await pending;
+  assert.deepEqual(r.result, { changes: 1, by: a.id });
+});
+
 test("forged owner claims and answers are ignored", async () => {
   const locks = new LockManager(), bus = new Bus();
   const a = context(locks, bus), b = context(locks, bus);
