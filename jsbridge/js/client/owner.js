@@ -191,9 +191,13 @@ export class SharedDb {
   afterBye(owner) {
     return new Promise((resolve) => {
       if (this.byes.has(owner)) return resolve();
-      const waits = this.byeWaits.get(owner) || [];
-      this.byeWaits.set(owner, [...waits, resolve]);
-      setTimeout(resolve, BYE_MS);
+      this.byeWaits.set(owner, [...(this.byeWaits.get(owner) || []), resolve]);
+      setTimeout(() => {
+        const left = (this.byeWaits.get(owner) || []).filter((r) => r !== resolve);
+        if (left.length) this.byeWaits.set(owner, left);
+        else this.byeWaits.delete(owner);
+        resolve();
+      }, BYE_MS);
     });
   }
 
