@@ -8,9 +8,11 @@ package main
 // evaluate in it live here.
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"log"
 	"os"
 	"strings"
 	"sync"
@@ -18,8 +20,10 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/cdp/jsonv2"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/storage"
+	"github.com/chromedp/cdproto/tracing"
 	"github.com/chromedp/chromedp"
 
 	"github.com/larderdb/larder/internal/browsertest"
@@ -58,6 +62,11 @@ func startChromium(execPath string) (*chromium, error) {
 	}
 	for _, f := range browsertest.Flags {
 		opts = append(opts, chromedp.Flag(f, true))
+	}
+	// An experiment's V8 flags (e.g. LARDER_BENCH_JS_FLAGS=--no-wasm-lazy-compilation):
+	// the figures then describe that V8, not the browser users run.
+	if js := os.Getenv("LARDER_BENCH_JS_FLAGS"); js != "" {
+		opts = append(opts, chromedp.Flag("js-flags", js))
 	}
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	bctx, bcancel := chromedp.NewContext(actx)
@@ -136,6 +145,8 @@ func (c *chromium) evalPage(url, expr, finish string, probe bool, timeout time.D
   return JSON.stringify(await (` + expr + `));
 })()`
 	}
+	stopTrace := startTrace(tctx)
+	defer stopTrace()
 	err = chromedp.Do(tctx, chromedp.Navigate(url))
 	var raw string
 	if err == nil {
@@ -164,4 +175,63 @@ func (c *chromium) evalPage(url, expr, finish string, probe bool, timeout time.D
 		return mem, err
 	}
 	return mem, json.Unmarshal([]byte(raw), out)
+}
+
+var traceN int
+
+// startTrace records a Chrome trace of the page load into
+// $LARDER_BENCH_TRACE.N.json when that is set (an experiment's tool:
+// chrome://tracing or Perfetto reads the file).
+func startTrace(ctx context.Context) func() {
+	base := os.Getenv("LARDER_BENCH_TRACE")
+	if base == "" {
+		return func() {}
+	}
+	traceN++
+	path := fmt.Sprintf("%s.%d.json", base, traceN)
+	var mu sync.Mutex
+	var events []jsonv2.Value
+	done := make(chan struct{})
+	cctx, ccancel := context.WithCancel(ctx)
+	go func() {
+		for ev, err := range chromedp.Events(cctx, tracing.DataCollected) {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			events = append(events, ev.Value...)
+			mu.Unlock()
+		}
+	}()
+	go func() {
+		for _, err := range chromedp.Events(cctx, tracing.TracingComplete) {
+			if err == nil {
+				close(done)
+			}
+			return
+		}
+	}()
+	cats := strings.Split(cmp.Or(os.Getenv("LARDER_BENCH_TRACE_CATEGORIES"), "v8.wasm,disabled-by-default-v8.wasm.detailed,disabled-by-default-v8.wasm.turbofan,v8,devtools.timeline,blink.user_timing"), ",")
+	_, err := chromedp.Call(ctx, tracing.Start, tracing.StartParams{TraceConfig: &tracing.TraceConfig{IncludedCategories: cats}})
+	if err != nil {
+		log.Printf("trace: %v", err)
+		ccancel()
+		return func() {}
+	}
+	return func() {
+		defer ccancel()
+		if _, err := chromedp.Call(ctx, tracing.End, cdp.Empty{}); err != nil {
+			log.Printf("trace end: %v", err)
+			return
+		}
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		b, _ := json.Marshal(map[string]any{"traceEvents": events})
+		os.WriteFile(path, b, 0o644)
+		log.Printf("trace: %d events in %s", len(events), path)
+	}
 }

@@ -80,6 +80,9 @@ func run(root, out, chromiumPath, only string, runs int, timeout time.Duration, 
 	if benchDir == "" {
 		benchDir = filepath.Join(root, "bench")
 	}
+	if err := os.MkdirAll(benchDir, 0o755); err != nil {
+		return fmt.Errorf("bench: -out: %w", err)
+	}
 	jsonPath := filepath.Join(benchDir, "results.json")
 	res, err := loadResults(jsonPath)
 	if err != nil {

@@ -80,12 +80,21 @@ export function preloadURL(url, onProgress) {
   return p;
 }
 
-// counted is response r, its bytes counted into pr as compileStreaming
-// reads them (the loading bar's progress); ended() when the last arrives.
+// counted is response r, its bytes counted into pr as they arrive (the
+// loading bar's progress); ended() when the last has. It counts on a clone
+// and hands compileStreaming the fetch's own Response: Chromium keeps and
+// reads V8's wasm code cache only through the cache handle of a fetched
+// Response, which a Response built here has not (with one, every warm start
+// compiled larder.wasm anew and compiled SQLite's functions lazily on first
+// call: 1.4 s more in storage-open; docs/startup.md).
 function counted(r, pr, ended) {
   const enc = r.headers.get("content-encoding");
   pr.total = enc ? 0 : Number(r.headers.get("content-length")) || 0;
-  if (!r.body || typeof TransformStream !== "function") {
+  let body = null;
+  try {
+    body = r.body ? r.clone().body : null;
+  } catch {} // a body already used or an engine without clone: no progress
+  if (!body || typeof body.getReader !== "function") {
     ended();
     return r;
   }
@@ -98,21 +107,24 @@ function counted(r, pr, ended) {
       }
     }
   };
-  const body = r.body.pipeThrough(
-    new TransformStream({
-      transform(chunk, c) {
-        pr.loaded += chunk.byteLength;
+  const reader = body.getReader();
+  (async () => {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        pr.loaded += value.byteLength;
         tell();
-        c.enqueue(chunk);
-      },
-      flush() {
-        pr.done = true;
-        ended();
-        pr.listeners.clear();
-      },
-    }),
-  );
-  return new Response(body, { status: r.status, headers: { "content-type": r.headers.get("content-type") || "" } });
+      }
+    } catch {
+      // the download failed: compileStreaming reports it
+    } finally {
+      pr.done = true;
+      ended();
+      pr.listeners.clear();
+    }
+  })();
+  return r;
 }
 
 // buildKey names one build of larder.wasm as the browser's caches know it:

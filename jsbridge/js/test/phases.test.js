@@ -23,3 +23,43 @@ test("a context's phases carry one timeOrigin, however its clock's reading moves
     delete performance.timeOrigin;
   }
 });
+
+// Chromium reads and writes V8's wasm code cache only through the cache
+// handle of the Response fetch() returned: a Response built by the client
+// (as a progress-counting wrapper once was) has none, so every warm start
+// compiled larder.wasm anew (docs/startup.md, "One fetch, one compile").
+test("compileStreaming gets fetch's own Response, and onProgress still counts its bytes", async () => {
+  const wasm = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]); // the empty module
+  const realFetch = globalThis.fetch;
+  const realCompile = WebAssembly.compileStreaming;
+  let fetched = null;
+  let given = null;
+  globalThis.fetch = async () => {
+    const body = new ReadableStream({
+      start(c) {
+        c.enqueue(wasm.slice(0, 4));
+        c.enqueue(wasm.slice(4));
+        c.close();
+      },
+    });
+    fetched = new Response(body, { headers: { "content-type": "application/wasm", "content-length": "8" } });
+    return fetched;
+  };
+  WebAssembly.compileStreaming = async (r) => {
+    given = await r;
+    return WebAssembly.compile(await given.arrayBuffer());
+  };
+  try {
+    const { preloadURL, timings } = await import("../client/connection.js");
+    const seen = [];
+    const m = await preloadURL("http://127.0.0.1:1/phases-test/larder.wasm", (p) => seen.push(p));
+    assert.ok(m instanceof WebAssembly.Module);
+    assert.equal(given, fetched, "compileStreaming was handed the fetched Response itself");
+    for (let i = 0; i < 100 && !timings().some((t) => t.name === "larder:fetch"); i++) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(seen.at(-1), { loaded: 8, total: 8 });
+    assert.ok(timings().some((t) => t.name === "larder:fetch"), "the fetch phase ended");
+  } finally {
+    globalThis.fetch = realFetch;
+    WebAssembly.compileStreaming = realCompile;
+  }
+});
