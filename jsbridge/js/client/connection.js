@@ -60,8 +60,13 @@ export function preloadURL(url, onProgress) {
       .then((r) => {
         if (!r.ok) throw larderError(STORAGE_UNAVAILABLE, `larder: cannot load ${url}: HTTP ${r.status}`);
         const t1 = performance.now();
-        const module = WebAssembly.compileStreaming(counted(r, pr, () => phase("fetch", t0, performance.now())));
-        return module.then((m) => (phase("compile", t1, performance.now()), m));
+        // The last byte has arrived when the clone counting them sees it or
+        // when the module is compiled, whichever is first: the count runs
+        // behind compileStreaming's own reading.
+        let fetched = false;
+        const lastByte = () => fetched || ((fetched = true), phase("fetch", t0, performance.now()));
+        const module = WebAssembly.compileStreaming(counted(r, pr, lastByte));
+        return module.then((m) => (lastByte(), phase("compile", t1, performance.now()), m));
       })
       .catch(async (e) => {
         if (e && e.code === STORAGE_UNAVAILABLE) throw e;
