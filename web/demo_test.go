@@ -291,6 +291,16 @@ func TestDemo(t *testing.T) {
 	newNote(t, tab, "Written online", "offline", "Still here without a network.")
 	waitFor(t, tab, "the service worker to cache the app", `navigator.serviceWorker.controller !== null &&
 		caches.open("larder-notes-v1").then(c => c.match("dist/larder-fts5.wasm")).then(r => !!r)`)
+	// Online, an unchanged module comes from Cache Storage, where Chromium
+	// keeps V8's code cache beside it; the network's copy passed on by the
+	// service worker would have none (docs/startup.md).
+	run(t, tab, "reload online", chromedp.Reload())
+	waitReady(t, tab, "online reload")
+	var delivery string
+	eval(t, tab, `performance.getEntriesByType("resource").filter((e) => e.name.endsWith("/dist/larder-fts5.wasm")).map((e) => e.deliveryType).join(",")`, &delivery)
+	if delivery != "cache-storage" {
+		t.Errorf("online reload: larder-fts5.wasm delivered as %q, want one fetch from \"cache-storage\"", delivery)
+	}
 	demo.stop()
 	run(t, tab, "reload offline", chromedp.Reload())
 	waitReady(t, tab, "offline")

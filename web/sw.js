@@ -74,9 +74,18 @@ async function networkFirst(req) {
     const res = await fetch(req);
     if (res.ok && res.type === "basic") {
       const cached = await cache.match(req);
-      // Skip rewriting an unchanged 17 MB wasm into the cache on every load.
       const same = cached && res.headers.get("ETag") && cached.headers.get("ETag") === res.headers.get("ETag");
-      if (!same) await cache.put(req, res.clone());
+      if (same) {
+        // Unchanged: answer from the cache, not with the network's copy.
+        // Chromium keeps V8's code cache (the compiled larder-fts5.wasm,
+        // the scripts) beside responses that come from the HTTP cache or
+        // from Cache Storage; a response this worker fetched and passed on
+        // has none, so every load compiled the 18 MB module anew
+        // (docs/startup.md, "One fetch, one compile").
+        res.body?.cancel().catch(() => {});
+        return cached;
+      }
+      await cache.put(req, res.clone());
     }
     return res;
   } catch (err) {

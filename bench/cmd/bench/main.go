@@ -44,6 +44,7 @@ func main() {
 	flag.DurationVar(&cellBudget, "cell-budget", cellBudget, "stop adding runs to a figure once its runs took this long and it has 3")
 	flag.StringVar(&enginesFlag, "engines", enginesFlag, "browser engines to measure on, comma-separated (chromium, firefox, webkit)")
 	flag.BoolVar(&allFlag, "all", false, "measure every workload (without it and without -only: the core workloads only; see bench/README.md)")
+	flag.BoolVar(&primeWarmup, "prime-warmup", true, "Larder's priming first visit runs its warm-up (false: measure a returning visit whose first visit had none)")
 	flag.DurationVar(&demoHold, "demo-hold", demoHold, "how long the demo's first visit stays open before the reload (Larder's warm-up and V8's code cache run then)")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
@@ -63,6 +64,7 @@ var cellBudget = 5 * time.Minute
 // primeHold is how long the priming run of a warm-cache workload keeps its
 // tab open (see measureAll); primeHoldLarder the same for Larder.
 var (
+	primeWarmup     = true
 	primeHold       = 4 * time.Second
 	primeHoldLarder = 14 * time.Second
 )
@@ -250,7 +252,7 @@ func measureAll(root, distDir, jsonPath string, b engine, srv *server, res *resu
 					hold = primeHoldLarder
 				}
 				var out pageResult
-				if _, err := measureOnce(b, srv, w, c, timeout, true, larder, fmt.Sprintf("new Promise((r) => setTimeout(() => r(1), %d))", hold.Milliseconds()), &out); err != nil {
+				if _, err := measureOnce(b, srv, w, c, timeout, true, larder && primeWarmup, fmt.Sprintf("new Promise((r) => setTimeout(() => r(1), %d))", hold.Milliseconds()), &out); err != nil {
 					log.Printf("prime %s %s: %v", w.ID, c.key(), err)
 				} else {
 					log.Printf("%-8s %-12s %-26s prime:  %9.1f ms (untimed, held %s)", b.name(), w.ID, c.key(), out.MS, hold)
