@@ -81,7 +81,7 @@ async function networkFirst(req) {
         // the scripts) beside responses that come from the HTTP cache or
         // from Cache Storage; a response this worker fetched and passed on
         // has none, so every load compiled the 18 MB module anew
-        // (docs/startup.md, "One fetch, one compile").
+        // (docs/startup.md, "A service worker in front of the module").
         res.body?.cancel().catch(() => {});
         return cached;
       }

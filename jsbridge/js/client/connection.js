@@ -89,9 +89,9 @@ export function preloadURL(url, onProgress) {
 // loading bar's progress); ended() when the last has. It counts on a clone
 // and hands compileStreaming the fetch's own Response: Chromium keeps and
 // reads V8's wasm code cache only through the cache handle of a fetched
-// Response, which a Response built here has not (with one, every warm start
-// compiled larder.wasm anew and compiled SQLite's functions lazily on first
-// call: 1.4 s more in storage-open; docs/startup.md).
+// Response, which a Response built here has not (handed one, Chromium
+// compiled larder.wasm anew on every visit, then SQLite's functions lazily
+// on first call: 1.4 s more in storage-open; docs/startup.md).
 function counted(r, pr, ended) {
   const enc = r.headers.get("content-encoding");
   pr.total = enc ? 0 : Number(r.headers.get("content-length")) || 0;
