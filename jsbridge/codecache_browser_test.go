@@ -6,13 +6,10 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/tracing"
-	"github.com/chromedp/chromedp"
+	"github.com/larderdb/larder/internal/browsertest"
 )
 
 // TestBrowserWasmCodeCache: on Chromium a later page load reads V8's code
@@ -67,42 +64,21 @@ type traceEvent struct {
 // what fn does in the tab of ctx.
 func traceDuring(t *testing.T, ctx context.Context, fn func()) []traceEvent {
 	t.Helper()
-	var mu sync.Mutex
-	var events []traceEvent
-	complete := make(chan struct{})
-	lctx, stop := context.WithCancel(ctx)
-	defer stop()
-	if err := chromedp.Listen(lctx, func(ev any) {
-		switch ev := ev.(type) {
-		case *tracing.EventDataCollected:
-			mu.Lock()
-			defer mu.Unlock()
-			for _, v := range ev.Value {
-				var te traceEvent
-				if json.Unmarshal(v, &te) == nil {
-					events = append(events, te)
-				}
-			}
-		case *tracing.EventTracingComplete:
-			close(complete)
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
-	cats := []string{"disabled-by-default-devtools.timeline", "v8.wasm"}
-	if _, err := chromedp.Call(ctx, tracing.Start, tracing.StartParams{TraceConfig: &tracing.TraceConfig{IncludedCategories: cats}}); err != nil {
+	stop, err := browsertest.StartTrace(ctx, []string{"disabled-by-default-devtools.timeline", "v8.wasm"})
+	if err != nil {
 		t.Fatal(err)
 	}
 	fn()
-	if _, err := chromedp.Call(ctx, tracing.End, cdp.Empty{}); err != nil {
+	raw, err := stop()
+	if err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-complete:
-	case <-time.After(time.Minute):
-		t.Fatal("the trace did not complete")
+	events := make([]traceEvent, 0, len(raw))
+	for _, r := range raw {
+		var te traceEvent
+		if json.Unmarshal(r, &te) == nil {
+			events = append(events, te)
+		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	return events
 }

@@ -20,10 +20,8 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/cdp/jsonv2"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/storage"
-	"github.com/chromedp/cdproto/tracing"
 	"github.com/chromedp/chromedp"
 
 	"github.com/larderdb/larder/internal/browsertest"
@@ -189,49 +187,26 @@ func startTrace(ctx context.Context) func() {
 	}
 	traceN++
 	path := fmt.Sprintf("%s.%d.json", base, traceN)
-	var mu sync.Mutex
-	var events []jsonv2.Value
-	done := make(chan struct{})
-	cctx, ccancel := context.WithCancel(ctx)
-	go func() {
-		for ev, err := range chromedp.Events(cctx, tracing.DataCollected) {
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			events = append(events, ev.Value...)
-			mu.Unlock()
-		}
-	}()
-	go func() {
-		for _, err := range chromedp.Events(cctx, tracing.TracingComplete) {
-			if err == nil {
-				close(done)
-			}
-			return
-		}
-	}()
 	cats := strings.Split(cmp.Or(os.Getenv("LARDER_BENCH_TRACE_CATEGORIES"), "v8.wasm,disabled-by-default-v8.wasm.detailed,disabled-by-default-v8.wasm.turbofan,v8,devtools.timeline,blink.user_timing"), ",")
-	_, err := chromedp.Call(ctx, tracing.Start, tracing.StartParams{TraceConfig: &tracing.TraceConfig{IncludedCategories: cats}})
+	stop, err := browsertest.StartTrace(ctx, cats)
 	if err != nil {
 		log.Printf("trace: %v", err)
-		ccancel()
 		return func() {}
 	}
 	return func() {
-		defer ccancel()
-		if _, err := chromedp.Call(ctx, tracing.End, cdp.Empty{}); err != nil {
-			log.Printf("trace end: %v", err)
+		events, err := stop()
+		if err != nil {
+			log.Printf("trace: %v", err)
 			return
 		}
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
+		b, err := json.Marshal(map[string]any{"traceEvents": events})
+		if err == nil {
+			err = os.WriteFile(path, b, 0o644)
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		b, _ := json.Marshal(map[string]any{"traceEvents": events})
-		os.WriteFile(path, b, 0o644)
+		if err != nil {
+			log.Printf("trace: %v", err)
+			return
+		}
 		log.Printf("trace: %d events in %s", len(events), path)
 	}
 }
