@@ -235,7 +235,7 @@ export function reset(name: string, options?: { storage?: Storage; wasm?: string
 
 /** Starts fetching and compiling a larder.wasm ahead of open() (default: the larder.wasm next to larder.js).
  * Importing larder.js downloads nothing: open() or preload() starts it. preload() and open() share one fetch
- * and one compile; onProgress follows the download (total: Content-Length, 0 when unknown or compressed). */
+ * and one compile; onProgress, given before the response arrives, follows the download (total: Content-Length, 0 when unknown or compressed); given later, it hears the total once compiled. */
 export function preload(wasm?: string | URL, options?: { onProgress?: (p: { loaded: number; total: number }) => void }): Promise<WebAssembly.Module>;
 
 /** One start-up phase (docs/startup.md): name is "larder:<phase>" (fetch, compile, worker-start, instantiate,

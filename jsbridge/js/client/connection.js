@@ -42,11 +42,12 @@ export function timings() {
 
 /** preload starts fetching and compiling a larder.wasm (url: absolute).
  * Nothing is fetched before preload() or open() is called. onProgress, if
- * given, is called with {loaded, total} as the bytes arrive (total: the
- * Content-Length, 0 when unknown or compressed). */
+ * given, is called with {loaded, total} as the bytes arrive when it was
+ * given before the response came (total: the Content-Length, 0 when unknown
+ * or compressed), and with the last count once the module is compiled. */
 export function preloadURL(url, onProgress) {
   let pr = progress.get(url);
-  if (!pr) progress.set(url, (pr = { loaded: 0, total: 0, done: false, listeners: new Set() }));
+  if (!pr) progress.set(url, (pr = { loaded: 0, total: 0, done: false, counting: false, listeners: new Set() }));
   if (typeof onProgress === "function") {
     if (pr.done || pr.loaded > 0) onProgress({ loaded: pr.loaded, total: pr.total });
     if (!pr.done) pr.listeners.add(onProgress);
@@ -60,13 +61,25 @@ export function preloadURL(url, onProgress) {
       .then((r) => {
         if (!r.ok) throw larderError(STORAGE_UNAVAILABLE, `larder: cannot load ${url}: HTTP ${r.status}`);
         const t1 = performance.now();
-        // The last byte has arrived when the clone counting them sees it or
-        // when the module is compiled, whichever is first: the count runs
-        // behind compileStreaming's own reading.
-        let fetched = false;
-        const lastByte = () => fetched || ((fetched = true), phase("fetch", t0, performance.now()));
-        const module = WebAssembly.compileStreaming(counted(r, pr, lastByte));
-        return module.then((m) => (lastByte(), phase("compile", t1, performance.now()), m));
+        const enc = r.headers.get("content-encoding");
+        pr.total = enc ? 0 : Number(r.headers.get("content-length")) || 0;
+        if (pr.listeners.size > 0) countBytes(r, pr);
+        // compileStreaming gets the fetch's own Response: Chromium keeps and
+        // reads V8's wasm code cache only through its cache handle, which a
+        // Response built here has not (handed one, Chromium compiled
+        // larder.wasm anew on every visit, then SQLite's functions lazily on
+        // first call: 1.4 s more in storage-open; docs/startup.md).
+        return WebAssembly.compileStreaming(r).then((m) => {
+          const t2 = performance.now();
+          const entry = performance.getEntriesByName?.(url, "resource").at(-1);
+          // The last byte: the response's end in Resource Timing when it
+          // falls in this compile, else (no entry yet) the compile's end.
+          const end = entry && entry.responseEnd >= t1 && entry.responseEnd <= t2 ? entry.responseEnd : t2;
+          phase("fetch", t0, end);
+          phase("compile", t1, t2);
+          if (!pr.counting) finishProgress(pr, (entry && entry.decodedBodySize) || pr.total);
+          return m;
+        });
       })
       .catch(async (e) => {
         if (e && e.code === STORAGE_UNAVAILABLE) throw e;
@@ -76,6 +89,7 @@ export function preloadURL(url, onProgress) {
         const bytes = await r.arrayBuffer();
         const t1 = performance.now();
         phase("fetch", t0, t1);
+        finishProgress(pr, bytes.byteLength);
         const m = await WebAssembly.compile(bytes);
         phase("compile", t1, performance.now());
         return m;
@@ -85,51 +99,51 @@ export function preloadURL(url, onProgress) {
   return p;
 }
 
-// counted is response r, its bytes counted into pr as they arrive (the
-// loading bar's progress); ended() when the last has. It counts on a clone
-// and hands compileStreaming the fetch's own Response: Chromium keeps and
-// reads V8's wasm code cache only through the cache handle of a fetched
-// Response, which a Response built here has not (handed one, Chromium
-// compiled larder.wasm anew on every visit, then SQLite's functions lazily
-// on first call: 1.4 s more in storage-open; docs/startup.md).
-function counted(r, pr, ended) {
-  const enc = r.headers.get("content-encoding");
-  pr.total = enc ? 0 : Number(r.headers.get("content-length")) || 0;
-  let body = null;
+// countBytes follows a loading bar's bytes (preload's onProgress) as they
+// arrive, on a clone of r: reading r itself is compileStreaming's. Without
+// a listener when the response arrives nothing is counted or cloned, and
+// listeners hear the total once the module is compiled.
+function countBytes(r, pr) {
+  let reader;
   try {
-    body = r.body ? r.clone().body : null;
-  } catch {} // a body already used or an engine without clone: no progress
-  if (!body || typeof body.getReader !== "function") {
-    ended();
-    return r;
+    reader = r.clone().body.getReader();
+  } catch {
+    return; // no body or no clone in this engine: the total at the end
   }
-  const tell = () => {
-    for (const f of pr.listeners) {
-      try {
-        f({ loaded: pr.loaded, total: pr.total });
-      } catch (e) {
-        console.error("larder: preload onProgress threw", e);
-      }
-    }
-  };
-  const reader = body.getReader();
+  pr.counting = true;
   (async () => {
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
         pr.loaded += value.byteLength;
-        tell();
+        tellProgress(pr);
       }
     } catch {
       // the download failed: compileStreaming reports it
     } finally {
-      pr.done = true;
-      ended();
-      pr.listeners.clear();
+      finishProgress(pr, pr.loaded);
     }
   })();
-  return r;
+}
+
+function tellProgress(pr) {
+  for (const f of pr.listeners) {
+    try {
+      f({ loaded: pr.loaded, total: pr.total });
+    } catch (e) {
+      console.error("larder: preload onProgress threw", e);
+    }
+  }
+}
+
+// finishProgress tells the listeners the last count, once.
+function finishProgress(pr, loaded) {
+  if (pr.done) return;
+  pr.done = true;
+  pr.loaded = loaded || pr.loaded;
+  tellProgress(pr);
+  pr.listeners.clear();
 }
 
 // buildKey names one build of larder.wasm as the browser's caches know it:

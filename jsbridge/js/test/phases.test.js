@@ -63,3 +63,32 @@ test("compileStreaming gets fetch's own Response, and onProgress still counts it
     WebAssembly.compileStreaming = realCompile;
   }
 });
+
+// With nobody following the bytes, nothing is cloned or read twice on the
+// page: the fetch phase still ends, and a late listener hears the total.
+test("without an onProgress listener the response is not cloned", async () => {
+  const wasm = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
+  const realFetch = globalThis.fetch;
+  const realCompile = WebAssembly.compileStreaming;
+  let clones = 0;
+  globalThis.fetch = async () => {
+    const r = new Response(wasm, { headers: { "content-type": "application/wasm", "content-length": "8" } });
+    const clone = r.clone.bind(r);
+    r.clone = () => (clones++, clone());
+    return r;
+  };
+  WebAssembly.compileStreaming = async (r) => WebAssembly.compile(await (await r).arrayBuffer());
+  try {
+    const { preloadURL, timings } = await import("../client/connection.js");
+    const url = "http://127.0.0.1:1/phases-test/no-listener/larder.wasm";
+    assert.ok((await preloadURL(url)) instanceof WebAssembly.Module);
+    assert.equal(clones, 0, "no clone without a listener");
+    assert.ok(timings().some((t) => t.name === "larder:fetch"), "the fetch phase ended");
+    const seen = [];
+    await preloadURL(url, (p) => seen.push(p));
+    assert.equal(seen.length, 1, "a listener after the end hears the last count once");
+  } finally {
+    globalThis.fetch = realFetch;
+    WebAssembly.compileStreaming = realCompile;
+  }
+});
