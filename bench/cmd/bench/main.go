@@ -61,10 +61,12 @@ func main() {
 // longer than this in total gets no more runs. RESULTS.md shows the count.
 var cellBudget = 5 * time.Minute
 
+// primeWarmup: Larder's priming first visit runs its warm-up (-prime-warmup).
+var primeWarmup = true
+
 // primeHold is how long the priming run of a warm-cache workload keeps its
 // tab open (see measureAll); primeHoldLarder the same for Larder.
 var (
-	primeWarmup     = true
 	primeHold       = 4 * time.Second
 	primeHoldLarder = 14 * time.Second
 )
